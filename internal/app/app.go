@@ -1,0 +1,131 @@
+// Package app is Portico's composition root: it wires configuration, store, bus, services and
+// the HTTP edge together, and owns every long-running goroutine until shutdown.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/portico/portico/internal/auth"
+	"github.com/portico/portico/internal/bus"
+	"github.com/portico/portico/internal/config"
+	"github.com/portico/portico/internal/conversations"
+	"github.com/portico/portico/internal/httpapi"
+	"github.com/portico/portico/internal/live"
+	"github.com/portico/portico/internal/store"
+	"github.com/portico/portico/internal/store/postgres"
+	"github.com/portico/portico/internal/store/sqlite"
+	"github.com/portico/portico/internal/visitors"
+	"github.com/portico/portico/web"
+)
+
+// Version is set at build time with -ldflags "-X github.com/portico/portico/internal/app.Version=…".
+var Version = "dev"
+
+type App struct {
+	Config        *config.Config
+	Log           *slog.Logger
+	Store         store.Store
+	Bus           bus.Bus
+	Hub           *live.Hub
+	Auth          *auth.Service
+	Conversations *conversations.Service
+	Visitors      *visitors.Service
+	Publisher     *live.Publisher
+}
+
+// OpenStore opens the configured database and brings its schema up to date.
+func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	var s store.Store
+	var err error
+	if cfg.DatabaseURL != "" {
+		s, err = postgres.Open(ctx, cfg.DatabaseURL)
+	} else {
+		s, err = sqlite.Open(ctx, cfg.Data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return s, nil
+}
+
+// New builds an App on an open store.
+func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
+	if cfg.NATSURL != "" {
+		return nil, errors.New("--nats-url: the NATS bus is not available in this build; run one node without it")
+	}
+	b := bus.NewMemory()
+	pub := live.NewPublisher(b, s)
+	convs := conversations.NewService(s, pub, log)
+	hub := live.NewHub(b, convs, log)
+	return &App{
+		Config:        cfg,
+		Log:           log,
+		Store:         s,
+		Bus:           b,
+		Hub:           hub,
+		Auth:          auth.NewService(s),
+		Conversations: convs,
+		Visitors:      visitors.NewService(s, hub, log),
+		Publisher:     pub,
+	}, nil
+}
+
+// Handler is the whole HTTP surface; demo pages are served when demo is not nil.
+func (a *App) Handler(demo http.Handler) http.Handler {
+	return httpapi.New(httpapi.Deps{
+		Store:         a.Store,
+		Auth:          a.Auth,
+		Conversations: a.Conversations,
+		Visitors:      a.Visitors,
+		Hub:           a.Hub,
+		Publisher:     a.Publisher,
+		Static:        httpapi.Static(web.Dist(), demo),
+		Log:           a.Log,
+		SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
+		Version:       Version,
+	})
+}
+
+// Serve answers HTTP on ln until ctx is cancelled, then shuts down within the configured time:
+// it stops accepting, tells live clients to reconnect elsewhere and lets requests finish.
+func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) error {
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+		defer cancel()
+		a.Log.Info("shutting down", "deadline", a.Config.ShutdownTimeout)
+		a.Hub.Shutdown(sctx)
+		return srv.Shutdown(sctx)
+	})
+	return g.Wait()
+}
+
+func (a *App) Close() error {
+	return errors.Join(a.Bus.Close(), a.Store.Close())
+}

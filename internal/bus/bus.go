@@ -1,0 +1,66 @@
+// Package bus carries live events between the parts of Portico, and between nodes. The default
+// is in-process; bus/nats replaces it when several nodes serve one installation. The bus carries
+// fan-out only: every event describes something already committed to the store.
+package bus
+
+import (
+	"context"
+	"sync"
+)
+
+// Handler receives an event's payload. It runs on the publisher's or the bus's goroutine, so it
+// must not block: hand the payload on and return.
+type Handler func(payload []byte)
+
+type Bus interface {
+	Publish(ctx context.Context, topic string, payload []byte) error
+	// Subscribe registers h for topic until the returned function is called.
+	Subscribe(topic string, h Handler) (unsubscribe func(), err error)
+	Close() error
+}
+
+// Memory is the in-process bus: publishing calls every subscriber of the topic directly.
+type Memory struct {
+	mu     sync.RWMutex
+	topics map[string]map[*subscription]struct{}
+}
+
+type subscription struct{ h Handler }
+
+func NewMemory() *Memory {
+	return &Memory{topics: map[string]map[*subscription]struct{}{}}
+}
+
+func (m *Memory) Publish(_ context.Context, topic string, payload []byte) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for s := range m.topics[topic] {
+		s.h(payload)
+	}
+	return nil
+}
+
+func (m *Memory) Subscribe(topic string, h Handler) (func(), error) {
+	s := &subscription{h: h}
+	m.mu.Lock()
+	subs := m.topics[topic]
+	if subs == nil {
+		subs = map[*subscription]struct{}{}
+		m.topics[topic] = subs
+	}
+	subs[s] = struct{}{}
+	m.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			m.mu.Lock()
+			delete(m.topics[topic], s)
+			if len(m.topics[topic]) == 0 {
+				delete(m.topics, topic)
+			}
+			m.mu.Unlock()
+		})
+	}, nil
+}
+
+func (m *Memory) Close() error { return nil }

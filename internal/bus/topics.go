@@ -1,0 +1,7 @@
+package bus
+
+// Topic names. Operators' connections listen on their account's topic; a visitor's connections
+// on the visitor's own topic and on their account's visitor-wide topic.
+func AccountTopic(accountID string) string         { return "account." + accountID }
+func VisitorTopic(visitorID string) string         { return "visitor." + visitorID }
+func AccountVisitorsTopic(accountID string) string { return "visitors." + accountID }

@@ -1,0 +1,75 @@
+package conversations
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/portico/portico/internal/domain"
+)
+
+// VisibleAccounts is the tenant wall for an operator: their own account and, for a portal's
+// admins, every advertiser under the portal.
+func (s *Service) VisibleAccounts(ctx context.Context, op *domain.Operator) ([]string, error) {
+	ids := []string{op.AccountID}
+	if op.Role != domain.RoleAdmin {
+		return ids, nil
+	}
+	acc, err := s.store.AccountByID(ctx, op.AccountID)
+	if err != nil {
+		return nil, fmt.Errorf("operator's account: %w", err)
+	}
+	if acc.Kind != domain.KindPortal {
+		return ids, nil
+	}
+	children, err := s.store.ChildAccountIDs(ctx, acc.ID)
+	if err != nil {
+		return nil, err
+	}
+	return append(ids, children...), nil
+}
+
+// canSee applies the tenant wall and, for agents, the rule that they see waiting chats and
+// their own but not their colleagues'. Outsiders get ErrNotFound, so ids cannot be probed.
+func (s *Service) canSee(ctx context.Context, op *domain.Operator, c *domain.Conversation) error {
+	accounts, err := s.VisibleAccounts(ctx, op)
+	if err != nil {
+		return err
+	}
+	inAccount := false
+	for _, id := range accounts {
+		if id == c.AccountID {
+			inAccount = true
+		}
+	}
+	if !inAccount {
+		return domain.ErrNotFound
+	}
+	if op.Role == domain.RoleAdmin || c.Status == domain.ConversationWaiting || c.HasParticipant(op.ID) {
+		return nil
+	}
+	return domain.ErrForbidden
+}
+
+// ForOperator returns the conversation if the operator may see it.
+func (s *Service) ForOperator(ctx context.Context, op *domain.Operator, id string) (*domain.Conversation, error) {
+	c, err := s.store.ConversationByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.canSee(ctx, op, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ForVisitor returns the conversation if it is the visitor's own.
+func (s *Service) ForVisitor(ctx context.Context, v *domain.Visitor, id string) (*domain.Conversation, error) {
+	c, err := s.store.ConversationByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.VisitorID != v.ID {
+		return nil, domain.ErrNotFound
+	}
+	return c, nil
+}

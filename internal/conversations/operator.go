@@ -1,0 +1,106 @@
+package conversations
+
+import (
+	"context"
+	"errors"
+
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
+)
+
+// List returns the conversations an operator may see, newest first.
+func (s *Service) List(ctx context.Context, op *domain.Operator, status domain.ConversationStatus) ([]domain.Conversation, error) {
+	accounts, err := s.VisibleAccounts(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	f := store.ConversationFilter{AccountIDs: accounts, Status: status}
+	if op.Role != domain.RoleAdmin {
+		f.VisibleTo = op.ID
+	}
+	return s.store.ListConversations(ctx, f)
+}
+
+// ListByVisitor returns a visitor's conversations that the operator may see, newest first.
+func (s *Service) ListByVisitor(ctx context.Context, op *domain.Operator, visitorID string) ([]domain.Conversation, error) {
+	accounts, err := s.VisibleAccounts(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	f := store.ConversationFilter{AccountIDs: accounts, VisitorID: visitorID, Limit: 50}
+	if op.Role != domain.RoleAdmin {
+		f.VisibleTo = op.ID
+	}
+	return s.store.ListConversations(ctx, f)
+}
+
+// Claim makes op the owner of a waiting conversation. Of several operators claiming at once
+// exactly one wins; the others get a *domain.ClaimedError naming the winner.
+func (s *Service) Claim(ctx context.Context, op *domain.Operator, id string) (*domain.Conversation, error) {
+	if _, err := s.ForOperator(ctx, op, id); err != nil {
+		return nil, err
+	}
+	c, err := s.store.ClaimConversation(ctx, id, op.ID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	by := &domain.Person{ID: op.ID, Name: op.Name, PhotoURL: op.PhotoURL}
+	s.announce(s.notify.ConversationChanged(ctx, c, "claimed", by), "claimed", c.ID)
+	s.log.Info("conversation claimed", "conversation_id", c.ID, "account_id", c.AccountID, "operator_id", op.ID)
+	return c, nil
+}
+
+// OperatorSend stores an operator's message. Only the owner and invited operators may write;
+// an admin reading someone else's chat must join it first.
+func (s *Service) OperatorSend(ctx context.Context, op *domain.Operator, id, body, clientMsgID string) (*domain.Message, bool, error) {
+	c, err := s.ForOperator(ctx, op, id)
+	if err != nil {
+		return nil, false, err
+	}
+	if c.Status == domain.ConversationClosed {
+		return nil, false, domain.ErrClosed
+	}
+	if !c.HasParticipant(op.ID) {
+		return nil, false, errors.Join(domain.ErrForbidden, errors.New("claim the conversation before writing in it"))
+	}
+	author := domain.Author{Type: domain.AuthorOperator, ID: op.ID, Name: op.Name, PhotoURL: op.PhotoURL}
+	return s.send(ctx, c, author, body, clientMsgID)
+}
+
+// Close ends a conversation. Its owner, a participant or an admin may close it.
+func (s *Service) Close(ctx context.Context, op *domain.Operator, id, categoryID string) (*domain.Conversation, error) {
+	c, err := s.ForOperator(ctx, op, id)
+	if err != nil {
+		return nil, err
+	}
+	if op.Role != domain.RoleAdmin && !c.HasParticipant(op.ID) {
+		return nil, domain.ErrForbidden
+	}
+	closed, err := s.store.CloseConversation(ctx, id, categoryID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	by := &domain.Person{ID: op.ID, Name: op.Name, PhotoURL: op.PhotoURL}
+	s.announce(s.notify.ConversationChanged(ctx, closed, "closed", by), "closed", closed.ID)
+	return closed, nil
+}
+
+// OperatorMessages returns the messages after seq, if the operator may see the conversation.
+func (s *Service) OperatorMessages(ctx context.Context, op *domain.Operator, id string, after int64) ([]domain.Message, error) {
+	if _, err := s.ForOperator(ctx, op, id); err != nil {
+		return nil, err
+	}
+	return s.store.MessagesAfter(ctx, id, after, MaxHistoryPage)
+}
+
+// OperatorTyping relays that an operator is typing in a conversation they take part in.
+func (s *Service) OperatorTyping(ctx context.Context, op *domain.Operator, id string, typing bool) error {
+	c, err := s.ForOperator(ctx, op, id)
+	if err != nil {
+		return err
+	}
+	if !c.HasParticipant(op.ID) {
+		return domain.ErrForbidden
+	}
+	return s.notify.Typing(ctx, c, domain.Author{Type: domain.AuthorOperator, ID: op.ID, Name: op.Name}, typing)
+}

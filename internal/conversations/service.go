@@ -1,0 +1,54 @@
+// Package conversations is where chats happen: starting one, claiming it (first come, first
+// served), sending messages with gap-free seq and idempotent client ids, and closing it.
+package conversations
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
+)
+
+// Store is the part of the store this package needs.
+type Store interface {
+	AccountByID(ctx context.Context, id string) (*domain.Account, error)
+	AdvertiserByExternalID(ctx context.Context, portalID, externalID string) (*domain.Account, error)
+	ChildAccountIDs(ctx context.Context, parentID string) ([]string, error)
+	UpsertListing(ctx context.Context, l *domain.Listing) error
+	SetVisitorIdentity(ctx context.Context, id, name, email string) error
+	CreateConversation(ctx context.Context, c *domain.Conversation, first *domain.Message) error
+	ConversationByID(ctx context.Context, id string) (*domain.Conversation, error)
+	ListConversations(ctx context.Context, f store.ConversationFilter) ([]domain.Conversation, error)
+	ClaimConversation(ctx context.Context, id, operatorID string, at time.Time) (*domain.Conversation, error)
+	CloseConversation(ctx context.Context, id, categoryID string, at time.Time) (*domain.Conversation, error)
+	AppendMessage(ctx context.Context, m *domain.Message) (*domain.Message, bool, error)
+	MessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]domain.Message, error)
+}
+
+// Notifier announces committed changes to live clients.
+type Notifier interface {
+	ConversationChanged(ctx context.Context, c *domain.Conversation, event string, by *domain.Person) error
+	MessageAdded(ctx context.Context, c *domain.Conversation, m *domain.Message) error
+	Typing(ctx context.Context, c *domain.Conversation, author domain.Author, typing bool) error
+}
+
+type Service struct {
+	store  Store
+	notify Notifier
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+func NewService(s Store, n Notifier, log *slog.Logger) *Service {
+	return &Service{store: s, notify: n, log: log, now: time.Now}
+}
+
+// announce sends live events; a failure there never undoes a committed change, because clients
+// catch up from the store, so it is logged rather than returned.
+func (s *Service) announce(err error, what string, conversationID string) {
+	if err != nil {
+		s.log.Warn("live event not published", "event", what, "conversation_id", conversationID, "err", err)
+	}
+}

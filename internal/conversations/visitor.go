@@ -1,0 +1,154 @@
+package conversations
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
+)
+
+// StartInput is a visitor's first message, with where it was written.
+type StartInput struct {
+	Advertiser  string // the portal's id for the advertiser, on a listing page
+	Listing     *domain.Listing
+	Name, Email string
+	Body        string
+	ClientMsgID string
+}
+
+// Start opens a conversation for a visitor. On a portal page it goes to the named advertiser;
+// an advertiser the portal has not registered creates nothing and the chat is flagged for the
+// portal's own operators.
+func (s *Service) Start(ctx context.Context, v *domain.Visitor, in StartInput) (*domain.Conversation, *domain.Message, error) {
+	body, err := CleanBody(in.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkClientMsgID(in.ClientMsgID); err != nil {
+		return nil, nil, err
+	}
+	name, email, err := CleanIdentity(in.Name, in.Email)
+	if err != nil {
+		return nil, nil, err
+	}
+	target, flagged, err := s.targetAccount(ctx, v.AccountID, in.Advertiser)
+	if err != nil {
+		return nil, nil, err
+	}
+	if name != "" || email != "" {
+		if err := s.store.SetVisitorIdentity(ctx, v.ID, name, email); err != nil {
+			return nil, nil, err
+		}
+		if name != "" {
+			v.Name = name
+		}
+		if email != "" {
+			v.Email = email
+		}
+	}
+	now := s.now().UTC()
+	c := &domain.Conversation{
+		ID:        domain.NewID(),
+		AccountID: target.ID,
+		VisitorID: v.ID,
+		Flagged:   flagged,
+		CreatedAt: now,
+	}
+	if in.Listing != nil && in.Listing.ExternalID != "" && !flagged && target.Kind == domain.KindAdvertiser {
+		l := &domain.Listing{AccountID: target.ID, ExternalID: in.Listing.ExternalID, Title: in.Listing.Title, URL: in.Listing.URL}
+		if err := s.store.UpsertListing(ctx, l); err != nil {
+			return nil, nil, fmt.Errorf("register listing: %w", err)
+		}
+		c.Listing = l
+	}
+	first := &domain.Message{
+		ID:          domain.NewID(),
+		Author:      domain.Author{Type: domain.AuthorVisitor, ID: v.ID, Name: v.Name},
+		Body:        body,
+		ClientMsgID: in.ClientMsgID,
+		CreatedAt:   now,
+	}
+	if err := s.store.CreateConversation(ctx, c, first); err != nil {
+		return nil, nil, err
+	}
+	stored, err := s.store.ConversationByID(ctx, c.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.announce(s.notify.ConversationChanged(ctx, stored, "created", nil), "created", c.ID)
+	s.log.Info("conversation started", "conversation_id", c.ID, "account_id", c.AccountID, "visitor_id", v.ID)
+	return stored, first, nil
+}
+
+func (s *Service) targetAccount(ctx context.Context, visitorAccountID, advertiser string) (*domain.Account, bool, error) {
+	acc, err := s.store.AccountByID(ctx, visitorAccountID)
+	if err != nil {
+		return nil, false, err
+	}
+	advertiser = strings.TrimSpace(advertiser)
+	if advertiser == "" || acc.Kind != domain.KindPortal {
+		return acc, false, nil
+	}
+	if utf8.RuneCountInString(advertiser) > 200 {
+		return nil, false, domain.Invalid("invalid_field", "advertiser", "the advertiser id is too long")
+	}
+	adv, err := s.store.AdvertiserByExternalID(ctx, acc.ID, advertiser)
+	if errors.Is(err, domain.ErrNotFound) {
+		return acc, true, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return adv, false, nil
+}
+
+// VisitorConversations lists the visitor's own conversations, newest first.
+func (s *Service) VisitorConversations(ctx context.Context, v *domain.Visitor) ([]domain.Conversation, error) {
+	accounts := []string{v.AccountID}
+	children, err := s.store.ChildAccountIDs(ctx, v.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	accounts = append(accounts, children...)
+	return s.store.ListConversations(ctx, store.ConversationFilter{AccountIDs: accounts, VisitorID: v.ID, Limit: 50})
+}
+
+// VisitorSend stores a visitor's message in their own conversation.
+func (s *Service) VisitorSend(ctx context.Context, v *domain.Visitor, id, body, clientMsgID string) (*domain.Message, bool, error) {
+	c, err := s.ForVisitor(ctx, v, id)
+	if err != nil {
+		return nil, false, err
+	}
+	if c.Status == domain.ConversationClosed {
+		return nil, false, domain.ErrClosed
+	}
+	return s.send(ctx, c, domain.Author{Type: domain.AuthorVisitor, ID: v.ID, Name: v.Name}, body, clientMsgID)
+}
+
+func (s *Service) VisitorMessages(ctx context.Context, v *domain.Visitor, id string, after int64) ([]domain.Message, error) {
+	if _, err := s.ForVisitor(ctx, v, id); err != nil {
+		return nil, err
+	}
+	return s.store.MessagesAfter(ctx, id, after, MaxHistoryPage)
+}
+
+func (s *Service) VisitorTyping(ctx context.Context, v *domain.Visitor, id string, typing bool) error {
+	c, err := s.ForVisitor(ctx, v, id)
+	if err != nil {
+		return err
+	}
+	return s.notify.Typing(ctx, c, domain.Author{Type: domain.AuthorVisitor, ID: v.ID, Name: v.Name}, typing)
+}
+
+// AnsweringAccount is the account that would answer the visitor on a page for this advertiser.
+func (s *Service) AnsweringAccount(ctx context.Context, v *domain.Visitor, advertiser string) (string, error) {
+	acc, _, err := s.targetAccount(ctx, v.AccountID, advertiser)
+	if err != nil {
+		return "", err
+	}
+	return acc.ID, nil
+}

@@ -1,0 +1,160 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/portico/portico/internal/domain"
+)
+
+func (a *api) listConversations(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
+	status := domain.ConversationStatus(r.URL.Query().Get("status"))
+	if status != "" && !status.Valid() {
+		writeError(w, r, a.Log, domain.Invalid("invalid_field", "status", "status must be waiting, active or closed"))
+		return
+	}
+	list, err := a.Conversations.List(r.Context(), op, status)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"conversations": nonNilConversations(list)})
+}
+
+func (a *api) getConversation(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
+	c, err := a.Conversations.ForOperator(r.Context(), op, r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"conversation": c})
+}
+
+func (a *api) claimConversation(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
+	c, err := a.Conversations.Claim(r.Context(), op, r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"conversation": c})
+}
+
+type closeRequest struct {
+	CategoryID string `json:"category_id"`
+}
+
+func (a *api) closeConversation(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
+	var req closeRequest
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &req); err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+	}
+	c, err := a.Conversations.Close(r.Context(), op, r.PathValue("id"), req.CategoryID)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"conversation": c})
+}
+
+type sendRequest struct {
+	Body        string `json:"body"`
+	ClientMsgID string `json:"client_msg_id"`
+}
+
+func (a *api) operatorSend(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
+	var req sendRequest
+	if err := decode(w, r, &req); err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	m, created, err := a.Conversations.OperatorSend(r.Context(), op, r.PathValue("id"), req.Body, req.ClientMsgID)
+	writeSent(w, r, a, m, created, err)
+}
+
+// writeSent answers a send: 201 for a new message, 200 with the original for a repeat.
+func writeSent(w http.ResponseWriter, r *http.Request, a *api, m *domain.Message, created bool, err error) {
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, map[string]any{"message": m})
+}
+
+func (a *api) operatorMessages(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
+	after, err := afterParam(r)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	list, err := a.Conversations.OperatorMessages(r.Context(), op, r.PathValue("id"), after)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": list})
+}
+
+func afterParam(r *http.Request) (int64, error) {
+	v := r.URL.Query().Get("after")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, domain.Invalid("invalid_field", "after", "after must be a whole number ≥ 0 (the last seq you have)")
+	}
+	return n, nil
+}
+
+func nonNilConversations(list []domain.Conversation) []domain.Conversation {
+	if list == nil {
+		return []domain.Conversation{}
+	}
+	return list
+}
+
+func (a *api) getVisitor(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
+	v, err := a.Store.VisitorByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	accounts, err := a.Conversations.VisibleAccounts(r.Context(), op)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	theirs, err := a.Conversations.ListByVisitor(r.Context(), op, v.ID)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	// A visitor is visible to an account they belong to or have chatted with.
+	visible := len(theirs) > 0
+	for _, id := range accounts {
+		if id == v.AccountID {
+			visible = true
+		}
+	}
+	if !visible {
+		writeError(w, r, a.Log, domain.ErrNotFound)
+		return
+	}
+	pages, err := a.Store.PagesOfLatestVisit(r.Context(), v.ID, 50)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	if pages == nil {
+		pages = []domain.PageView{}
+	}
+	v.Online = a.Hub.VisitorOnline(v.ID)
+	writeJSON(w, http.StatusOK, map[string]any{"visitor": v, "pages": pages, "conversations": nonNilConversations(theirs)})
+}

@@ -1,0 +1,140 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"time"
+
+	"github.com/portico/portico/internal/domain"
+)
+
+const (
+	sessionCookie = "portico_session"
+	csrfCookie    = "portico_csrf"
+	csrfHeader    = "X-CSRF-Token"
+)
+
+type operatorHandler func(w http.ResponseWriter, r *http.Request, op *domain.Operator)
+
+// operator authenticates an operator by bearer token (API clients) or by the console's session
+// cookie, which must come with the session's CSRF token on anything that changes state.
+func (a *api) operator(h operatorHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := bearerToken(r)
+		fromCookie := false
+		if token == "" && r.URL.Path == "/api/v1/ws" {
+			token = r.URL.Query().Get("token")
+		}
+		if token == "" {
+			if c, err := r.Cookie(sessionCookie); err == nil {
+				token, fromCookie = c.Value, true
+			}
+		}
+		op, sess, err := a.Auth.Authenticate(r.Context(), token)
+		if err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		if fromCookie && isUnsafe(r.Method) &&
+			subtle.ConstantTimeCompare([]byte(r.Header.Get(csrfHeader)), []byte(sess.CSRFToken)) != 1 {
+			writeErrorCode(w, http.StatusForbidden, "csrf_failed", "the X-CSRF-Token header is missing or wrong")
+			return
+		}
+		ctx := context.WithValue(r.Context(), operatorKey, op)
+		ctx = context.WithValue(ctx, sessionKey, token)
+		h(w, r.WithContext(ctx), op)
+	})
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token     string           `json:"token"`
+	CSRFToken string           `json:"csrf_token"`
+	Operator  *domain.Operator `json:"operator"`
+}
+
+func (a *api) login(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if err := decode(w, r, &req); err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	if req.Email == "" || req.Password == "" || len(req.Email) > 254 || len(req.Password) > 1024 {
+		writeErrorCode(w, http.StatusUnauthorized, "wrong_credentials", "wrong e-mail or password")
+		return
+	}
+	login, err := a.Auth.Login(r.Context(), req.Email, req.Password)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	// Signing in means being ready to answer; the console offers "away" for the opposite.
+	if login.Operator.Status == domain.StatusOffline {
+		if err := a.Store.SetOperatorStatus(r.Context(), login.Operator.ID, domain.StatusOnline); err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		login.Operator.Status = domain.StatusOnline
+	}
+	a.setSessionCookies(w, login.Token, login.CSRFToken, login.ExpiresAt)
+	a.Log.Info("operator signed in", "operator_id", login.Operator.ID, "account_id", login.Operator.AccountID)
+	writeJSON(w, http.StatusOK, loginResponse{Token: login.Token, CSRFToken: login.CSRFToken, Operator: login.Operator})
+}
+
+func (a *api) setSessionCookies(w http.ResponseWriter, token, csrf string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", Expires: expires,
+		HttpOnly: true, Secure: a.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", Expires: expires,
+		Secure: a.SecureCookies, SameSite: http.SameSiteStrictMode})
+}
+
+func (a *api) logout(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
+	token, _ := r.Context().Value(sessionKey).(string)
+	if err := a.Auth.Logout(r.Context(), token); err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	a.setSessionCookies(w, "", "", time.Unix(0, 0))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *api) me(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
+	writeJSON(w, http.StatusOK, map[string]any{"operator": op})
+}
+
+type updateMeRequest struct {
+	Status *domain.OperatorStatus `json:"status"`
+}
+
+func (a *api) updateMe(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
+	var req updateMeRequest
+	if err := decode(w, r, &req); err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	if req.Status != nil {
+		if !req.Status.Valid() {
+			writeError(w, r, a.Log, domain.Invalid("invalid_field", "status", "status must be online, away or offline"))
+			return
+		}
+		if err := a.Store.SetOperatorStatus(r.Context(), op.ID, *req.Status); err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		op.Status = *req.Status
+		a.Hub.SetOperatorStatus(op)
+		if err := a.Publisher.OperatorChanged(r.Context(), op); err != nil {
+			a.Log.Warn("operator status not published", "operator_id", op.ID, "err", err)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"operator": op})
+}
+
+func (a *api) operatorSocket(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
+	a.Hub.ServeOperator(w, r, op)
+}

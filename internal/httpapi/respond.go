@@ -1,0 +1,105 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/portico/portico/internal/auth"
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/visitors"
+)
+
+// maxBody bounds every JSON request body.
+const maxBody = 64 << 10
+
+type errorBody struct {
+	Error errorDetail    `json:"error"`
+	Owner *domain.Person `json:"owner,omitempty"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeErrorCode(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: message}})
+}
+
+// writeError is the one place where domain errors become HTTP statuses and codes.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var invalid *domain.ValidationError
+	var claimed *domain.ClaimedError
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &invalid):
+		writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: errorDetail{Code: invalid.Code, Message: invalid.Message, Field: invalid.Field}})
+	case errors.As(err, &claimed):
+		writeJSON(w, http.StatusConflict, errorBody{
+			Error: errorDetail{Code: "already_claimed", Message: "this chat was already taken by " + claimed.Owner.Name},
+			Owner: &claimed.Owner,
+		})
+	case errors.As(err, &tooLarge):
+		writeErrorCode(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit))
+	case errors.Is(err, errBadJSON):
+		writeErrorCode(w, http.StatusBadRequest, "invalid_json", err.Error())
+	case errors.Is(err, auth.ErrWrongCredentials):
+		writeErrorCode(w, http.StatusUnauthorized, "wrong_credentials", "wrong e-mail or password")
+	case errors.Is(err, visitors.ErrUnknownAccount):
+		writeErrorCode(w, http.StatusNotFound, "unknown_account", "no account has this key")
+	case errors.Is(err, domain.ErrUnauthorized):
+		writeErrorCode(w, http.StatusUnauthorized, "unauthorized", "sign in first: the token is missing, expired or wrong")
+	case errors.Is(err, domain.ErrNotFound):
+		writeErrorCode(w, http.StatusNotFound, "not_found", "not found")
+	case errors.Is(err, domain.ErrForbidden):
+		writeErrorCode(w, http.StatusForbidden, "forbidden", forbiddenMessage(err))
+	case errors.Is(err, domain.ErrClosed):
+		writeErrorCode(w, http.StatusConflict, "conversation_closed", "the conversation is closed")
+	case errors.Is(err, domain.ErrConflict):
+		writeErrorCode(w, http.StatusConflict, "conflict", err.Error())
+	default:
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeErrorCode(w, http.StatusInternalServerError, "internal_error", "something went wrong on our side; it has been logged")
+	}
+}
+
+func forbiddenMessage(err error) string {
+	if msg := strings.TrimPrefix(err.Error(), domain.ErrForbidden.Error()+"\n"); msg != err.Error() {
+		return msg
+	}
+	return "you may not do this"
+}
+
+var errBadJSON = errors.New("the request body is not valid JSON")
+
+// decode reads one bounded JSON value into v; an empty body or trailing data is bad JSON.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	body := http.MaxBytesReader(w, r.Body, maxBody)
+	dec := json.NewDecoder(body)
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return err
+		}
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("%w: the body is empty", errBadJSON)
+		}
+		return fmt.Errorf("%w: %v", errBadJSON, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: more than one JSON value", errBadJSON)
+	}
+	return nil
+}

@@ -1,0 +1,256 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/portico/portico/internal/bus"
+	"github.com/portico/portico/internal/domain"
+)
+
+// Timing of the protocol (docs/protocol.md).
+const (
+	HeartbeatInterval = 25 * time.Second
+	idleTimeout       = 60 * time.Second
+	writeTimeout      = 10 * time.Second
+	sendQueueLen      = 64
+	maxClientFrame    = 4096
+)
+
+// TypingRelay checks that the sender may see the conversation and relays the indicator.
+type TypingRelay interface {
+	OperatorTyping(ctx context.Context, op *domain.Operator, conversationID string, typing bool) error
+	VisitorTyping(ctx context.Context, v *domain.Visitor, conversationID string, typing bool) error
+}
+
+// Hub holds this node's live connections. It subscribes to a bus topic while at least one local
+// connection needs it, and keeps the presence of the operators and visitors connected here.
+type Hub struct {
+	bus    bus.Bus
+	typing TypingRelay
+	log    *slog.Logger
+
+	mu       sync.Mutex
+	topics   map[string]*topic
+	conns    map[*conn]struct{}
+	visitors map[string]int                       // visitor id → open connections
+	ops      map[string]map[string]*operatorState // account id → operator id → state
+	closing  bool
+}
+
+type topic struct {
+	unsubscribe func()
+	conns       map[*conn]struct{}
+}
+
+type operatorState struct {
+	status domain.OperatorStatus
+	conns  int
+}
+
+func NewHub(b bus.Bus, typing TypingRelay, log *slog.Logger) *Hub {
+	return &Hub{
+		bus: b, typing: typing, log: log,
+		topics:   map[string]*topic{},
+		conns:    map[*conn]struct{}{},
+		visitors: map[string]int{},
+		ops:      map[string]map[string]*operatorState{},
+	}
+}
+
+// join registers a connection and its topics. It reports false when the hub is shutting down.
+func (h *Hub) join(c *conn, topics ...string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return false
+	}
+	h.conns[c] = struct{}{}
+	for _, name := range topics {
+		t := h.topics[name]
+		if t == nil {
+			t = &topic{conns: map[*conn]struct{}{}}
+			name := name
+			unsub, err := h.bus.Subscribe(name, func(payload []byte) { h.deliver(name, payload) })
+			if err != nil {
+				h.log.Error("subscribe", "topic", name, "err", err)
+				continue
+			}
+			t.unsubscribe = unsub
+			h.topics[name] = t
+		}
+		t.conns[c] = struct{}{}
+	}
+	c.topics = topics
+	return true
+}
+
+func (h *Hub) leave(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.conns, c)
+	for _, name := range c.topics {
+		t := h.topics[name]
+		if t == nil {
+			continue
+		}
+		delete(t.conns, c)
+		if len(t.conns) == 0 {
+			t.unsubscribe()
+			delete(h.topics, name)
+		}
+	}
+}
+
+// deliver hands a bus payload to the local connections of its topic. Account topics carry an
+// envelope that says which operators may see the frame; visitor topics carry the frame itself.
+func (h *Hub) deliver(topicName string, payload []byte) {
+	h.mu.Lock()
+	t := h.topics[topicName]
+	if t == nil || len(t.conns) == 0 {
+		h.mu.Unlock()
+		return
+	}
+	targets := make([]*conn, 0, len(t.conns))
+	for c := range t.conns {
+		targets = append(targets, c)
+	}
+	h.mu.Unlock()
+
+	if targets[0].operator == nil {
+		for _, c := range targets {
+			c.enqueue(payload)
+		}
+		return
+	}
+	var env envelope
+	if err := json.Unmarshal(payload, &env); err != nil {
+		h.log.Error("bad envelope on bus", "topic", topicName, "err", err)
+		return
+	}
+	for _, c := range targets {
+		if env.Audience.includes(c.operator) {
+			c.enqueue(env.Frame)
+		}
+	}
+}
+
+// AnyOperatorAvailable reports whether an operator of one of the accounts is connected to this
+// node with status online.
+func (h *Hub) AnyOperatorAvailable(accountIDs ...string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, id := range accountIDs {
+		if h.accountAvailable(id) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Hub) accountAvailable(accountID string) bool {
+	for _, st := range h.ops[accountID] {
+		if st.conns > 0 && st.status == domain.StatusOnline {
+			return true
+		}
+	}
+	return false
+}
+
+// VisitorOnline reports whether the visitor has a live connection to this node.
+func (h *Hub) VisitorOnline(visitorID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.visitors[visitorID] > 0
+}
+
+// SetOperatorStatus records a status change of a connected operator, and tells the account's
+// visitors when that changes whether anyone can answer.
+func (h *Hub) SetOperatorStatus(op *domain.Operator) {
+	h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.status = op.Status })
+}
+
+func (h *Hub) updateOperator(accountID, operatorID string, change func(*operatorState)) {
+	h.mu.Lock()
+	before := h.accountAvailable(accountID)
+	byID := h.ops[accountID]
+	if byID == nil {
+		byID = map[string]*operatorState{}
+		h.ops[accountID] = byID
+	}
+	st := byID[operatorID]
+	if st == nil {
+		st = &operatorState{status: domain.StatusOffline}
+		byID[operatorID] = st
+	}
+	change(st)
+	if st.conns == 0 {
+		delete(byID, operatorID)
+	}
+	after := h.accountAvailable(accountID)
+	h.mu.Unlock()
+	if before != after {
+		frame := mustEncode(presenceFrame{Type: "presence", Online: after})
+		if err := h.bus.Publish(context.Background(), bus.AccountVisitorsTopic(accountID), frame); err != nil {
+			h.log.Warn("presence not published", "account_id", accountID, "err", err)
+		}
+	}
+}
+
+// visitorPresence counts a visitor's connections and announces the first and the last.
+func (h *Hub) visitorPresence(v *domain.Visitor, delta int) {
+	h.mu.Lock()
+	n := h.visitors[v.ID] + delta
+	if n <= 0 {
+		delete(h.visitors, v.ID)
+	} else {
+		h.visitors[v.ID] = n
+	}
+	h.mu.Unlock()
+	if (delta > 0 && n == 1) || (delta < 0 && n == 0) {
+		frame := mustEncode(presenceFrame{Type: "presence", VisitorID: v.ID, Online: n > 0})
+		payload := mustEncode(envelope{Audience: audience{Everyone: true}, Frame: frame})
+		if err := h.bus.Publish(context.Background(), bus.AccountTopic(v.AccountID), payload); err != nil {
+			h.log.Warn("presence not published", "visitor_id", v.ID, "err", err)
+		}
+	}
+}
+
+// ConnectionCounts reports live connections by kind, for metrics and tests.
+func (h *Hub) ConnectionCounts() (operators, visitors int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.conns {
+		if c.operator != nil {
+			operators++
+		} else {
+			visitors++
+		}
+	}
+	return operators, visitors
+}
+
+// Shutdown tells every client to reconnect elsewhere and closes the connections, without
+// waiting longer than ctx allows. New connections are refused from now on.
+func (h *Hub) Shutdown(ctx context.Context) {
+	h.mu.Lock()
+	h.closing = true
+	all := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		all = append(all, c)
+	}
+	h.mu.Unlock()
+	reconnect := mustEncode(simpleFrame{Type: "reconnect"})
+	var wg sync.WaitGroup
+	for _, c := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.goAway(ctx, reconnect)
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,84 @@
+package live
+
+import (
+	"context"
+	"errors"
+
+	"github.com/portico/portico/internal/bus"
+	"github.com/portico/portico/internal/domain"
+)
+
+// Publisher turns committed changes into frames on the bus. Services call it after the store
+// has committed, so that nothing is ever announced that a reconnecting client cannot fetch.
+type Publisher struct {
+	bus      bus.Bus
+	accounts AccountLookup
+}
+
+// AccountLookup finds an account's parent, so a portal's admins hear about their advertisers' chats.
+type AccountLookup interface {
+	AccountByID(ctx context.Context, id string) (*domain.Account, error)
+}
+
+func NewPublisher(b bus.Bus, accounts AccountLookup) *Publisher {
+	return &Publisher{bus: b, accounts: accounts}
+}
+
+// ConversationChanged announces a new or changed conversation to its operators and its visitor.
+func (p *Publisher) ConversationChanged(ctx context.Context, c *domain.Conversation, event string, by *domain.Person) error {
+	frame := mustEncode(conversationFrame{Type: "conversation", Event: event, Conversation: c, By: by})
+	a := conversationAudience(c)
+	if event == "claimed" {
+		// Everyone who was alerted must learn that the chat is gone, and who took it.
+		a.Everyone = true
+	}
+	return errors.Join(
+		p.toOperators(ctx, c.AccountID, a, frame),
+		p.bus.Publish(ctx, bus.VisitorTopic(c.VisitorID), frame),
+	)
+}
+
+// MessageAdded delivers a stored message to both sides of its conversation.
+func (p *Publisher) MessageAdded(ctx context.Context, c *domain.Conversation, m *domain.Message) error {
+	frame := mustEncode(messageFrame{Type: "message", Message: m})
+	return errors.Join(
+		p.toOperators(ctx, c.AccountID, conversationAudience(c), frame),
+		p.bus.Publish(ctx, bus.VisitorTopic(c.VisitorID), frame),
+	)
+}
+
+// Typing relays a typing indicator to the side of the conversation that did not type.
+func (p *Publisher) Typing(ctx context.Context, c *domain.Conversation, author domain.Author, typing bool) error {
+	frame := mustEncode(typingFrame{Type: "typing", ConversationID: c.ID, Typing: typing, Author: author})
+	if author.Type == domain.AuthorVisitor {
+		return p.toOperators(ctx, c.AccountID, conversationAudience(c), frame)
+	}
+	a := conversationAudience(c)
+	a.Except = author.ID
+	return errors.Join(
+		p.toOperators(ctx, c.AccountID, a, frame),
+		p.bus.Publish(ctx, bus.VisitorTopic(c.VisitorID), frame),
+	)
+}
+
+// OperatorChanged tells the operator's colleagues about a new status.
+func (p *Publisher) OperatorChanged(ctx context.Context, op *domain.Operator) error {
+	frame := mustEncode(operatorFrame{Type: "operator", Operator: op})
+	return p.publishEnvelope(ctx, bus.AccountTopic(op.AccountID), audience{Everyone: true}, frame)
+}
+
+// toOperators publishes to the account's operators and, for an advertiser, to its portal's admins.
+func (p *Publisher) toOperators(ctx context.Context, accountID string, a audience, frame []byte) error {
+	if err := p.publishEnvelope(ctx, bus.AccountTopic(accountID), a, frame); err != nil {
+		return err
+	}
+	acc, err := p.accounts.AccountByID(ctx, accountID)
+	if err != nil || acc.ParentID == "" {
+		return err
+	}
+	return p.publishEnvelope(ctx, bus.AccountTopic(acc.ParentID), audience{Admins: true}, frame)
+}
+
+func (p *Publisher) publishEnvelope(ctx context.Context, topic string, a audience, frame []byte) error {
+	return p.bus.Publish(ctx, topic, mustEncode(envelope{Audience: a, Frame: frame}))
+}

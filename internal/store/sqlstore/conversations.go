@@ -1,0 +1,332 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
+)
+
+const conversationSelect = `SELECT c.id, c.account_id, c.visitor_id, c.status, c.owner_id, c.listing_id, c.category_id,
+	c.flagged, c.meaningful, c.last_seq, c.created_at, c.closed_at,
+	COALESCE(o.name, ''), COALESCE(o.photo_url, ''),
+	COALESCE(l.title, ''), COALESCE(l.url, ''), COALESCE(l.external_id, ''),
+	v.name, v.email,
+	m.body, m.author_type, m.created_at
+FROM conversations c
+JOIN visitors v ON v.id = c.visitor_id
+LEFT JOIN operators o ON o.id = c.owner_id
+LEFT JOIN listings l ON l.id = c.listing_id
+LEFT JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq`
+
+func (s *Store) CreateConversation(ctx context.Context, c *domain.Conversation, first *domain.Message) error {
+	var listingID string
+	if c.Listing != nil {
+		listingID = c.Listing.ID
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, `INSERT INTO conversations (id, account_id, visitor_id, status, listing_id, flagged, last_seq, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, 0, ?)`,
+			c.ID, c.AccountID, c.VisitorID, string(domain.ConversationWaiting), nullString(listingID), boolInt(c.Flagged), ms(c.CreatedAt))
+		if err != nil {
+			return err
+		}
+		first.ConversationID = c.ID
+		if _, _, err := s.appendMessage(ctx, tx, first); err != nil {
+			return err
+		}
+		c.Status, c.LastSeq = domain.ConversationWaiting, first.Seq
+		return nil
+	})
+}
+
+func (s *Store) ConversationByID(ctx context.Context, id string) (*domain.Conversation, error) {
+	list, err := s.conversations(ctx, s.read, conversationSelect+` WHERE c.id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, domain.ErrNotFound
+	}
+	return &list[0], nil
+}
+
+func (s *Store) ListConversations(ctx context.Context, f store.ConversationFilter) ([]domain.Conversation, error) {
+	if len(f.AccountIDs) == 0 {
+		return nil, errors.New("list conversations: no account given")
+	}
+	var where []string
+	var args []any
+	where = append(where, "c.account_id IN ("+placeholders(len(f.AccountIDs))+")")
+	for _, id := range f.AccountIDs {
+		args = append(args, id)
+	}
+	if f.Status != "" {
+		where = append(where, "c.status = ?")
+		args = append(args, string(f.Status))
+	}
+	if f.VisitorID != "" {
+		where = append(where, "c.visitor_id = ?")
+		args = append(args, f.VisitorID)
+	}
+	if f.VisibleTo != "" {
+		where = append(where, `(c.status = 'waiting' OR c.owner_id = ? OR EXISTS (
+			SELECT 1 FROM conversation_participants p WHERE p.conversation_id = c.id AND p.operator_id = ?))`)
+		args = append(args, f.VisibleTo, f.VisibleTo)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 500
+	}
+	args = append(args, limit)
+	return s.conversations(ctx, s.read, conversationSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY c.created_at DESC, c.id DESC LIMIT ?`, args...)
+}
+
+func (s *Store) conversations(ctx context.Context, q querier, query string, args ...any) ([]domain.Conversation, error) {
+	rows, err := s.query(ctx, q, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.Conversation
+	for rows.Next() {
+		var c domain.Conversation
+		var status string
+		var owner, listing, category sql.NullString
+		var flagged, meaningful int
+		var created int64
+		var closed sql.NullInt64
+		var ownerName, ownerPhoto, listingTitle, listingURL, listingExternal string
+		var lastBody, lastAuthor sql.NullString
+		var lastAt sql.NullInt64
+		err := rows.Scan(&c.ID, &c.AccountID, &c.VisitorID, &status, &owner, &listing, &category,
+			&flagged, &meaningful, &c.LastSeq, &created, &closed,
+			&ownerName, &ownerPhoto, &listingTitle, &listingURL, &listingExternal,
+			&c.Visitor.Name, &c.Visitor.Email, &lastBody, &lastAuthor, &lastAt)
+		if err != nil {
+			return nil, err
+		}
+		c.Status = domain.ConversationStatus(status)
+		c.OwnerID, c.CategoryID = owner.String, category.String
+		c.Flagged, c.Meaningful = flagged != 0, meaningful != 0
+		c.CreatedAt, c.ClosedAt = fromMS(created), fromNullMS(closed)
+		c.Visitor.ID = c.VisitorID
+		if owner.Valid {
+			c.Owner = &domain.Person{ID: owner.String, Name: ownerName, PhotoURL: ownerPhoto}
+		}
+		if listing.Valid {
+			c.Listing = &domain.Listing{ID: listingExternal, Title: listingTitle, URL: listingURL}
+		}
+		if lastBody.Valid {
+			c.LastMessage = &domain.MessagePreview{Body: lastBody.String, AuthorType: domain.AuthorType(lastAuthor.String), CreatedAt: fromMS(lastAt.Int64)}
+		}
+		c.Participants = []domain.Person{}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, s.loadParticipants(ctx, q, out)
+}
+
+// loadParticipants fills in the operators taking part, for all the conversations in one query.
+func (s *Store) loadParticipants(ctx context.Context, q querier, list []domain.Conversation) error {
+	if len(list) == 0 {
+		return nil
+	}
+	index := make(map[string]int, len(list))
+	args := make([]any, len(list))
+	for i, c := range list {
+		index[c.ID] = i
+		args[i] = c.ID
+	}
+	rows, err := s.query(ctx, q, `SELECT p.conversation_id, o.id, o.name, o.photo_url FROM conversation_participants p
+		JOIN operators o ON o.id = p.operator_id
+		WHERE p.left_at IS NULL AND p.conversation_id IN (`+placeholders(len(list))+`) ORDER BY p.joined_at`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var convID string
+		var p domain.Person
+		if err := rows.Scan(&convID, &p.ID, &p.Name, &p.PhotoURL); err != nil {
+			return err
+		}
+		i := index[convID]
+		list[i].Participants = append(list[i].Participants, p)
+	}
+	return rows.Err()
+}
+
+func (s *Store) ClaimConversation(ctx context.Context, id, operatorID string, at time.Time) (*domain.Conversation, error) {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, `UPDATE conversations SET status = 'active', owner_id = ?, claimed_at = ? WHERE id = ? AND status = 'waiting'`,
+			operatorID, ms(at), id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return s.claimRefusal(ctx, tx, id)
+		}
+		_, err = s.exec(ctx, tx, `INSERT INTO conversation_participants (conversation_id, operator_id, joined_at) VALUES (?, ?, ?)
+			ON CONFLICT (conversation_id, operator_id) DO UPDATE SET left_at = NULL`, id, operatorID, ms(at))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.ConversationByID(ctx, id)
+}
+
+// claimRefusal explains why a claim touched no row: the conversation is missing, closed, or
+// someone else won the race.
+func (s *Store) claimRefusal(ctx context.Context, q querier, id string) error {
+	var status string
+	var owner sql.NullString
+	var name string
+	err := s.queryRow(ctx, q, `SELECT c.status, c.owner_id, COALESCE(o.name, '') FROM conversations c
+		LEFT JOIN operators o ON o.id = c.owner_id WHERE c.id = ?`, id).Scan(&status, &owner, &name)
+	if err != nil {
+		return notFound(err)
+	}
+	if status == string(domain.ConversationClosed) {
+		return domain.ErrClosed
+	}
+	return &domain.ClaimedError{Owner: domain.Person{ID: owner.String, Name: name}}
+}
+
+func (s *Store) CloseConversation(ctx context.Context, id, categoryID string, at time.Time) (*domain.Conversation, error) {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, `UPDATE conversations SET status = 'closed', closed_at = ?, category_id = ? WHERE id = ? AND status <> 'closed'`,
+			ms(at), nullString(categoryID), id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			var status string
+			if err := s.queryRow(ctx, tx, `SELECT status FROM conversations WHERE id = ?`, id).Scan(&status); err != nil {
+				return notFound(err)
+			}
+			return domain.ErrClosed
+		}
+		_, err = s.exec(ctx, tx, `UPDATE conversation_participants SET left_at = ? WHERE conversation_id = ? AND left_at IS NULL`, ms(at), id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.ConversationByID(ctx, id)
+}
+
+func (s *Store) AppendMessage(ctx context.Context, m *domain.Message) (*domain.Message, bool, error) {
+	var stored *domain.Message
+	var created bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		stored, created, err = s.appendMessage(ctx, tx, m)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return stored, created, nil
+}
+
+// appendMessage takes the conversation row's lock first (by bumping last_seq), so concurrent
+// senders queue up behind it: seq stays gap-free and a repeated client_msg_id is found, not raced.
+// A repeat undoes the bump before the transaction commits; a refusal rolls it back.
+func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, m *domain.Message) (*domain.Message, bool, error) {
+	var seq int64
+	var status string
+	err := s.queryRow(ctx, tx, `UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq, status`,
+		m.ConversationID).Scan(&seq, &status)
+	if err != nil {
+		return nil, false, notFound(err)
+	}
+	if status == string(domain.ConversationClosed) && m.Author.Type != domain.AuthorSystem {
+		return nil, false, domain.ErrClosed
+	}
+	original, err := s.messageByClientID(ctx, tx, m)
+	if err == nil {
+		return original, false, s.undoSeq(ctx, tx, m.ConversationID)
+	}
+	if !errors.Is(err, domain.ErrNotFound) {
+		return nil, false, err
+	}
+	m.Seq = seq
+	_, err = s.exec(ctx, tx, `INSERT INTO messages (id, conversation_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.ConversationID, m.Seq, string(m.Author.Type), m.Author.ID, m.Author.Name, m.Body, m.ClientMsgID, ms(m.CreatedAt))
+	if err != nil {
+		return nil, false, fmt.Errorf("insert message: %w", err)
+	}
+	if m.Author.Type == domain.AuthorOperator {
+		// A chat counts as meaningful once an operator has answered in it.
+		if _, err := s.exec(ctx, tx, `UPDATE conversations SET meaningful = 1 WHERE id = ? AND meaningful = 0`, m.ConversationID); err != nil {
+			return nil, false, err
+		}
+	}
+	return m, true, nil
+}
+
+func (s *Store) undoSeq(ctx context.Context, tx *sql.Tx, conversationID string) error {
+	_, err := s.exec(ctx, tx, `UPDATE conversations SET last_seq = last_seq - 1 WHERE id = ?`, conversationID)
+	return err
+}
+
+const messageColumns = `id, conversation_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at`
+
+func (s *Store) messageByClientID(ctx context.Context, q querier, m *domain.Message) (*domain.Message, error) {
+	rows, err := s.query(ctx, q, `SELECT `+messageColumns+` FROM messages
+		WHERE conversation_id = ? AND author_type = ? AND author_id = ? AND client_msg_id = ?`,
+		m.ConversationID, string(m.Author.Type), m.Author.ID, m.ClientMsgID)
+	if err != nil {
+		return nil, err
+	}
+	list, err := scanMessages(rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, domain.ErrNotFound
+	}
+	return &list[0], nil
+}
+
+func (s *Store) MessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]domain.Message, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := s.query(ctx, s.read, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+		conversationID, afterSeq, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanMessages(rows)
+}
+
+func scanMessages(rows *sql.Rows) ([]domain.Message, error) {
+	defer rows.Close()
+	out := []domain.Message{}
+	for rows.Next() {
+		var m domain.Message
+		var authorType string
+		var at int64
+		if err := rows.Scan(&m.ID, &m.ConversationID, &m.Seq, &authorType, &m.Author.ID, &m.Author.Name, &m.Body, &m.ClientMsgID, &at); err != nil {
+			return nil, err
+		}
+		m.Author.Type, m.CreatedAt = domain.AuthorType(authorType), fromMS(at)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,106 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/portico/portico/internal/domain"
+)
+
+const operatorColumns = `id, account_id, email, name, role, status, photo_url, password_hash, created_at`
+
+func (s *Store) CreateOperator(ctx context.Context, o *domain.Operator) error {
+	_, err := s.exec(ctx, s.write, `INSERT INTO operators (`+operatorColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.ID, o.AccountID, strings.ToLower(o.Email), o.Name, string(o.Role), string(o.Status), o.PhotoURL, o.PasswordHash, ms(o.CreatedAt))
+	if s.dialect.IsUniqueViolation(err) {
+		return fmt.Errorf("an operator with e-mail %s already exists: %w", o.Email, domain.ErrConflict)
+	}
+	return err
+}
+
+func (s *Store) OperatorByID(ctx context.Context, id string) (*domain.Operator, error) {
+	return scanOperator(s.queryRow(ctx, s.read, `SELECT `+operatorColumns+` FROM operators WHERE id = ?`, id))
+}
+
+func (s *Store) OperatorByEmail(ctx context.Context, email string) (*domain.Operator, error) {
+	return scanOperator(s.queryRow(ctx, s.read, `SELECT `+operatorColumns+` FROM operators WHERE email = ?`, strings.ToLower(email)))
+}
+
+func (s *Store) ListOperators(ctx context.Context, accountID string) ([]domain.Operator, error) {
+	rows, err := s.query(ctx, s.read, `SELECT `+operatorColumns+` FROM operators WHERE account_id = ? ORDER BY name, id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.Operator
+	for rows.Next() {
+		o, err := scanOperator(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *o)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) SetOperatorStatus(ctx context.Context, id string, status domain.OperatorStatus) error {
+	return s.updateOne(ctx, `UPDATE operators SET status = ? WHERE id = ?`, string(status), id)
+}
+
+func (s *Store) SetOperatorPassword(ctx context.Context, id, passwordHash string) error {
+	return s.updateOne(ctx, `UPDATE operators SET password_hash = ? WHERE id = ?`, passwordHash, id)
+}
+
+// updateOne runs an UPDATE that must touch exactly one row; none means the row does not exist.
+func (s *Store) updateOne(ctx context.Context, query string, args ...any) error {
+	res, err := s.exec(ctx, s.write, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return domain.ErrNotFound
+	}
+	return nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanOperator(row scanner) (*domain.Operator, error) {
+	var o domain.Operator
+	var role, status string
+	var created int64
+	if err := row.Scan(&o.ID, &o.AccountID, &o.Email, &o.Name, &role, &status, &o.PhotoURL, &o.PasswordHash, &created); err != nil {
+		return nil, notFound(err)
+	}
+	o.Role, o.Status, o.CreatedAt = domain.Role(role), domain.OperatorStatus(status), fromMS(created)
+	return &o, nil
+}
+
+func (s *Store) CreateSession(ctx context.Context, sess *domain.Session) error {
+	_, err := s.exec(ctx, s.write, `INSERT INTO sessions (token_hash, operator_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		sess.TokenHash, sess.OperatorID, sess.CSRFToken, ms(sess.CreatedAt), ms(sess.ExpiresAt))
+	return err
+}
+
+func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*domain.Session, error) {
+	var sess domain.Session
+	var created, expires int64
+	err := s.queryRow(ctx, s.read, `SELECT token_hash, operator_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?`,
+		tokenHash, ms(now)).Scan(&sess.TokenHash, &sess.OperatorID, &sess.CSRFToken, &created, &expires)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	sess.CreatedAt, sess.ExpiresAt = fromMS(created), fromMS(expires)
+	return &sess, nil
+}
+
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	_, err := s.exec(ctx, s.write, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
+	return err
+}

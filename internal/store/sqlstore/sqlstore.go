@@ -1,0 +1,178 @@
+// Package sqlstore implements store.Store over database/sql. The SQL is written once, with `?`
+// placeholders; a Dialect from store/sqlite or store/postgres supplies what differs.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portico/portico/internal/domain"
+)
+
+// Dialect is what a backend adds to the shared SQL.
+type Dialect interface {
+	Name() string
+	// Rebind turns `?` placeholders into the backend's own.
+	Rebind(query string) string
+	IsUniqueViolation(err error) bool
+	// Migrations holds NNNN_name.sql files, applied in order, one transaction each.
+	Migrations() fs.FS
+}
+
+// Store is the shared implementation. SQLite gets one writer connection and a pool of readers;
+// PostgreSQL uses one pool for both.
+type Store struct {
+	write   *sql.DB
+	read    *sql.DB
+	dialect Dialect
+}
+
+func New(write, read *sql.DB, d Dialect) *Store {
+	return &Store{write: write, read: read, dialect: d}
+}
+
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+func (s *Store) Ping(ctx context.Context) error { return s.read.PingContext(ctx) }
+
+// querier is what *sql.DB and *sql.Tx share, so one helper serves inside and outside transactions.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	return q.ExecContext(ctx, s.dialect.Rebind(query), args...)
+}
+
+func (s *Store) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	return q.QueryContext(ctx, s.dialect.Rebind(query), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	return q.QueryRowContext(ctx, s.dialect.Rebind(query), args...)
+}
+
+// inTx runs fn in a write transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies the migrations the database has not seen. A database that is newer than this
+// binary is refused rather than guessed at.
+func (s *Store) Migrate(ctx context.Context) error {
+	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_version: %w", err)
+	}
+	migrations, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	var current int
+	if err := s.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if latest := len(migrations); current > latest {
+		return fmt.Errorf("database schema version %d is newer than this binary's %d: upgrade portico", current, latest)
+	}
+	for _, m := range migrations[current:] {
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			_, err := s.exec(ctx, tx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`, m.version, ms(time.Now()))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func (s *Store) migrations() ([]migration, error) {
+	fsys := s.dialect.Migrations()
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	out := make([]migration, 0, len(names))
+	for i, name := range names {
+		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		if err != nil || version != i+1 {
+			return nil, fmt.Errorf("migration %s: names must be numbered 0001, 0002, … without gaps", name)
+		}
+		body, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: version, name: name, sql: string(body)})
+	}
+	return out, nil
+}
+
+// Times are stored as Unix milliseconds: one representation both backends sort and compare alike.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func fromNullMS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.ErrNotFound
+	}
+	return err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// placeholders returns "?, ?, ?" for n values, for IN lists.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

@@ -1,0 +1,137 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
+)
+
+const visitorColumns = `v.id, v.account_id, v.token_hash, v.name, v.email, v.created_at, v.last_seen_at,
+	(SELECT COUNT(*) FROM visits WHERE visitor_id = v.id)`
+
+func (s *Store) CreateVisitor(ctx context.Context, v *domain.Visitor) error {
+	_, err := s.exec(ctx, s.write, `INSERT INTO visitors (id, account_id, token_hash, name, email, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		v.ID, v.AccountID, v.TokenHash, v.Name, v.Email, ms(v.CreatedAt), ms(v.LastSeenAt))
+	return err
+}
+
+func (s *Store) VisitorByTokenHash(ctx context.Context, tokenHash string) (*domain.Visitor, error) {
+	return s.scanVisitor(ctx, s.queryRow(ctx, s.read, `SELECT `+visitorColumns+` FROM visitors v WHERE v.token_hash = ?`, tokenHash))
+}
+
+func (s *Store) VisitorByID(ctx context.Context, id string) (*domain.Visitor, error) {
+	return s.scanVisitor(ctx, s.queryRow(ctx, s.read, `SELECT `+visitorColumns+` FROM visitors v WHERE v.id = ?`, id))
+}
+
+func (s *Store) scanVisitor(ctx context.Context, row *sql.Row) (*domain.Visitor, error) {
+	var v domain.Visitor
+	var created, seen int64
+	if err := row.Scan(&v.ID, &v.AccountID, &v.TokenHash, &v.Name, &v.Email, &created, &seen, &v.Visits); err != nil {
+		return nil, notFound(err)
+	}
+	v.CreatedAt, v.LastSeenAt = fromMS(created), fromMS(seen)
+	pages, err := s.PagesOfLatestVisit(ctx, v.ID, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(pages) > 0 {
+		v.CurrentPage = &pages[0]
+	}
+	return &v, nil
+}
+
+func (s *Store) SetVisitorIdentity(ctx context.Context, id, name, email string) error {
+	return s.updateOne(ctx, `UPDATE visitors SET name = CASE WHEN ? = '' THEN name ELSE ? END,
+		email = CASE WHEN ? = '' THEN email ELSE ? END WHERE id = ?`, name, name, email, email, id)
+}
+
+// RecordPageView adds the page to the visitor's current visit, or starts a visit when the last
+// one has been quiet for longer than store.VisitGap.
+func (s *Store) RecordPageView(ctx context.Context, in store.PageViewInput) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var visitID string
+		err := s.queryRow(ctx, tx, `SELECT id FROM visits WHERE visitor_id = ? AND last_at > ? ORDER BY started_at DESC LIMIT 1`,
+			in.VisitorID, ms(in.At.Add(-store.VisitGap))).Scan(&visitID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			visitID = domain.NewID()
+			if _, err := s.exec(ctx, tx, `INSERT INTO visits (id, visitor_id, account_id, started_at, last_at, user_agent, language) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				visitID, in.VisitorID, in.AccountID, ms(in.At), ms(in.At), in.UserAgent, in.Language); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if _, err := s.exec(ctx, tx, `UPDATE visits SET last_at = ? WHERE id = ?`, ms(in.At), visitID); err != nil {
+				return err
+			}
+		}
+		if _, err := s.exec(ctx, tx, `INSERT INTO page_views (id, visit_id, visitor_id, url, title, referrer, viewed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			domain.NewID(), visitID, in.VisitorID, in.URL, in.Title, in.Referrer, ms(in.At)); err != nil {
+			return err
+		}
+		_, err = s.exec(ctx, tx, `UPDATE visitors SET last_seen_at = ? WHERE id = ?`, ms(in.At), in.VisitorID)
+		return err
+	})
+}
+
+// PagesOfLatestVisit returns the pages of the visitor's most recent visit, newest first.
+func (s *Store) PagesOfLatestVisit(ctx context.Context, visitorID string, limit int) ([]domain.PageView, error) {
+	rows, err := s.query(ctx, s.read, `SELECT p.id, p.visit_id, p.url, p.title, p.referrer, p.viewed_at FROM page_views p
+		WHERE p.visit_id = (SELECT id FROM visits WHERE visitor_id = ? ORDER BY started_at DESC LIMIT 1)
+		ORDER BY p.viewed_at DESC, p.id DESC LIMIT ?`, visitorID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.PageView
+	for rows.Next() {
+		p := domain.PageView{VisitorID: visitorID}
+		var at int64
+		if err := rows.Scan(&p.ID, &p.VisitID, &p.URL, &p.Title, &p.Referrer, &at); err != nil {
+			return nil, err
+		}
+		p.ViewedAt = fromMS(at)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// UpsertListing registers a listing the first time it is seen and keeps its title and URL fresh.
+func (s *Store) UpsertListing(ctx context.Context, l *domain.Listing) error {
+	return s.queryRow(ctx, s.write, `INSERT INTO listings (id, account_id, external_id, title, url) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, external_id) DO UPDATE SET
+			title = CASE WHEN excluded.title = '' THEN listings.title ELSE excluded.title END,
+			url = CASE WHEN excluded.url = '' THEN listings.url ELSE excluded.url END
+		RETURNING id, title, url`, domain.NewID(), l.AccountID, l.ExternalID, l.Title, l.URL).Scan(&l.ID, &l.Title, &l.URL)
+}
+
+func (s *Store) CreateOfflineMessage(ctx context.Context, m *domain.OfflineMessage) error {
+	_, err := s.exec(ctx, s.write, `INSERT INTO offline_messages (id, account_id, visitor_id, name, email, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.AccountID, nullString(m.VisitorID), m.Name, m.Email, m.Body, ms(m.CreatedAt))
+	return err
+}
+
+func (s *Store) ListOfflineMessages(ctx context.Context, accountID string, limit int) ([]domain.OfflineMessage, error) {
+	rows, err := s.query(ctx, s.read, `SELECT id, account_id, visitor_id, name, email, body, created_at FROM offline_messages
+		WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, accountID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.OfflineMessage
+	for rows.Next() {
+		var m domain.OfflineMessage
+		var visitor sql.NullString
+		var at int64
+		if err := rows.Scan(&m.ID, &m.AccountID, &visitor, &m.Name, &m.Email, &m.Body, &at); err != nil {
+			return nil, err
+		}
+		m.VisitorID, m.CreatedAt = visitor.String, fromMS(at)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

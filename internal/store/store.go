@@ -1,0 +1,83 @@
+// Package store defines Portico's persistence contract. Backends live in store/sqlite and
+// store/postgres; both run the same suite in store/storetest.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/portico/portico/internal/domain"
+)
+
+// ConversationFilter narrows a conversation list. AccountIDs is required: it is the tenant wall.
+type ConversationFilter struct {
+	AccountIDs []string
+	Status     domain.ConversationStatus
+	VisitorID  string
+	// VisibleTo limits the list to what an agent may see: waiting chats and the ones they take part in.
+	VisibleTo string
+	Limit     int
+}
+
+// PageViewInput is one page shown to a visitor; a new visit starts after VisitGap of silence.
+type PageViewInput struct {
+	VisitorID string
+	AccountID string
+	URL       string
+	Title     string
+	Referrer  string
+	UserAgent string
+	Language  string
+	At        time.Time
+}
+
+// VisitGap is how long a visitor may be silent before their next page view starts a new visit.
+const VisitGap = 30 * time.Minute
+
+type Store interface {
+	Close() error
+	Migrate(ctx context.Context) error
+	Ping(ctx context.Context) error
+
+	CreateAccount(ctx context.Context, a *domain.Account) error
+	AccountByID(ctx context.Context, id string) (*domain.Account, error)
+	AccountByKey(ctx context.Context, key string) (*domain.Account, error)
+	AdvertiserByExternalID(ctx context.Context, portalID, externalID string) (*domain.Account, error)
+	ChildAccountIDs(ctx context.Context, parentID string) ([]string, error)
+
+	CreateOperator(ctx context.Context, o *domain.Operator) error
+	OperatorByID(ctx context.Context, id string) (*domain.Operator, error)
+	OperatorByEmail(ctx context.Context, email string) (*domain.Operator, error)
+	ListOperators(ctx context.Context, accountID string) ([]domain.Operator, error)
+	SetOperatorStatus(ctx context.Context, id string, status domain.OperatorStatus) error
+	SetOperatorPassword(ctx context.Context, id, passwordHash string) error
+
+	CreateSession(ctx context.Context, s *domain.Session) error
+	SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*domain.Session, error)
+	DeleteSession(ctx context.Context, tokenHash string) error
+
+	CreateVisitor(ctx context.Context, v *domain.Visitor) error
+	VisitorByTokenHash(ctx context.Context, tokenHash string) (*domain.Visitor, error)
+	VisitorByID(ctx context.Context, id string) (*domain.Visitor, error)
+	SetVisitorIdentity(ctx context.Context, id, name, email string) error
+	RecordPageView(ctx context.Context, in PageViewInput) error
+	PagesOfLatestVisit(ctx context.Context, visitorID string, limit int) ([]domain.PageView, error)
+
+	UpsertListing(ctx context.Context, l *domain.Listing) error
+
+	// CreateConversation stores a waiting conversation together with its first message.
+	CreateConversation(ctx context.Context, c *domain.Conversation, first *domain.Message) error
+	ConversationByID(ctx context.Context, id string) (*domain.Conversation, error)
+	ListConversations(ctx context.Context, f ConversationFilter) ([]domain.Conversation, error)
+	// ClaimConversation makes the operator the owner of a waiting conversation. Exactly one of
+	// several concurrent claims succeeds; the others get a *domain.ClaimedError.
+	ClaimConversation(ctx context.Context, id, operatorID string, at time.Time) (*domain.Conversation, error)
+	CloseConversation(ctx context.Context, id, categoryID string, at time.Time) (*domain.Conversation, error)
+	// AppendMessage gives the message the conversation's next seq. A message whose author and
+	// ClientMsgID were already stored is not stored again: the original is returned with created=false.
+	AppendMessage(ctx context.Context, m *domain.Message) (stored *domain.Message, created bool, err error)
+	MessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]domain.Message, error)
+
+	CreateOfflineMessage(ctx context.Context, m *domain.OfflineMessage) error
+	ListOfflineMessages(ctx context.Context, accountID string, limit int) ([]domain.OfflineMessage, error)
+}

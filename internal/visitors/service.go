@@ -1,0 +1,211 @@
+// Package visitors is the visitor's side of Portico: recognising a browser by its token,
+// recording the pages it shows, and what the widget needs to know on each page.
+package visitors
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/portico/portico/internal/auth"
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/settings"
+	"github.com/portico/portico/internal/store"
+)
+
+type Store interface {
+	AccountByKey(ctx context.Context, key string) (*domain.Account, error)
+	AccountByID(ctx context.Context, id string) (*domain.Account, error)
+	AdvertiserByExternalID(ctx context.Context, portalID, externalID string) (*domain.Account, error)
+	CreateVisitor(ctx context.Context, v *domain.Visitor) error
+	VisitorByTokenHash(ctx context.Context, tokenHash string) (*domain.Visitor, error)
+	RecordPageView(ctx context.Context, in store.PageViewInput) error
+	UpsertListing(ctx context.Context, l *domain.Listing) error
+}
+
+// Availability tells whether any operator of an account can answer right now.
+type Availability interface {
+	AnyOperatorAvailable(accountIDs ...string) bool
+}
+
+type Service struct {
+	store     Store
+	available Availability
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+func NewService(s Store, a Availability, log *slog.Logger) *Service {
+	return &Service{store: s, available: a, log: log, now: time.Now}
+}
+
+// Limits on page data: longer values are cut, not refused, since they come from the browser.
+const (
+	maxURLChars   = 2048
+	maxTitleChars = 300
+)
+
+type Page struct {
+	URL, Title, Referrer string
+}
+
+type VisitInput struct {
+	AccountKey   string
+	VisitorToken string
+	Page         Page
+	Advertiser   string
+	Listing      *domain.Listing
+	UserAgent    string
+	Language     string
+}
+
+type VisitResult struct {
+	VisitorToken string
+	Visitor      *domain.Visitor
+	Account      *domain.Account
+	Online       bool
+	Settings     map[string]any
+}
+
+// ErrUnknownAccount is a widget key that names no account.
+var ErrUnknownAccount = errors.New("unknown account key")
+
+// Visit records a page view and tells the widget how to behave on that page. A missing or
+// unrecognised visitor token starts a new visitor rather than failing: the widget just works.
+func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error) {
+	acc, err := s.Account(ctx, in.AccountKey)
+	if err != nil {
+		return nil, err
+	}
+	page, err := cleanPage(in.Page)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	v, token, err := s.recognise(ctx, acc, in.VisitorToken, now)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.RecordPageView(ctx, store.PageViewInput{
+		VisitorID: v.ID, AccountID: acc.ID, URL: page.URL, Title: page.Title, Referrer: page.Referrer,
+		UserAgent: truncate(in.UserAgent, 512), Language: truncate(in.Language, 64), At: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	layers, answering, err := s.pageAccounts(ctx, acc, in)
+	if err != nil {
+		return nil, err
+	}
+	eff := settings.Resolve(layers...)
+	if eff["title"] == "" {
+		eff["title"] = acc.Name
+	}
+	return &VisitResult{
+		VisitorToken: token,
+		Visitor:      v,
+		Account:      acc,
+		Online:       s.available.AnyOperatorAvailable(answering...),
+		Settings:     eff,
+	}, nil
+}
+
+// pageAccounts works out whose settings apply on this page and whose operators would answer.
+// On a portal's listing page that is the advertiser (under the portal's locks); on any other
+// page it is the account whose key the widget carries.
+func (s *Service) pageAccounts(ctx context.Context, acc *domain.Account, in VisitInput) ([]settings.Layer, []string, error) {
+	own := settings.Layer{Settings: acc.Settings, Locked: acc.Locked}
+	if acc.Kind != domain.KindPortal || in.Advertiser == "" {
+		if acc.Kind == domain.KindAdvertiser {
+			// On its own website an advertiser's settings apply, whatever its portal locks.
+			return []settings.Layer{{Settings: acc.Settings}}, []string{acc.ID}, nil
+		}
+		return []settings.Layer{own}, []string{acc.ID}, nil
+	}
+	adv, err := s.store.AdvertiserByExternalID(ctx, acc.ID, truncate(in.Advertiser, 200))
+	if errors.Is(err, domain.ErrNotFound) {
+		return []settings.Layer{own}, []string{acc.ID}, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if in.Listing != nil && in.Listing.ExternalID != "" {
+		l := &domain.Listing{AccountID: adv.ID, ExternalID: truncate(in.Listing.ExternalID, 200),
+			Title: truncate(in.Listing.Title, maxTitleChars), URL: truncate(in.Listing.URL, maxURLChars)}
+		if err := s.store.UpsertListing(ctx, l); err != nil {
+			return nil, nil, err
+		}
+	}
+	return []settings.Layer{own, {Settings: adv.Settings}}, []string{adv.ID}, nil
+}
+
+// Account resolves a widget key.
+func (s *Service) Account(ctx context.Context, key string) (*domain.Account, error) {
+	if key == "" || len(key) > 100 {
+		return nil, ErrUnknownAccount
+	}
+	acc, err := s.store.AccountByKey(ctx, key)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, ErrUnknownAccount
+	}
+	return acc, err
+}
+
+func (s *Service) recognise(ctx context.Context, acc *domain.Account, token string, now time.Time) (*domain.Visitor, string, error) {
+	if token != "" && len(token) <= 200 {
+		v, err := s.store.VisitorByTokenHash(ctx, auth.HashToken(token))
+		if err == nil && v.AccountID == acc.ID {
+			return v, token, nil
+		}
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return nil, "", err
+		}
+	}
+	token = "vt_" + domain.NewSecret(32)
+	v := &domain.Visitor{
+		ID: domain.NewID(), AccountID: acc.ID, TokenHash: auth.HashToken(token),
+		CreatedAt: now, LastSeenAt: now,
+	}
+	if err := s.store.CreateVisitor(ctx, v); err != nil {
+		return nil, "", err
+	}
+	return v, token, nil
+}
+
+// Authenticate resolves a visitor token.
+func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Visitor, error) {
+	if token == "" || len(token) > 200 {
+		return nil, domain.ErrUnauthorized
+	}
+	v, err := s.store.VisitorByTokenHash(ctx, auth.HashToken(token))
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, domain.ErrUnauthorized
+	}
+	return v, err
+}
+
+func cleanPage(p Page) (Page, error) {
+	u, err := url.Parse(p.URL)
+	if p.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return Page{}, domain.Invalid("invalid_field", "page.url", "page.url must be an http(s) URL")
+	}
+	ref := p.Referrer
+	if r, err := url.Parse(ref); err != nil || (ref != "" && r.Scheme != "http" && r.Scheme != "https") {
+		ref = ""
+	}
+	return Page{URL: truncate(p.URL, maxURLChars), Title: truncate(strings.TrimSpace(p.Title), maxTitleChars), Referrer: truncate(ref, maxURLChars)}, nil
+}
+
+func truncate(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "")
+	}
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
