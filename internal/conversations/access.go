@@ -3,6 +3,7 @@ package conversations
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/portico/portico/internal/domain"
 )
@@ -31,18 +32,8 @@ func (s *Service) VisibleAccounts(ctx context.Context, op *domain.Operator) ([]s
 // canSee applies the tenant wall and, for agents, the rule that they see waiting chats and
 // their own but not their colleagues'. Outsiders get ErrNotFound, so ids cannot be probed.
 func (s *Service) canSee(ctx context.Context, op *domain.Operator, c *domain.Conversation) error {
-	accounts, err := s.VisibleAccounts(ctx, op)
-	if err != nil {
+	if err := s.inTenant(ctx, op, c); err != nil {
 		return err
-	}
-	inAccount := false
-	for _, id := range accounts {
-		if id == c.AccountID {
-			inAccount = true
-		}
-	}
-	if !inAccount {
-		return domain.ErrNotFound
 	}
 	if op.Role == domain.RoleAdmin || c.Status == domain.ConversationWaiting || c.HasParticipant(op.ID) {
 		return nil
@@ -72,4 +63,16 @@ func (s *Service) ForVisitor(ctx context.Context, v *domain.Visitor, id string) 
 		return nil, domain.ErrNotFound
 	}
 	return c, nil
+}
+
+// inTenant is the tenant wall alone: the conversation belongs to an account the operator works for.
+func (s *Service) inTenant(ctx context.Context, op *domain.Operator, c *domain.Conversation) error {
+	accounts, err := s.VisibleAccounts(ctx, op)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(accounts, c.AccountID) {
+		return domain.ErrNotFound
+	}
+	return nil
 }

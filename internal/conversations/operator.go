@@ -37,7 +37,13 @@ func (s *Service) ListByVisitor(ctx context.Context, op *domain.Operator, visito
 // Claim makes op the owner of a waiting conversation. Of several operators claiming at once
 // exactly one wins; the others get a *domain.ClaimedError naming the winner.
 func (s *Service) Claim(ctx context.Context, op *domain.Operator, id string) (*domain.Conversation, error) {
-	if _, err := s.ForOperator(ctx, op, id); err != nil {
+	// Only the tenant wall is checked here: an agent who lost the race must hear who won,
+	// not that the chat has become invisible to them.
+	current, err := s.store.ConversationByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.inTenant(ctx, op, current); err != nil {
 		return nil, err
 	}
 	c, err := s.store.ClaimConversation(ctx, id, op.ID, s.now())

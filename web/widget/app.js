@@ -24,7 +24,14 @@ const pageTarget = cfg && target(cfg);
 let ui = null;
 let sock = null;
 let settings = {};
-let online = true;
+// Whether someone can answer, by advertiser external id ('' = the account
+// itself). Known for this page's target from the visit and presence frames;
+// for another advertiser (a chat button on a results page) it is unknown and
+// the chat is offered: the server routes it, to backup operators if need be.
+const availability = new Map();
+// Advertiser external id by answering account id, learnt when a chat is
+// started, so that a chat listed later is matched to its advertiser.
+let advertisers = readJSON('adv');
 let isOpen = false;
 let convs = []; // every conversation this page knows, drafts included
 let current = null; // the one on screen; never null once started
@@ -42,7 +49,7 @@ let reauthAt = 0;
 let typingSentAt = 0;
 let typingIdle = 0;
 let typingConv = '';
-let seen = readSeen(); // conversation id -> highest seq the visitor has seen
+let seen = readJSON('seen'); // conversation id -> highest seq the visitor has seen
 let visitorToken = '';
 
 async function main() {
@@ -51,7 +58,7 @@ async function main() {
   if (!visit) return;
   knownEmpty = visit.visitor_token !== token;
   settings = visit.settings || {};
-  online = visit.online !== false;
+  availability.set(pageTarget.advertiser, visit.online !== false);
 
   ui = buildUI(handlers);
   applyColor(settings.color);
@@ -201,7 +208,8 @@ function target(t) {
 
 function targetOf(data) {
   const l = data.listing || {};
-  return target({ advertiser: data.advertiser && data.advertiser.external_id, listing: l.id, listingTitle: l.title });
+  const a = data.advertiser;
+  return target({ advertiser: (a && a.external_id) || advertisers[data.account_id], listing: l.id, listingTitle: l.title });
 }
 
 const byId = (id) => convs.find((c) => c.id === id);
@@ -354,9 +362,9 @@ function saveSeen() {
   local.set(key('seen'), JSON.stringify(seen));
 }
 
-function readSeen() {
+function readJSON(name) {
   try {
-    return (cfg && JSON.parse(local.get(key('seen')))) || {};
+    return (cfg && JSON.parse(local.get(key(name)))) || {};
   } catch (e) {
     return {};
   }
@@ -435,6 +443,10 @@ async function create(c, p) {
     c.data = res.conversation;
     seen[c.id] = 0;
     saveSeen();
+    if (t.advertiser && !c.data.flagged && c.data.account_id && advertisers[c.data.account_id] !== t.advertiser) {
+      advertisers[c.data.account_id] = t.advertiser;
+      local.set(key('adv'), JSON.stringify(advertisers));
+    }
     return res;
   } finally {
     creating--;
@@ -478,7 +490,7 @@ function onFrame(f) {
   if (f.type === 'message') onMessage(f.message);
   else if (f.type === 'conversation') onConversation(f);
   else if (f.type === 'typing') onTyping(f);
-  else if (f.type === 'presence') online = !!f.online;
+  else if (f.type === 'presence') availability.set(typeof f.advertiser === 'string' ? f.advertiser : pageTarget.advertiser, !!f.online);
   else return; // unknown frames are ignored, as the protocol asks
   render();
 }
@@ -542,10 +554,14 @@ function stopTyping() {
 
 // ---- rendering -----------------------------------------------------------------
 
+function isOnline(c) {
+  return availability.get(c.advertiser) !== false;
+}
+
 // view: what the panel shows for the current conversation.
 function view() {
   if (current.empty) {
-    if (!online && settings.offline_form !== false) return 'offline';
+    if (!isOnline(current) && settings.offline_form !== false) return 'offline';
     if (settings.prechat_form && !prechatDone && !identity.name && !identity.email) return 'prechat';
   }
   return 'chat';
@@ -567,13 +583,17 @@ function render() {
   renderHeader(c);
   renderTabs();
   show(ui.conn, sock.dropped && !sock.up);
-  show(ui.note, !online && !c.id && v === 'chat');
+  show(ui.note, !isOnline(c) && !c.id && v === 'chat');
 
+  const focused = ui.host.shadowRoot.activeElement;
   show(ui.chat, v === 'chat');
   show(ui.prechat, v === 'prechat');
   show(ui.offline, v === 'offline');
   show(ui.composer, !c.closed);
   show(ui.ended, c.closed);
+  // Focus in a part that was just hidden (say, the offline form when an
+  // operator comes online) moves to what replaced it.
+  if (focused && !focused.getClientRects().length) focusView();
   if (ui.slot.firstChild !== c.el) {
     ui.slot.textContent = '';
     ui.slot.appendChild(c.el);

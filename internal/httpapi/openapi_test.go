@@ -1,0 +1,321 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// openAPIExempt are routes that are served but are not API operations, with the reason.
+var openAPIExempt = map[string]string{
+	// The CORS preflight is answered by the browser's CORS machinery for every widget route; it is
+	// not an operation a client calls, so the document mentions it only in prose.
+	"OPTIONS /api/v1/widget/": "CORS preflight for the widget routes",
+}
+
+// openAPIMethods are the path-item keys that name operations.
+var openAPIMethods = map[string]bool{
+	"get": true, "put": true, "post": true, "delete": true,
+	"options": true, "head": true, "patch": true, "trace": true,
+}
+
+type openAPIOperation struct {
+	key string // "METHOD /path"
+	op  map[string]any
+	// pathParams are the parameters declared on the path item, shared by its operations.
+	pathParams []any
+}
+
+func loadOpenAPI(t *testing.T) map[string]any {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(openAPIDocument, &doc); err != nil {
+		t.Fatalf("openapi.json is not valid JSON: %v", err)
+	}
+	return doc
+}
+
+func openAPIOperations(t *testing.T, doc map[string]any) []openAPIOperation {
+	t.Helper()
+	paths, ok := doc["paths"].(map[string]any)
+	if !ok {
+		t.Fatal("openapi.json has no paths object")
+	}
+	var ops []openAPIOperation
+	for path, v := range paths {
+		item, ok := v.(map[string]any)
+		if !ok {
+			t.Errorf("path %s: not an object", path)
+			continue
+		}
+		shared, _ := item["parameters"].([]any)
+		for method, v := range item {
+			if !openAPIMethods[method] {
+				continue
+			}
+			op, ok := v.(map[string]any)
+			if !ok {
+				t.Errorf("%s %s: operation is not an object", strings.ToUpper(method), path)
+				continue
+			}
+			ops = append(ops, openAPIOperation{key: strings.ToUpper(method) + " " + path, op: op, pathParams: shared})
+		}
+	}
+	slices.SortFunc(ops, func(a, b openAPIOperation) int { return strings.Compare(a.key, b.key) })
+	return ops
+}
+
+var (
+	muxRestWildcard = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\.\.\.\}`)
+	pathTemplate    = regexp.MustCompile(`\{([^{}]+)\}`)
+)
+
+// routeKey turns a route into the "METHOD /path" an OpenAPI operation is listed under. Go mux
+// wildcards {id} are spelled as OpenAPI templates already; {rest...} and {$} are normalised.
+func routeKey(rt route) string {
+	p := muxRestWildcard.ReplaceAllString(rt.path, "{$1}")
+	p = strings.ReplaceAll(p, "{$}", "")
+	return strings.ToUpper(rt.method) + " " + p
+}
+
+func TestOpenAPIDocumentIsOpenAPI31(t *testing.T) {
+	doc := loadOpenAPI(t)
+	version, _ := doc["openapi"].(string)
+	if !strings.HasPrefix(version, "3.1") {
+		t.Errorf(`"openapi" is %q, want 3.1.x`, version)
+	}
+	info, _ := doc["info"].(map[string]any)
+	if info["title"] != "Portico" || info["version"] == nil {
+		t.Errorf("info must name the title Portico and a version, got %v", info)
+	}
+	components, _ := doc["components"].(map[string]any)
+	schemes, _ := components["securitySchemes"].(map[string]any)
+	for _, name := range []string{"operatorBearer", "sessionCookie", "visitorBearer"} {
+		if _, ok := schemes[name]; !ok {
+			t.Errorf("components.securitySchemes lacks %s", name)
+		}
+	}
+}
+
+// TestOpenAPIMatchesRoutes holds the document to routes(): every route served has an operation
+// and every operation is served by a route.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	doc := loadOpenAPI(t)
+
+	// routes() only takes method values of a; no handler is called.
+	served := map[string]bool{}
+	for _, rt := range (&api{}).routes() {
+		k := routeKey(rt)
+		if served[k] {
+			t.Errorf("routes() lists %s twice", k)
+		}
+		served[k] = true
+	}
+	for k := range openAPIExempt {
+		if !served[k] {
+			t.Errorf("openAPIExempt names %s, which routes() does not serve; drop it from the list", k)
+		}
+	}
+
+	documented := map[string]bool{}
+	for _, o := range openAPIOperations(t, doc) {
+		documented[o.key] = true
+	}
+
+	var undocumented, unserved []string
+	for k := range served {
+		if _, exempt := openAPIExempt[k]; !exempt && !documented[k] {
+			undocumented = append(undocumented, k)
+		}
+	}
+	for k := range documented {
+		if _, exempt := openAPIExempt[k]; exempt {
+			unserved = append(unserved, k+" (exempt: "+openAPIExempt[k]+"; do not document it)")
+		} else if !served[k] {
+			unserved = append(unserved, k)
+		}
+	}
+	slices.Sort(undocumented)
+	slices.Sort(unserved)
+	if len(undocumented) > 0 {
+		t.Errorf("routes served but missing from internal/httpapi/openapi.json:\n\t%s", strings.Join(undocumented, "\n\t"))
+	}
+	if len(unserved) > 0 {
+		t.Errorf("operations in internal/httpapi/openapi.json that no route in routes() serves:\n\t%s", strings.Join(unserved, "\n\t"))
+	}
+}
+
+func TestOpenAPIOperationsAreComplete(t *testing.T) {
+	doc := loadOpenAPI(t)
+	components, _ := doc["components"].(map[string]any)
+	schemes, _ := components["securitySchemes"].(map[string]any)
+
+	ids := map[string]string{}
+	for _, o := range openAPIOperations(t, doc) {
+		id, _ := o.op["operationId"].(string)
+		switch {
+		case id == "":
+			t.Errorf("%s: no operationId", o.key)
+		case ids[id] != "":
+			t.Errorf("%s: operationId %q is already used by %s", o.key, id, ids[id])
+		default:
+			ids[id] = o.key
+		}
+		if s, _ := o.op["summary"].(string); s == "" {
+			t.Errorf("%s: no summary", o.key)
+		}
+
+		security, ok := o.op["security"].([]any)
+		if !ok {
+			t.Errorf("%s: no security list (use [] for a public operation)", o.key)
+		}
+		for _, req := range security {
+			req, _ := req.(map[string]any)
+			for name := range req {
+				if _, ok := schemes[name]; !ok {
+					t.Errorf("%s: security names %q, which is not in components.securitySchemes", o.key, name)
+				}
+			}
+		}
+
+		responses, _ := o.op["responses"].(map[string]any)
+		success := false
+		for status := range responses {
+			if n, err := strconv.Atoi(status); err == nil && (n == http.StatusSwitchingProtocols || n >= 200 && n < 300) {
+				success = true
+			}
+		}
+		if !success {
+			t.Errorf("%s: no 2xx or 101 response", o.key)
+		}
+
+		// Every {name} in the path is declared as a required path parameter.
+		declared := map[string]bool{}
+		for _, p := range append(slices.Clone(o.pathParams), asSlice(o.op["parameters"])...) {
+			p := resolveLocal(doc, p)
+			if p["in"] == "path" && p["required"] == true {
+				name, _ := p["name"].(string)
+				declared[name] = true
+			}
+		}
+		path := o.key[strings.IndexByte(o.key, ' ')+1:]
+		for _, m := range pathTemplate.FindAllStringSubmatch(path, -1) {
+			if !declared[m[1]] {
+				t.Errorf("%s: path parameter %q is not declared (in: path, required: true)", o.key, m[1])
+			}
+		}
+	}
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+// resolveLocal follows a local $ref (once per level) and returns the object it names; an object
+// without $ref is returned as is, anything else as nil.
+func resolveLocal(doc map[string]any, v any) map[string]any {
+	for range 10 {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		ref, ok := obj["$ref"].(string)
+		if !ok {
+			return obj
+		}
+		target, err := jsonPointer(doc, ref)
+		if err != "" {
+			return nil
+		}
+		v = target
+	}
+	return nil
+}
+
+// jsonPointer resolves a local reference such as "#/components/schemas/Error".
+func jsonPointer(doc map[string]any, ref string) (any, string) {
+	if !strings.HasPrefix(ref, "#/") {
+		return nil, "is not a local reference"
+	}
+	var cur any = doc
+	for _, part := range strings.Split(ref[2:], "/") {
+		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil, "runs through a non-object before " + strconv.Quote(part)
+		}
+		if cur, ok = obj[part]; !ok {
+			return nil, "names nothing: " + strconv.Quote(part) + " is missing"
+		}
+	}
+	return cur, ""
+}
+
+func TestOpenAPIRefsResolve(t *testing.T) {
+	doc := loadOpenAPI(t)
+	refs := 0
+	var walk func(where string, v any)
+	walk = func(where string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if ref, ok := v["$ref"].(string); ok {
+				refs++
+				if !strings.HasPrefix(ref, "#/components/") {
+					t.Errorf("%s: $ref %q does not point into #/components/", where, ref)
+				} else if _, err := jsonPointer(doc, ref); err != "" {
+					t.Errorf("%s: $ref %q %s", where, ref, err)
+				}
+			}
+			for k, child := range v {
+				walk(where+"/"+k, child)
+			}
+		case []any:
+			for i, child := range v {
+				walk(where+"/"+strconv.Itoa(i), child)
+			}
+		}
+	}
+	walk("#", doc)
+	if refs == 0 {
+		t.Error("the document has no $ref at all; is it the real document?")
+	}
+}
+
+// TestOpenAPIServed fetches the document through the real handler stack.
+func TestOpenAPIServed(t *testing.T) {
+	h := New(Deps{Log: slog.New(slog.DiscardHandler)})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	res, err := http.Get(srv.URL + "/api/v1/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/v1/openapi.json: status %d, want 200; body %.200s", res.StatusCode, body)
+	}
+	if mt, _, err := mime.ParseMediaType(res.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		t.Errorf("Content-Type is %q, want application/json", res.Header.Get("Content-Type"))
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatalf("the served document is not JSON: %v", err)
+	}
+	if v, _ := doc["openapi"].(string); !strings.HasPrefix(v, "3.1") {
+		t.Errorf("the served document has openapi %q", v)
+	}
+}

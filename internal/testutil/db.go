@@ -1,0 +1,109 @@
+package testutil
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
+	"github.com/portico/portico/internal/store/postgres"
+	"github.com/portico/portico/internal/store/sqlite"
+)
+
+// Backend opens a fresh, migrated store of one kind for a test.
+type Backend struct {
+	Name string
+	Open func(t testing.TB) store.Store
+	// URL returns a database URL for a fresh database (PostgreSQL only), for tests that start
+	// several nodes on one database.
+	URL func(t testing.TB) string
+}
+
+// Backends lists SQLite and PostgreSQL. Use it to run one test against both.
+func Backends() []Backend {
+	return []Backend{
+		{Name: "sqlite", Open: OpenSQLite},
+		{Name: "postgres", Open: OpenPostgres, URL: PostgresURL},
+	}
+}
+
+func OpenSQLite(t testing.TB) store.Store {
+	t.Helper()
+	return OpenSQLiteAt(t, t.TempDir())
+}
+
+// OpenSQLiteAt opens the store in dir, so a test can reopen the same data after a "restart".
+func OpenSQLiteAt(t testing.TB, dir string) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func OpenPostgres(t testing.TB) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// PostgresURL creates an empty database on the test server and returns its URL; the database
+// is dropped when the test ends.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := Need(t, "PORTICO_TEST_DATABASE_URL", "a PostgreSQL server")
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "t_" + strings.ToLower(domain.NewSecret(10))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		defer admin.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Logf("drop test database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// MustExec is for test set-up that goes around the store, e.g. to fake a newer schema.
+func MustExec(t testing.TB, db *sql.DB, query string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(query, args...); err != nil {
+		t.Fatal(fmt.Errorf("%s: %w", query, err))
+	}
+}
