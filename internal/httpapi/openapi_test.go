@@ -4,14 +4,19 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/portico/portico/internal/domain"
 )
 
 // openAPIExempt are routes that are served but are not API operations, with the reason.
@@ -74,14 +79,14 @@ func openAPIOperations(t *testing.T, doc map[string]any) []openAPIOperation {
 }
 
 var (
-	muxRestWildcard = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\.\.\.\}`)
-	pathTemplate    = regexp.MustCompile(`\{([^{}]+)\}`)
+	oaRestWildcard = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\.\.\.\}`)
+	oaPathTemplate = regexp.MustCompile(`\{([^{}]+)\}`)
 )
 
-// routeKey turns a route into the "METHOD /path" an OpenAPI operation is listed under. Go mux
+// oaRouteKey turns a route into the "METHOD /path" an OpenAPI operation is listed under. Go mux
 // wildcards {id} are spelled as OpenAPI templates already; {rest...} and {$} are normalised.
-func routeKey(rt route) string {
-	p := muxRestWildcard.ReplaceAllString(rt.path, "{$1}")
+func oaRouteKey(rt route) string {
+	p := oaRestWildcard.ReplaceAllString(rt.path, "{$1}")
 	p = strings.ReplaceAll(p, "{$}", "")
 	return strings.ToUpper(rt.method) + " " + p
 }
@@ -113,7 +118,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	// routes() only takes method values of a; no handler is called.
 	served := map[string]bool{}
 	for _, rt := range (&api{}).routes() {
-		k := routeKey(rt)
+		k := oaRouteKey(rt)
 		if served[k] {
 			t.Errorf("routes() lists %s twice", k)
 		}
@@ -199,15 +204,15 @@ func TestOpenAPIOperationsAreComplete(t *testing.T) {
 
 		// Every {name} in the path is declared as a required path parameter.
 		declared := map[string]bool{}
-		for _, p := range append(slices.Clone(o.pathParams), asSlice(o.op["parameters"])...) {
-			p := resolveLocal(doc, p)
+		for _, p := range append(slices.Clone(o.pathParams), oaSlice(o.op["parameters"])...) {
+			p := oaResolve(doc, p)
 			if p["in"] == "path" && p["required"] == true {
 				name, _ := p["name"].(string)
 				declared[name] = true
 			}
 		}
 		path := o.key[strings.IndexByte(o.key, ' ')+1:]
-		for _, m := range pathTemplate.FindAllStringSubmatch(path, -1) {
+		for _, m := range oaPathTemplate.FindAllStringSubmatch(path, -1) {
 			if !declared[m[1]] {
 				t.Errorf("%s: path parameter %q is not declared (in: path, required: true)", o.key, m[1])
 			}
@@ -215,14 +220,14 @@ func TestOpenAPIOperationsAreComplete(t *testing.T) {
 	}
 }
 
-func asSlice(v any) []any {
+func oaSlice(v any) []any {
 	s, _ := v.([]any)
 	return s
 }
 
-// resolveLocal follows a local $ref (once per level) and returns the object it names; an object
+// oaResolve follows a local $ref (once per level) and returns the object it names; an object
 // without $ref is returned as is, anything else as nil.
-func resolveLocal(doc map[string]any, v any) map[string]any {
+func oaResolve(doc map[string]any, v any) map[string]any {
 	for range 10 {
 		obj, ok := v.(map[string]any)
 		if !ok {
@@ -232,7 +237,7 @@ func resolveLocal(doc map[string]any, v any) map[string]any {
 		if !ok {
 			return obj
 		}
-		target, err := jsonPointer(doc, ref)
+		target, err := oaPointer(doc, ref)
 		if err != "" {
 			return nil
 		}
@@ -241,8 +246,8 @@ func resolveLocal(doc map[string]any, v any) map[string]any {
 	return nil
 }
 
-// jsonPointer resolves a local reference such as "#/components/schemas/Error".
-func jsonPointer(doc map[string]any, ref string) (any, string) {
+// oaPointer resolves a local reference such as "#/components/schemas/Error".
+func oaPointer(doc map[string]any, ref string) (any, string) {
 	if !strings.HasPrefix(ref, "#/") {
 		return nil, "is not a local reference"
 	}
@@ -271,7 +276,7 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 				refs++
 				if !strings.HasPrefix(ref, "#/components/") {
 					t.Errorf("%s: $ref %q does not point into #/components/", where, ref)
-				} else if _, err := jsonPointer(doc, ref); err != "" {
+				} else if _, err := oaPointer(doc, ref); err != "" {
 					t.Errorf("%s: $ref %q %s", where, ref, err)
 				}
 			}
@@ -288,6 +293,167 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 	if refs == 0 {
 		t.Error("the document has no $ref at all; is it the real document?")
 	}
+}
+
+// TestOpenAPISchemasMatchGoTypes holds the component schemas to the JSON tags of the Go types
+// they describe: the same property names, JSON types that fit the Go types, and for what the
+// server writes, every field that is always present listed as required. A Go pointer (or an
+// interface) without omitempty may be null, so its schema must allow null.
+func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
+	doc := loadOpenAPI(t)
+	cases := []struct {
+		schema string
+		goType any
+		output bool // written by the server: required must list every field without omitempty
+	}{
+		{"Error", errorBody{}, true},
+		{"Error/properties/error", errorDetail{}, true},
+		{"Person", domain.Person{}, true},
+		{"Operator", domain.Operator{}, true},
+		{"Listing", domain.Listing{}, true},
+		{"VisitorSummary", domain.VisitorSummary{}, true},
+		{"MessagePreview", domain.MessagePreview{}, true},
+		{"Conversation", domain.Conversation{}, true},
+		{"Author", domain.Author{}, true},
+		{"Message", domain.Message{}, true},
+		{"PageView", domain.PageView{}, true},
+		{"Visitor", domain.Visitor{}, true},
+		{"LoginResponse", loginResponse{}, true},
+		{"LoginRequest", loginRequest{}, false},
+		{"UpdateMeRequest", updateMeRequest{}, false},
+		{"CloseConversationRequest", closeRequest{}, false},
+		{"SendMessageRequest", sendRequest{}, false},
+		{"VisitRequest", visitRequest{}, false},
+		{"PageInput", pageJSON{}, false},
+		{"ListingInput", listingJSON{}, false},
+		{"StartConversationRequest", startRequest{}, false},
+		{"OfflineMessageRequest", offlineRequest{}, false},
+	}
+	for _, c := range cases {
+		ref := "#/components/schemas/" + c.schema
+		v, errText := oaPointer(doc, ref)
+		schema := oaResolve(doc, v)
+		if errText != "" || schema == nil {
+			t.Errorf("%s: no such schema", ref)
+			continue
+		}
+		props, _ := schema["properties"].(map[string]any)
+		required := map[string]bool{}
+		for _, r := range oaSlice(schema["required"]) {
+			name, _ := r.(string)
+			required[name] = true
+		}
+
+		typ := reflect.TypeOf(c.goType)
+		fields := map[string]bool{}
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			fields[name] = true
+			omitempty := slices.Contains(strings.Split(opts, ","), "omitempty")
+			where := ref + " ." + name + " (" + typ.Name() + "." + f.Name + ")"
+
+			prop, ok := props[name]
+			if !ok {
+				t.Errorf("%s: the Go field has no property in the schema", where)
+				continue
+			}
+			if c.output && !omitempty && !required[name] {
+				t.Errorf("%s: always written, so it must be in required", where)
+			}
+			if c.output && omitempty && required[name] {
+				t.Errorf("%s: omitempty, so it must not be in required", where)
+			}
+			got := oaSchemaTypes(doc, prop, 0)
+			for _, want := range oaJSONTypes(f.Type, omitempty || oaNeverNil[c.schema+"."+name]) {
+				if !got[want] {
+					t.Errorf("%s: the schema allows %v, but the Go type %s can be %s", where, slices.Sorted(maps.Keys(got)), f.Type, want)
+				}
+			}
+			if f.Type == reflect.TypeFor[time.Time]() || f.Type == reflect.TypeFor[*time.Time]() {
+				if p := oaResolve(doc, prop); p == nil || p["format"] != "date-time" {
+					t.Errorf("%s: a time must have format date-time", where)
+				}
+			}
+		}
+		for name := range props {
+			if !fields[name] {
+				t.Errorf("%s .%s: the schema lists a property that %s does not have", ref, name, typ)
+			}
+		}
+		for name := range required {
+			if !fields[name] {
+				t.Errorf("%s: required names %q, which %s does not have", ref, name, typ)
+			}
+		}
+	}
+}
+
+// oaNeverNil are pointer fields the handlers always set, documented as not null.
+var oaNeverNil = map[string]bool{
+	"LoginResponse.operator": true, // login answers only after a successful sign-in
+}
+
+// oaJSONTypes is what encoding/json can write for a Go type (and read into it).
+func oaJSONTypes(t reflect.Type, omitempty bool) []string {
+	if t == reflect.TypeFor[time.Time]() {
+		return []string{"string"}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		if omitempty {
+			return oaJSONTypes(t.Elem(), false)
+		}
+		return append(oaJSONTypes(t.Elem(), false), "null")
+	case reflect.String:
+		return []string{"string"}
+	case reflect.Bool:
+		return []string{"boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return []string{"integer"}
+	case reflect.Float32, reflect.Float64:
+		return []string{"number"}
+	case reflect.Slice, reflect.Array:
+		return []string{"array"}
+	case reflect.Struct, reflect.Map:
+		return []string{"object"}
+	}
+	return nil // an interface can be anything; nothing to check
+}
+
+// oaSchemaTypes collects the JSON types a schema allows, following $ref, oneOf, anyOf and allOf.
+func oaSchemaTypes(doc map[string]any, v any, depth int) map[string]bool {
+	out := map[string]bool{}
+	s := oaResolve(doc, v)
+	if s == nil || depth > 10 {
+		return out
+	}
+	switch typ := s["type"].(type) {
+	case string:
+		out[typ] = true
+	case []any:
+		for _, t := range typ {
+			if t, ok := t.(string); ok {
+				out[t] = true
+			}
+		}
+	}
+	if out["number"] {
+		out["integer"] = true
+	}
+	for _, key := range []string{"oneOf", "anyOf", "allOf"} {
+		for _, sub := range oaSlice(s[key]) {
+			maps.Copy(out, oaSchemaTypes(doc, sub, depth+1))
+		}
+	}
+	return out
 }
 
 // TestOpenAPIServed fetches the document through the real handler stack.

@@ -151,7 +151,9 @@ func (h *Hub) ServeOperator(w http.ResponseWriter, r *http.Request, op *domain.O
 	h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.status = op.Status; st.conns++ })
 	defer h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.conns-- })
 	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), OperatorID: op.ID})
-	onTyping := func(ctx context.Context, id string, typing bool) error { return h.typing.OperatorTyping(ctx, op, id, typing) }
+	onTyping := func(ctx context.Context, id string, typing bool) error {
+		return h.typing.OperatorTyping(ctx, op, id, typing)
+	}
 	h.serve(r.Context(), c, hello, onTyping, h.operatorTopics(op)...)
 }
 
@@ -171,6 +173,8 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, v *domain.Vis
 	h.visitorPresence(v, +1)
 	defer h.visitorPresence(v, -1)
 	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), VisitorID: v.ID})
-	onTyping := func(ctx context.Context, id string, typing bool) error { return h.typing.VisitorTyping(ctx, v, id, typing) }
+	onTyping := func(ctx context.Context, id string, typing bool) error {
+		return h.typing.VisitorTyping(ctx, v, id, typing)
+	}
 	h.serve(r.Context(), c, hello, onTyping, bus.VisitorTopic(v.ID), bus.AccountVisitorsTopic(v.AccountID))
 }

@@ -645,7 +645,10 @@ function renderTabs() {
     b.type = 'button';
     b.className = 'tab';
     b.dataset.i = i;
-    b.textContent = label(c);
+    const l = document.createElement('span');
+    l.className = 'l';
+    l.textContent = label(c);
+    b.appendChild(l);
     if (c === current) b.setAttribute('aria-current', 'true');
     if (c.unread) {
       const n = document.createElement('span');

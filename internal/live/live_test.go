@@ -1,0 +1,111 @@
+package live_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/testutil"
+)
+
+func TestOperatorsAndVisitorsGetLiveEvents(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	other := srv.Account(domain.KindWebsite, nil, "")
+	me, myToken := srv.Operator(acc, domain.RoleAgent)
+	_, colleagueToken := srv.Operator(acc, domain.RoleAgent)
+	_, strangerToken := srv.Operator(other, domain.RoleAdmin)
+	mine, colleague, stranger := srv.DialOperator(myToken), srv.DialOperator(colleagueToken), srv.DialOperator(strangerToken)
+
+	vt, vid := srv.Visitor(acc, "https://shop.example/")
+	visitor := srv.DialVisitor(vt)
+	mine.NextWhere("presence", func(f map[string]any) bool { return f["visitor_id"] == vid && f["online"] == true })
+
+	id := srv.StartChat(vt, "hello")
+	for _, s := range []*testutil.Socket{mine, colleague} {
+		f := s.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" })
+		if testutil.Field(f, "conversation", "id") != id || testutil.Field(f, "conversation", "status") != "waiting" {
+			t.Fatalf("created event: %v", f)
+		}
+	}
+
+	srv.Do("POST", "/api/v1/conversations/"+id+"/claim", myToken, nil).Want(t, http.StatusOK)
+	for _, s := range []*testutil.Socket{mine, colleague, visitor} {
+		f := s.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "claimed" })
+		if testutil.Field(f, "by", "id") != me.ID || testutil.Field(f, "conversation", "owner", "name") != me.Name {
+			t.Fatalf("claimed event: %v", f)
+		}
+	}
+
+	srv.Do("POST", "/api/v1/conversations/"+id+"/messages", myToken, map[string]string{"body": "<script>alert(1)</script>", "client_msg_id": "o1"}).Want(t, http.StatusCreated)
+	f := visitor.Next("message")
+	if testutil.Field(f, "message", "body") != "<script>alert(1)</script>" || testutil.Field(f, "message", "seq") != float64(2) {
+		t.Fatalf("visitor got %v", f)
+	}
+	srv.Do("POST", "/api/v1/widget/conversations/"+id+"/messages", vt, map[string]string{"body": "thanks", "client_msg_id": "v2"}).Want(t, http.StatusCreated)
+	// The operator's own message reaches their other tabs too; the visitor's follows it.
+	if f := mine.Next("message"); testutil.Field(f, "message", "seq") != float64(2) {
+		t.Fatalf("operator got %v", f)
+	}
+	if f := mine.Next("message"); testutil.Field(f, "message", "body") != "thanks" || testutil.Field(f, "message", "seq") != float64(3) {
+		t.Fatalf("operator got %v", f)
+	}
+	// A colleague's chat is not theirs to follow; another account hears nothing at all.
+	colleague.Quiet("message", 200*time.Millisecond)
+	stranger.Quiet("conversation", 50*time.Millisecond)
+	stranger.Quiet("message", 50*time.Millisecond)
+
+	visitor.Send(map[string]any{"type": "typing", "conversation_id": id, "typing": true})
+	if f := mine.Next("typing"); f["typing"] != true || testutil.Field(f, "author", "type") != "visitor" {
+		t.Fatalf("typing: %v", f)
+	}
+	mine.Send(map[string]any{"type": "typing", "conversation_id": id, "typing": true})
+	if f := visitor.Next("typing"); testutil.Field(f, "author", "name") != me.Name {
+		t.Fatalf("visitor typing frame: %v", f)
+	}
+	// Typing into someone else's conversation goes nowhere.
+	stranger.Send(map[string]any{"type": "typing", "conversation_id": id, "typing": true})
+	visitor.Quiet("typing", 200*time.Millisecond)
+
+	visitor.Send(map[string]any{"type": "ping"})
+	visitor.Next("pong")
+
+	visitor.Conn.CloseNow()
+	mine.NextWhere("presence", func(f map[string]any) bool { return f["visitor_id"] == vid && f["online"] == false })
+}
+
+func TestVisitorsLearnWhenSomeoneCanAnswer(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	vt, _ := srv.Visitor(acc, "https://shop.example/")
+	visitor := srv.DialVisitor(vt)
+	if r := srv.Do("POST", "/api/v1/widget/visits", "", map[string]any{"account": acc.Key, "visitor_token": vt, "page": map[string]string{"url": "https://shop.example/2"}}); r.Path("online") != false {
+		t.Fatalf("online with nobody signed in: %s", r.Raw)
+	}
+	_, token := srv.Operator(acc, domain.RoleAgent) // signing in sets the status to online
+	op := srv.DialOperator(token)
+	if f := visitor.Next("presence"); f["online"] != true {
+		t.Fatalf("presence: %v", f)
+	}
+	if r := srv.Do("POST", "/api/v1/widget/visits", "", map[string]any{"account": acc.Key, "visitor_token": vt, "page": map[string]string{"url": "https://shop.example/3"}}); r.Path("online") != true {
+		t.Fatalf("online with an operator connected: %s", r.Raw)
+	}
+	srv.Do("PATCH", "/api/v1/me", token, map[string]string{"status": "away"}).Want(t, http.StatusOK)
+	if f := visitor.Next("presence"); f["online"] != false {
+		t.Fatalf("presence after away: %v", f)
+	}
+	op.Conn.CloseNow()
+}
+
+func TestServerShutdownAsksClientsToReconnect(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	vt, _ := srv.Visitor(acc, "https://shop.example/")
+	visitor := srv.DialVisitor(vt)
+	srv.Close()
+	visitor.Next("reconnect")
+	if code := visitor.Closed(5 * time.Second); code != 1001 {
+		t.Fatalf("close code %d, want 1001 going away", code)
+	}
+}
