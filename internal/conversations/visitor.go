@@ -22,26 +22,30 @@ type StartInput struct {
 
 // Start opens a conversation for a visitor. On a portal page it goes to the named advertiser;
 // an advertiser the portal has not registered creates nothing and the chat is flagged for the
-// portal's own operators.
-func (s *Service) Start(ctx context.Context, v *domain.Visitor, in StartInput) (*domain.Conversation, *domain.Message, error) {
+// portal's own operators. Starting again with the same first client_msg_id (a retry after a lost
+// answer) returns the conversation already started, with created false.
+func (s *Service) Start(ctx context.Context, v *domain.Visitor, in StartInput) (c *domain.Conversation, first *domain.Message, created bool, err error) {
 	body, err := CleanBody(in.Body)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if err := checkClientMsgID(in.ClientMsgID); err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	name, email, err := CleanIdentity(in.Name, in.Email)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
+	}
+	if c, m, err := s.startedBefore(ctx, v, in.ClientMsgID); err != nil || c != nil {
+		return c, m, false, err
 	}
 	target, flagged, err := s.targetAccount(ctx, v.AccountID, in.Advertiser)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if name != "" || email != "" {
 		if err := s.store.SetVisitorIdentity(ctx, v.ID, name, email); err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 		if name != "" {
 			v.Name = name
@@ -51,7 +55,7 @@ func (s *Service) Start(ctx context.Context, v *domain.Visitor, in StartInput) (
 		}
 	}
 	now := s.now().UTC()
-	c := &domain.Conversation{
+	c = &domain.Conversation{
 		ID:        domain.NewID(),
 		AccountID: target.ID,
 		VisitorID: v.ID,
@@ -61,27 +65,49 @@ func (s *Service) Start(ctx context.Context, v *domain.Visitor, in StartInput) (
 	if in.Listing != nil && in.Listing.ExternalID != "" && !flagged && target.Kind == domain.KindAdvertiser {
 		l := &domain.Listing{AccountID: target.ID, ExternalID: in.Listing.ExternalID, Title: in.Listing.Title, URL: in.Listing.URL}
 		if err := s.store.UpsertListing(ctx, l); err != nil {
-			return nil, nil, fmt.Errorf("register listing: %w", err)
+			return nil, nil, false, fmt.Errorf("register listing: %w", err)
 		}
 		c.Listing = l
 	}
-	first := &domain.Message{
+	first = &domain.Message{
 		ID:          domain.NewID(),
 		Author:      domain.Author{Type: domain.AuthorVisitor, ID: v.ID, Name: v.Name},
 		Body:        body,
 		ClientMsgID: in.ClientMsgID,
 		CreatedAt:   now,
 	}
-	if err := s.store.CreateConversation(ctx, c, first); err != nil {
-		return nil, nil, err
+	err = s.store.CreateConversation(ctx, c, first)
+	if errors.Is(err, domain.ErrConflict) {
+		// A concurrent retry won the race to create it.
+		c, m, err := s.startedBefore(ctx, v, in.ClientMsgID)
+		return c, m, false, err
+	}
+	if err != nil {
+		return nil, nil, false, err
 	}
 	stored, err := s.store.ConversationByID(ctx, c.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	s.announce(s.notify.ConversationChanged(ctx, stored, "created", nil), "created", c.ID)
 	s.log.Info("conversation started", "conversation_id", c.ID, "account_id", c.AccountID, "visitor_id", v.ID)
-	return stored, first, nil
+	return stored, first, true, nil
+}
+
+// startedBefore finds a conversation the visitor already started with this client_msg_id.
+func (s *Service) startedBefore(ctx context.Context, v *domain.Visitor, clientMsgID string) (*domain.Conversation, *domain.Message, error) {
+	c, err := s.store.ConversationByStart(ctx, v.ID, clientMsgID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	msgs, err := s.store.MessagesAfter(ctx, c.ID, 0, 1)
+	if err != nil || len(msgs) == 0 {
+		return nil, nil, fmt.Errorf("first message of %s: %w", c.ID, errors.Join(err, domain.ErrNotFound))
+	}
+	return c, &msgs[0], nil
 }
 
 func (s *Service) targetAccount(ctx context.Context, visitorAccountID, advertiser string) (*domain.Account, bool, error) {

@@ -150,3 +150,40 @@ func TestDataSurvivesARestart(t *testing.T) {
 	}
 	second.Do("POST", "/api/v1/widget/conversations/"+id+"/messages", vt, map[string]string{"body": "after", "client_msg_id": "x"}).Want(t, http.StatusCreated)
 }
+
+func TestStartingTwiceWithTheSameClientIDIsOneConversation(t *testing.T) {
+	eachBackend(t, func(t *testing.T, srv *testutil.Server) {
+		acc := srv.Account(domain.KindWebsite, nil, "")
+		_, op := srv.Operator(acc, domain.RoleAdmin)
+		vt, _ := srv.Visitor(acc, "https://shop.example/")
+		start := map[string]any{"message": map[string]string{"body": "hello", "client_msg_id": "first-1"}}
+		results := make([]*testutil.Response, 5)
+		var wg sync.WaitGroup
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = srv.Do("POST", "/api/v1/widget/conversations", vt, start)
+			}()
+		}
+		wg.Wait()
+		created, id := 0, ""
+		for _, r := range results {
+			if r.Status == http.StatusCreated {
+				created++
+			} else {
+				r.Want(t, http.StatusOK)
+			}
+			if id != "" && r.String("conversation", "id") != id {
+				t.Fatalf("two conversations: %s and %s", id, r.String("conversation", "id"))
+			}
+			id = r.String("conversation", "id")
+		}
+		if created != 1 {
+			t.Fatalf("%d answers said created, want exactly 1", created)
+		}
+		if l := srv.Do("GET", "/api/v1/conversations", op, nil).List("conversations"); len(l) != 1 {
+			t.Fatalf("%d conversations stored, want 1", len(l))
+		}
+	})
+}

@@ -45,11 +45,9 @@ type closeRequest struct {
 
 func (a *api) closeConversation(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
 	var req closeRequest
-	if r.ContentLength != 0 {
-		if err := decode(w, r, &req); err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
+	if err := decodeOptional(w, r, &req); err != nil {
+		writeError(w, r, a.Log, err)
+		return
 	}
 	c, err := a.Conversations.Close(r.Context(), op, r.PathValue("id"), req.CategoryID)
 	if err != nil {

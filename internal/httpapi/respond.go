@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,4 +103,17 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return fmt.Errorf("%w: more than one JSON value", errBadJSON)
 	}
 	return nil
+}
+
+// decodeOptional is decode for requests whose body may be left out altogether.
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	return decode(w, r, v)
 }

@@ -168,7 +168,7 @@ func (a *api) widgetStart(w http.ResponseWriter, r *http.Request, v *domain.Visi
 		writeError(w, r, a.Log, err)
 		return
 	}
-	c, m, err := a.Conversations.Start(r.Context(), v, conversations.StartInput{
+	c, m, created, err := a.Conversations.Start(r.Context(), v, conversations.StartInput{
 		Advertiser: req.Advertiser, Listing: req.Listing.domain(),
 		Name: req.Name, Email: req.Email,
 		Body: req.Message.Body, ClientMsgID: req.Message.ClientMsgID,
@@ -177,7 +177,11 @@ func (a *api) widgetStart(w http.ResponseWriter, r *http.Request, v *domain.Visi
 		writeError(w, r, a.Log, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"conversation": c, "message": m})
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, map[string]any{"conversation": c, "message": m})
 }
 
 func (a *api) widgetConversations(w http.ResponseWriter, r *http.Request, v *domain.Visitor) {
@@ -255,7 +259,13 @@ func (a *api) widgetOfflineMessage(w http.ResponseWriter, r *http.Request, v *do
 }
 
 func (a *api) visitorSocket(w http.ResponseWriter, r *http.Request) {
-	v, ok := a.authenticateVisitor(w, r, r.URL.Query().Get("token"))
+	// Browsers cannot set headers on a WebSocket, so the page passes its token in the URL;
+	// other clients may use the Authorization header.
+	token := r.URL.Query().Get("token")
+	if token == "" {
+		token = bearerToken(r)
+	}
+	v, ok := a.authenticateVisitor(w, r, token)
 	if !ok {
 		return
 	}

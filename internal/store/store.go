@@ -65,9 +65,12 @@ type Store interface {
 
 	UpsertListing(ctx context.Context, l *domain.Listing) error
 
-	// CreateConversation stores a waiting conversation together with its first message.
+	// CreateConversation stores a waiting conversation together with its first message. A second
+	// start by the same visitor with the same first client_msg_id is ErrConflict.
 	CreateConversation(ctx context.Context, c *domain.Conversation, first *domain.Message) error
 	ConversationByID(ctx context.Context, id string) (*domain.Conversation, error)
+	// ConversationByStart finds the conversation a visitor started with this first client_msg_id.
+	ConversationByStart(ctx context.Context, visitorID, clientMsgID string) (*domain.Conversation, error)
 	ListConversations(ctx context.Context, f ConversationFilter) ([]domain.Conversation, error)
 	// ClaimConversation makes the operator the owner of a waiting conversation. Exactly one of
 	// several concurrent claims succeeds; the others get a *domain.ClaimedError.

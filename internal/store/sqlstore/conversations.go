@@ -30,9 +30,12 @@ func (s *Store) CreateConversation(ctx context.Context, c *domain.Conversation, 
 		listingID = c.Listing.ID
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, `INSERT INTO conversations (id, account_id, visitor_id, status, listing_id, flagged, last_seq, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, 0, ?)`,
-			c.ID, c.AccountID, c.VisitorID, string(domain.ConversationWaiting), nullString(listingID), boolInt(c.Flagged), ms(c.CreatedAt))
+		_, err := s.exec(ctx, tx, `INSERT INTO conversations (id, account_id, visitor_id, status, listing_id, flagged, last_seq, start_client_msg_id, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+			c.ID, c.AccountID, c.VisitorID, string(domain.ConversationWaiting), nullString(listingID), boolInt(c.Flagged), first.ClientMsgID, ms(c.CreatedAt))
+		if s.dialect.IsUniqueViolation(err) {
+			return fmt.Errorf("conversation already started with this client_msg_id: %w", domain.ErrConflict)
+		}
 		if err != nil {
 			return err
 		}
@@ -43,6 +46,17 @@ func (s *Store) CreateConversation(ctx context.Context, c *domain.Conversation, 
 		c.Status, c.LastSeq = domain.ConversationWaiting, first.Seq
 		return nil
 	})
+}
+
+func (s *Store) ConversationByStart(ctx context.Context, visitorID, clientMsgID string) (*domain.Conversation, error) {
+	list, err := s.conversations(ctx, s.read, conversationSelect+` WHERE c.visitor_id = ? AND c.start_client_msg_id = ?`, visitorID, clientMsgID)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, domain.ErrNotFound
+	}
+	return &list[0], nil
 }
 
 func (s *Store) ConversationByID(ctx context.Context, id string) (*domain.Conversation, error) {
@@ -253,15 +267,15 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, m *domain.Message
 	if err != nil {
 		return nil, false, notFound(err)
 	}
-	if status == string(domain.ConversationClosed) && m.Author.Type != domain.AuthorSystem {
-		return nil, false, domain.ErrClosed
-	}
 	original, err := s.messageByClientID(ctx, tx, m)
 	if err == nil {
 		return original, false, s.undoSeq(ctx, tx, m.ConversationID)
 	}
 	if !errors.Is(err, domain.ErrNotFound) {
 		return nil, false, err
+	}
+	if status == string(domain.ConversationClosed) && m.Author.Type != domain.AuthorSystem {
+		return nil, false, domain.ErrClosed
 	}
 	m.Seq = seq
 	_, err = s.exec(ctx, tx, `INSERT INTO messages (id, conversation_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at)

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"visitors, visits and page views", testVisits},
 		{"conversation lifecycle", testConversationLifecycle},
 		{"claim race has one winner", testClaimRace},
+		{"starting twice with one client id is one conversation", testStartTwice},
 		{"append is idempotent per author", testIdempotentAppend},
 		{"concurrent appends keep seq gap-free", testConcurrentAppends},
 		{"messages after seq", testMessagesAfter},
@@ -100,10 +101,26 @@ func visitorMessage(v *domain.Visitor, body, clientID string) *domain.Message {
 func startConversation(t testing.TB, s store.Store, f *fixture) *domain.Conversation {
 	t.Helper()
 	c := &domain.Conversation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID, CreatedAt: time.Now().UTC()}
-	if err := s.CreateConversation(ctx, c, visitorMessage(f.visitor, "hello", "first")); err != nil {
+	if err := s.CreateConversation(ctx, c, visitorMessage(f.visitor, "hello", "first-"+c.ID)); err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func testStartTwice(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	c := startConversation(t, s, f)
+	again := &domain.Conversation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID, CreatedAt: time.Now().UTC()}
+	if err := s.CreateConversation(ctx, again, visitorMessage(f.visitor, "hello", "first-"+c.ID)); !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("second start with the same client id: err = %v, want ErrConflict", err)
+	}
+	found, err := s.ConversationByStart(ctx, f.visitor.ID, "first-"+c.ID)
+	if err != nil || found.ID != c.ID {
+		t.Fatalf("ConversationByStart = %+v, %v", found, err)
+	}
+	if _, err := s.ConversationByID(ctx, again.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("the refused conversation exists: %v", err)
+	}
 }
 
 func testMigrateTwice(t *testing.T, s store.Store) {

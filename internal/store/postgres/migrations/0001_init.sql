@@ -87,12 +87,15 @@ CREATE TABLE conversations (
     flagged     SMALLINT NOT NULL DEFAULT 0,
     meaningful  SMALLINT NOT NULL DEFAULT 0,
     last_seq    BIGINT NOT NULL DEFAULT 0,
+    -- the client_msg_id of the visitor's first message: starting twice with it is one conversation
+    start_client_msg_id TEXT NOT NULL,
     created_at  BIGINT NOT NULL,
     claimed_at  BIGINT,
     closed_at   BIGINT
 );
 CREATE INDEX conversations_account_status ON conversations (account_id, status, created_at);
 CREATE INDEX conversations_visitor ON conversations (visitor_id, created_at);
+CREATE UNIQUE INDEX conversations_visitor_start ON conversations (visitor_id, start_client_msg_id);
 
 CREATE TABLE conversation_participants (
     conversation_id TEXT NOT NULL REFERENCES conversations(id),

@@ -1,0 +1,119 @@
+// Sending. A message shows at once as "sending" and is kept until the server
+// has stored it. One that cannot be delivered now is sent again later with the
+// same client_msg_id, which the server recognises, so a lost answer never
+// duplicates a message; one the server refuses goes back into the composer,
+// so nothing typed is lost.
+import { receive, resync, started, syncMessages, whileCreating } from './chat.js';
+import { S, MAX_CHARS } from './state.js';
+import { T } from './text.js';
+import { stopTyping } from './typing.js';
+import { composerChanged, render, setError, stickToBottom, toBottom } from './view.js';
+
+const FIRST_RETRY_MS = 2000;
+const MAX_RETRY_MS = 30000;
+
+let retryTimer = 0;
+let retryDelay = FIRST_RETRY_MS;
+
+// send takes the composer's text into the current conversation.
+export function send() {
+  const input = S.ui.input;
+  const text = input.value.trim();
+  if (!text) return;
+  if ([...text].length > MAX_CHARS) return setError(T.tooLong);
+  const c = S.current;
+  stopTyping();
+  input.value = '';
+  composerChanged();
+  setError('');
+  c.queue(uuid(), text);
+  render();
+  toBottom();
+  flush(c);
+}
+
+// flush sends a conversation's pending messages one at a time, in order.
+async function flush(c) {
+  if (c.flushing) return;
+  c.flushing = true;
+  try {
+    let p;
+    while ((p = c.pending.find((x) => !x.acked))) {
+      let res;
+      try {
+        res = c.id
+          ? await S.api.post('/conversations/' + encodeURIComponent(c.id) + '/messages', { body: p.body, client_msg_id: p.cid })
+          : await create(c, p);
+      } catch (e) {
+        if (e.retryable) {
+          c.retrying(p);
+          retryLater();
+          break;
+        }
+        refused(c, p, e);
+        continue;
+      }
+      p.acked = true;
+      retryDelay = FIRST_RETRY_MS;
+      if (res.message) stickToBottom(c, () => receive(c, res.message));
+      else syncMessages(c).catch(() => {});
+    }
+  } finally {
+    c.flushing = false;
+    render();
+  }
+}
+
+function refused(c, p, e) {
+  c.drop(p);
+  const input = S.ui.input;
+  input.value = p.body + (input.value ? '\n' + input.value : '');
+  composerChanged();
+  setError(e.message);
+  if (c.id) resync(); // maybe the chat was closed meanwhile
+}
+
+// create starts the conversation with its first message, with what is known
+// about the visitor and whom the chat is with.
+function create(c, p) {
+  const body = { message: { body: p.body, client_msg_id: p.cid }, ...S.identity };
+  const t = c.target;
+  if (t.advertiser) body.advertiser = t.advertiser;
+  if (t.listing) {
+    body.listing = {
+      id: t.listing,
+      title: t.listingTitle || undefined,
+      url: t.listing === S.pageTarget.listing ? location.href : undefined,
+    };
+  }
+  return whileCreating(async () => {
+    const res = await S.api.post('/conversations', body);
+    c.data = res.conversation;
+    started(c);
+    return res;
+  });
+}
+
+// flushAll retries everything pending: on a timer, when the socket is back,
+// and when the browser says the network is.
+export function flushAll() {
+  clearTimeout(retryTimer);
+  retryTimer = 0;
+  S.convs.forEach(flush);
+}
+
+function retryLater() {
+  if (retryTimer) return;
+  retryTimer = setTimeout(flushAll, retryDelay);
+  retryDelay = Math.min(retryDelay * 2, MAX_RETRY_MS);
+}
+
+function uuid() {
+  const c = window.crypto;
+  if (c && c.randomUUID) return c.randomUUID(); // only in secure contexts
+  const b = c && c.getRandomValues ? c.getRandomValues(new Uint8Array(16)) : Array.from({ length: 16 }, () => (Math.random() * 256) | 0);
+  b[6] = (b[6] & 15) | 64; // version 4
+  b[8] = (b[8] & 63) | 128; // variant 1
+  const hex = Array.from(b, (x) => (x + 256).toString(16).slice(1)).join('');
+  return hex.replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+}
