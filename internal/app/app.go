@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -16,8 +17,10 @@ import (
 
 	"github.com/portico/portico/internal/auth"
 	"github.com/portico/portico/internal/bus"
+	"github.com/portico/portico/internal/bus/nats"
 	"github.com/portico/portico/internal/config"
 	"github.com/portico/portico/internal/conversations"
+	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/httpapi"
 	"github.com/portico/portico/internal/live"
 	"github.com/portico/portico/internal/store"
@@ -63,13 +66,18 @@ func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 
 // New builds an App on an open store.
 func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
+	node := nodeName()
+	var b bus.Bus = bus.NewMemory()
 	if cfg.NATSURL != "" {
-		return nil, errors.New("--nats-url: the NATS bus is not available in this build; run one node without it")
+		nb, err := nats.Connect(cfg.NATSURL, node, log)
+		if err != nil {
+			return nil, err
+		}
+		b = nb
 	}
-	b := bus.NewMemory()
 	pub := live.NewPublisher(b, s)
 	convs := conversations.NewService(s, pub, log)
-	hub := live.NewHub(b, convs, log)
+	hub := live.NewHub(b, convs, log, node)
 	return &App{
 		Config:        cfg,
 		Log:           log,
@@ -109,6 +117,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) 
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.Hub.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -124,6 +133,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) 
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// nodeName tells this process apart from the other nodes on the bus.
+func nodeName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), domain.NewSecret(4))
 }
 
 func (a *App) Close() error {

@@ -29,9 +29,10 @@ type TypingRelay interface {
 // Hub holds this node's live connections. It subscribes to a bus topic while at least one local
 // connection needs it, and keeps the presence of the operators and visitors connected here.
 type Hub struct {
-	bus    bus.Bus
-	typing TypingRelay
-	log    *slog.Logger
+	bus     bus.Bus
+	typing  TypingRelay
+	log     *slog.Logger
+	cluster *cluster
 
 	mu       sync.Mutex
 	topics   map[string]*topic
@@ -51,9 +52,10 @@ type operatorState struct {
 	conns  int
 }
 
-func NewHub(b bus.Bus, typing TypingRelay, log *slog.Logger) *Hub {
+// NewHub makes the hub of the node named node (unique among the nodes sharing a bus).
+func NewHub(b bus.Bus, typing TypingRelay, log *slog.Logger, node string) *Hub {
 	return &Hub{
-		bus: b, typing: typing, log: log,
+		bus: b, typing: typing, log: log, cluster: newCluster(node, b, log),
 		topics:   map[string]*topic{},
 		conns:    map[*conn]struct{}{},
 		visitors: map[string]int{},
@@ -151,20 +153,26 @@ func (h *Hub) AnyOperatorAvailable(accountIDs ...string) bool {
 	return false
 }
 
+// accountAvailable is true when an operator of the account can answer on any node.
 func (h *Hub) accountAvailable(accountID string) bool {
 	for _, st := range h.ops[accountID] {
-		if st.conns > 0 && st.status == domain.StatusOnline {
+		if st.available() {
 			return true
 		}
 	}
-	return false
+	return h.cluster.operatorAvailable(accountID)
 }
 
-// VisitorOnline reports whether the visitor has a live connection to this node.
+func (st *operatorState) available() bool {
+	return st.conns > 0 && st.status == domain.StatusOnline
+}
+
+// VisitorOnline reports whether the visitor has a live connection to any node.
 func (h *Hub) VisitorOnline(visitorID string) bool {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.visitors[visitorID] > 0
+	local := h.visitors[visitorID] > 0
+	h.mu.Unlock()
+	return local || h.cluster.visitorOnline(visitorID)
 }
 
 // SetOperatorStatus records a status change of a connected operator, and tells the account's
@@ -186,12 +194,17 @@ func (h *Hub) updateOperator(accountID, operatorID string, change func(*operator
 		st = &operatorState{status: domain.StatusOffline}
 		byID[operatorID] = st
 	}
+	wasAvailable := st.available()
 	change(st)
+	isAvailable := st.available()
 	if st.conns == 0 {
 		delete(byID, operatorID)
 	}
 	after := h.accountAvailable(accountID)
 	h.mu.Unlock()
+	if wasAvailable != isAvailable {
+		h.cluster.publish(presenceMsg{Kind: "o", ID: operatorID, Account: accountID, On: isAvailable})
+	}
 	if before != after {
 		frame := mustEncode(presenceFrame{Type: "presence", Online: after})
 		if err := h.bus.Publish(context.Background(), bus.AccountVisitorsTopic(accountID), frame); err != nil {
@@ -211,12 +224,56 @@ func (h *Hub) visitorPresence(v *domain.Visitor, delta int) {
 	}
 	h.mu.Unlock()
 	if (delta > 0 && n == 1) || (delta < 0 && n == 0) {
+		h.cluster.publish(presenceMsg{Kind: "v", ID: v.ID, Account: v.AccountID, On: n > 0})
 		frame := mustEncode(presenceFrame{Type: "presence", VisitorID: v.ID, Online: n > 0})
 		payload := mustEncode(envelope{Audience: audience{Everyone: true}, Frame: frame})
 		if err := h.bus.Publish(context.Background(), bus.AccountTopic(v.AccountID), payload); err != nil {
 			h.log.Warn("presence not published", "visitor_id", v.ID, "err", err)
 		}
 	}
+}
+
+// Run keeps this node's presence known to the other nodes until ctx ends, then says goodbye so
+// they drop it at once rather than after nodeTTL.
+func (h *Hub) Run(ctx context.Context) error {
+	unsubscribe, err := h.bus.Subscribe(presenceTopic, func(payload []byte) { h.cluster.receive(payload, h.snapshot) })
+	if err != nil {
+		return err
+	}
+	defer unsubscribe()
+	h.cluster.publish(presenceMsg{Hello: true})
+	tick := time.NewTicker(snapshotEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			h.cluster.publish(presenceMsg{Bye: true})
+			return nil
+		case <-tick.C:
+			s := h.snapshot()
+			s.Snapshot = true
+			h.cluster.publish(s)
+			h.cluster.forgetSilent()
+		}
+	}
+}
+
+// snapshot is this node's own presence: its visitors and its available operators.
+func (h *Hub) snapshot() presenceMsg {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := presenceMsg{Visitors: make([]string, 0, len(h.visitors)), Operators: map[string][]string{}}
+	for id := range h.visitors {
+		m.Visitors = append(m.Visitors, id)
+	}
+	for acc, ops := range h.ops {
+		for id, st := range ops {
+			if st.available() {
+				m.Operators[acc] = append(m.Operators[acc], id)
+			}
+		}
+	}
+	return m
 }
 
 // ConnectionCounts reports live connections by kind, for metrics and tests.

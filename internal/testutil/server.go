@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,17 +28,24 @@ type Server struct {
 	App   *app.App
 	Store store.Store
 	http  *httptest.Server
+
+	stop      func()
+	closeOnce sync.Once
 }
 
 type serverOptions struct {
-	store store.Store
-	demo  bool
+	store   store.Store
+	demo    bool
+	natsURL string
 }
 
 type Option func(*serverOptions)
 
 // WithStore runs the server on the given store instead of a fresh SQLite one.
 func WithStore(s store.Store) Option { return func(o *serverOptions) { o.store = s } }
+
+// WithNATS connects the node to a NATS server, as one of several nodes.
+func WithNATS(url string) Option { return func(o *serverOptions) { o.natsURL = url } }
 
 // WithDemo serves the demo pages at /demo/ (the caller seeds the demo data).
 func WithDemo() Option { return func(o *serverOptions) { o.demo = true } }
@@ -54,11 +62,17 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	cfg := &config.Config{Addr: srv.Listener.Addr().String(), PublicURL: base, ShutdownTimeout: 5 * time.Second}
+	cfg := &config.Config{Addr: srv.Listener.Addr().String(), PublicURL: base, NATSURL: o.natsURL, ShutdownTimeout: 5 * time.Second}
 	a, err := app.New(cfg, o.store, log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, stop := context.WithCancel(context.Background())
+	hubDone := make(chan struct{})
+	go func() {
+		defer close(hubDone)
+		a.Hub.Run(ctx)
+	}()
 	var demoPages http.Handler
 	if o.demo {
 		demoPages = demo.Pages(base)
@@ -66,16 +80,24 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	srv.Config.Handler = a.Handler(demoPages)
 	srv.Start()
 	s := &Server{t: t, URL: base, App: a, Store: o.store, http: srv}
+	s.stop = func() {
+		stop()
+		<-hubDone
+		a.Bus.Close()
+	}
 	t.Cleanup(s.Close)
 	return s
 }
 
-// Close shuts the server down the way a node does on SIGTERM.
+// Close shuts the server down the way a node does on SIGTERM. It may be called more than once.
 func (s *Server) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s.App.Hub.Shutdown(ctx)
-	s.http.Close()
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.App.Hub.Shutdown(ctx)
+		s.http.Close()
+		s.stop()
+	})
 }
 
 // testWriter sends server logs to the test's log, so they show only for failing tests.

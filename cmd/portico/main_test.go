@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/portico/portico/internal/testutil"
+)
+
+// The test binary doubles as the portico binary, so tests can run real server processes
+// (and kill them) without building anything first.
+func TestMain(m *testing.M) {
+	if os.Getenv("PORTICO_TEST_BE_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// node is a portico process started by a test.
+type node struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *bytes.Buffer
+}
+
+func startNode(t *testing.T, args ...string) *node {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--addr", addr, "--log-level", "warn", "--shutdown-timeout", "3s"}, args...)...)
+	cmd.Env = append(os.Environ(), "PORTICO_TEST_BE_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	n := &node{cmd: cmd, url: "http://" + addr, stderr: &stderr}
+	t.Cleanup(func() {
+		n.cmd.Process.Kill()
+		n.cmd.Wait()
+		if t.Failed() {
+			t.Logf("node %s log:\n%s", n.url, stderr.String())
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(n.url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return n
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s not ready: %v\n%s", addr, err, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// cli runs a portico command in-process and decodes its --json output.
+func cli(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), args, func(string) string { return "" }, &out, &errOut); err != nil {
+		t.Fatalf("portico %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	var v map[string]any
+	if err := json.Unmarshal(out.Bytes(), &v); err != nil {
+		t.Fatalf("portico %s printed %q: %v", strings.Join(args, " "), out.String(), err)
+	}
+	return v
+}
+
+// A node killed mid-conversation loses no acknowledged message: its visitor carries on through
+// another node, re-sending what was not acknowledged, and nothing is doubled.
+func TestNodeKilledMidConversationLosesNothing(t *testing.T) {
+	natsURL := testutil.Need(t, "PORTICO_TEST_NATS_URL", "a NATS server")
+	dbURL := testutil.PostgresURL(t)
+	acc := cli(t, "account", "create", "--name", "Crash Shop", "--database-url", dbURL, "--json")["account"].(map[string]any)
+	opOut := cli(t, "operator", "create", "--account", acc["key"].(string), "--email", "op@crash.example", "--database-url", dbURL, "--json")
+
+	nodeA := startNode(t, "--database-url", dbURL, "--nats-url", natsURL)
+	nodeB := startNode(t, "--database-url", dbURL, "--nats-url", natsURL)
+
+	login := testutil.DoHeaders(t, "POST", nodeB.url+"/api/v1/auth/login", "", map[string]string{"email": "op@crash.example", "password": opOut["password"].(string)}, nil).Want(t, 200)
+	opToken := login.String("token")
+	visit := testutil.DoHeaders(t, "POST", nodeA.url+"/api/v1/widget/visits", "", map[string]any{"account": acc["key"], "page": map[string]string{"url": "https://crash.example/"}}, nil).Want(t, 200)
+	vt := visit.String("visitor_token")
+	start := testutil.DoHeaders(t, "POST", nodeA.url+"/api/v1/widget/conversations", vt, map[string]any{"message": map[string]string{"body": "m0", "client_msg_id": "m0"}}, nil).Want(t, 201)
+	id := start.String("conversation", "id")
+	testutil.DoHeaders(t, "POST", nodeB.url+"/api/v1/conversations/"+id+"/claim", opToken, nil, nil).Want(t, 200)
+	visitorSocket := testutil.Dial(t, strings.Replace(nodeA.url, "http", "ws", 1)+"/api/v1/widget/ws?token="+vt, nil)
+
+	acked := map[string]bool{"m0": true}
+	target := nodeA.url
+	const total = 40
+	for i := 1; i < total; i++ {
+		clientID := fmt.Sprint("m", i)
+		if i == total/2 {
+			if err := nodeA.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			nodeA.cmd.Wait()
+		}
+		// Operator and visitor talk at the same time, on their own nodes.
+		testutil.DoHeaders(t, "POST", nodeB.url+"/api/v1/conversations/"+id+"/messages", opToken, map[string]string{"body": "o" + clientID, "client_msg_id": "o" + clientID}, nil).Want(t, 201)
+		for attempt := 0; ; attempt++ {
+			status, err := post(target+"/api/v1/widget/conversations/"+id+"/messages", vt, map[string]string{"body": clientID, "client_msg_id": clientID})
+			if err == nil && (status == 201 || status == 200) {
+				acked[clientID] = true
+				break
+			}
+			if attempt > 3 {
+				t.Fatalf("%s not accepted by any node: %d %v", clientID, status, err)
+			}
+			target = nodeB.url // the widget reconnects elsewhere and sends again, same client id
+		}
+	}
+	if target != nodeB.url {
+		t.Fatal("the visitor never noticed node A was gone")
+	}
+	if code := visitorSocket.Closed(10 * time.Second); code == 1000 {
+		t.Fatalf("socket to the killed node closed normally (%d)", code)
+	}
+	// Reconnect on B and catch up from the last seq the socket delivered: the database is the record.
+	testutil.Dial(t, strings.Replace(nodeB.url, "http", "ws", 1)+"/api/v1/widget/ws?token="+vt, nil)
+	all := testutil.DoHeaders(t, "GET", nodeB.url+"/api/v1/widget/conversations/"+id+"/messages?after=0", vt, nil, nil).Want(t, 200).List("messages")
+	seen := map[string]bool{}
+	for i, raw := range all {
+		m := raw.(map[string]any)
+		if m["seq"] != float64(i+1) {
+			t.Fatalf("message %d has seq %v: not gap-free", i, m["seq"])
+		}
+		cid := m["client_msg_id"].(string)
+		if seen[m["author"].(map[string]any)["type"].(string)+cid] {
+			t.Fatalf("%s stored twice", cid)
+		}
+		seen[m["author"].(map[string]any)["type"].(string)+cid] = true
+	}
+	for cid := range acked {
+		if !seen["visitor"+cid] {
+			t.Fatalf("acknowledged message %s is lost", cid)
+		}
+	}
+	if len(all) != 2*total-1 {
+		t.Fatalf("%d messages stored, want %d", len(all), 2*total-1)
+	}
+}
+
+func post(url, token string, body any) (int, error) {
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(data))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// On SIGTERM a node tells its clients to reconnect elsewhere and exits within its deadline.
+func TestGracefulShutdownOnSIGTERM(t *testing.T) {
+	dir := t.TempDir()
+	acc := cli(t, "account", "create", "--name", "Shop", "--data", dir, "--json")["account"].(map[string]any)
+	n := startNode(t, "--data", dir)
+	visit := testutil.DoHeaders(t, "POST", n.url+"/api/v1/widget/visits", "", map[string]any{"account": acc["key"], "page": map[string]string{"url": "https://shop.example/"}}, nil).Want(t, 200)
+	socket := testutil.Dial(t, strings.Replace(n.url, "http", "ws", 1)+"/api/v1/widget/ws?token="+visit.String("visitor_token"), nil)
+
+	n.cmd.Process.Signal(syscall.SIGTERM)
+	socket.Next("reconnect")
+	if code := socket.Closed(5 * time.Second); code != 1001 {
+		t.Fatalf("close code %d, want 1001", code)
+	}
+	done := make(chan error, 1)
+	go func() { done <- n.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, n.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("node still running 10 s after SIGTERM")
+	}
+}

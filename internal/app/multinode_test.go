@@ -1,0 +1,118 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store/postgres"
+	"github.com/portico/portico/internal/testutil"
+)
+
+// twoNodes starts two Portico nodes on one PostgreSQL database and one NATS server.
+func twoNodes(t *testing.T) (a, b *testutil.Server) {
+	t.Helper()
+	natsURL := testutil.Need(t, "PORTICO_TEST_NATS_URL", "a NATS server")
+	dbURL := testutil.PostgresURL(t)
+	open := func() *testutil.Server {
+		s, err := postgres.Open(context.Background(), dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return testutil.NewServer(t, testutil.WithStore(s), testutil.WithNATS(natsURL))
+	}
+	return open(), open()
+}
+
+func TestChatAndPresenceAcrossNodes(t *testing.T) {
+	a, b := twoNodes(t)
+	acc := a.Account(domain.KindWebsite, nil, "")
+	op, opToken := b.Operator(acc, domain.RoleAgent)
+	operator := b.DialOperator(opToken)
+
+	vt, vid := a.Visitor(acc, "https://shop.example/")
+	// The visitor's node learns that an operator on the other node can answer.
+	eventually(t, "visitor's node sees the operator online", func() bool {
+		r := a.Do("POST", "/api/v1/widget/visits", "", map[string]any{"account": acc.Key, "visitor_token": vt, "page": map[string]string{"url": "https://shop.example/2"}})
+		return r.Path("online") == true
+	})
+	visitor := a.DialVisitor(vt)
+	operator.NextWhere("presence", func(f map[string]any) bool { return f["visitor_id"] == vid && f["online"] == true })
+	eventually(t, "operator's node sees the visitor online", func() bool {
+		return b.Do("GET", "/api/v1/visitors/"+vid, opToken, nil).Path("visitor", "online") == true
+	})
+
+	id := a.StartChat(vt, "hello from node A")
+	operator.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" })
+	b.Do("POST", "/api/v1/conversations/"+id+"/claim", opToken, nil).Want(t, http.StatusOK)
+	if f := visitor.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "claimed" }); testutil.Field(f, "by", "id") != op.ID {
+		t.Fatalf("claimed on node A: %v", f)
+	}
+	b.Do("POST", "/api/v1/conversations/"+id+"/messages", opToken, map[string]string{"body": "hello from node B", "client_msg_id": "b1"}).Want(t, http.StatusCreated)
+	if f := visitor.Next("message"); testutil.Field(f, "message", "body") != "hello from node B" {
+		t.Fatalf("visitor on A got %v", f)
+	}
+	visitor.Send(map[string]any{"type": "typing", "conversation_id": id, "typing": true})
+	operator.Next("typing")
+
+	visitor.Conn.CloseNow()
+	operator.NextWhere("presence", func(f map[string]any) bool { return f["visitor_id"] == vid && f["online"] == false })
+	eventually(t, "the visitor is offline on every node", func() bool {
+		return b.Do("GET", "/api/v1/visitors/"+vid, opToken, nil).Path("visitor", "online") == false
+	})
+}
+
+func TestClaimRaceAcrossNodes(t *testing.T) {
+	a, b := twoNodes(t)
+	acc := a.Account(domain.KindWebsite, nil, "")
+	type claimer struct {
+		node  *testutil.Server
+		token string
+	}
+	var claimers []claimer
+	for i := 0; i < 10; i++ {
+		_, ta := a.Operator(acc, domain.RoleAgent)
+		_, tb := b.Operator(acc, domain.RoleAgent)
+		claimers = append(claimers, claimer{a, ta}, claimer{b, tb})
+	}
+	vt, _ := a.Visitor(acc, "https://shop.example/")
+	id := a.StartChat(vt, "who takes me?")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	start := make(chan struct{})
+	for _, c := range claimers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			r := c.node.Do("POST", "/api/v1/conversations/"+id+"/claim", c.token, nil)
+			mu.Lock()
+			statuses[r.Status]++
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if statuses[http.StatusOK] != 1 || statuses[http.StatusConflict] != len(claimers)-1 {
+		t.Fatalf("statuses %v; want one 200 and %d × 409", statuses, len(claimers)-1)
+	}
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within 10 s: %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,77 @@
+// Package nats is the bus for several Portico nodes: live events travel through a NATS server,
+// so a visitor on one node and an operator on another see each other. NATS carries fan-out only;
+// a client that missed something catches up from the database by seq.
+package nats
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/portico/portico/internal/bus"
+)
+
+const subjectPrefix = "portico."
+
+type Bus struct {
+	nc  *nats.Conn
+	log *slog.Logger
+}
+
+var _ bus.Bus = (*Bus)(nil)
+
+// Connect dials the NATS server and keeps reconnecting for as long as the node runs.
+func Connect(url, node string, log *slog.Logger) (*Bus, error) {
+	nc, err := nats.Connect(url,
+		nats.Name("portico "+node),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond),
+		nats.ReconnectBufSize(16<<20),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("NATS disconnected; live events between nodes pause until it is back", "err", err)
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "server", c.ConnectedUrlRedacted()) }),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			log.Warn("NATS error", "subject", subject, "err", err)
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS: %w", err)
+	}
+	return &Bus{nc: nc, log: log}, nil
+}
+
+func (b *Bus) Publish(_ context.Context, topic string, payload []byte) error {
+	return b.nc.Publish(subjectPrefix+topic, payload)
+}
+
+func (b *Bus) Subscribe(topic string, h bus.Handler) (func(), error) {
+	sub, err := b.nc.Subscribe(subjectPrefix+topic, func(m *nats.Msg) { h(m.Data) })
+	if err != nil {
+		return nil, err
+	}
+	// A busy topic may queue many events in the client while the handler hands them on;
+	// the default limits would drop them silently.
+	sub.SetPendingLimits(-1, 256<<20)
+	return func() {
+		if err := sub.Unsubscribe(); err != nil && err != nats.ErrConnectionClosed && err != nats.ErrBadSubscription {
+			b.log.Warn("NATS unsubscribe", "subject", sub.Subject, "err", err)
+		}
+	}, nil
+}
+
+// Close flushes what was published and disconnects.
+func (b *Bus) Close() error {
+	if err := b.nc.Drain(); err != nil {
+		b.nc.Close()
+		return err
+	}
+	return nil
+}

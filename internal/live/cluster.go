@@ -1,0 +1,154 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/portico/portico/internal/bus"
+)
+
+// Presence across nodes. Each node owns the presence of the connections it holds and tells the
+// others over the bus: a delta when a visitor comes or goes or an operator becomes (un)available,
+// and a full snapshot every snapshotEvery and whenever a node says hello. A node that stops
+// talking — it crashed — is forgotten after nodeTTL, so its visitors and operators go offline.
+const (
+	presenceTopic = "presence"
+	snapshotEvery = 10 * time.Second
+	nodeTTL       = 3*snapshotEvery + 5*time.Second
+)
+
+type presenceMsg struct {
+	Node  string `json:"n"`
+	Hello bool   `json:"hello,omitempty"`
+	Bye   bool   `json:"bye,omitempty"`
+	// A delta: kind "v" (visitor) or "o" (operator available), the id, its account, on or off.
+	Kind    string `json:"k,omitempty"`
+	ID      string `json:"id,omitempty"`
+	Account string `json:"a,omitempty"`
+	On      bool   `json:"on,omitempty"`
+	// A snapshot replaces everything known of the node.
+	Snapshot  bool                `json:"snap,omitempty"`
+	Visitors  []string            `json:"v,omitempty"`
+	Operators map[string][]string `json:"o,omitempty"` // account id → available operator ids
+}
+
+type nodePresence struct {
+	seen      time.Time
+	visitors  map[string]bool
+	operators map[string]map[string]bool // account id → operator ids
+}
+
+// cluster is what this node knows of the other nodes' presence.
+type cluster struct {
+	node string
+	bus  bus.Bus
+	log  *slog.Logger
+	now  func() time.Time
+
+	mu    sync.Mutex
+	nodes map[string]*nodePresence
+}
+
+func newCluster(node string, b bus.Bus, log *slog.Logger) *cluster {
+	return &cluster{node: node, bus: b, log: log, now: time.Now, nodes: map[string]*nodePresence{}}
+}
+
+func (c *cluster) publish(m presenceMsg) {
+	m.Node = c.node
+	if err := c.bus.Publish(context.Background(), presenceTopic, mustEncode(m)); err != nil {
+		c.log.Warn("presence not published", "err", err)
+	}
+}
+
+func (c *cluster) receive(payload []byte, snapshot func() presenceMsg) {
+	var m presenceMsg
+	if err := json.Unmarshal(payload, &m); err != nil || m.Node == "" || m.Node == c.node {
+		return
+	}
+	if m.Hello {
+		s := snapshot()
+		s.Snapshot = true
+		c.publish(s)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m.Bye {
+		delete(c.nodes, m.Node)
+		return
+	}
+	n := c.nodes[m.Node]
+	if n == nil || m.Snapshot {
+		n = &nodePresence{visitors: map[string]bool{}, operators: map[string]map[string]bool{}}
+		c.nodes[m.Node] = n
+	}
+	n.seen = c.now()
+	if m.Snapshot {
+		for _, id := range m.Visitors {
+			n.visitors[id] = true
+		}
+		for acc, ids := range m.Operators {
+			n.operators[acc] = map[string]bool{}
+			for _, id := range ids {
+				n.operators[acc][id] = true
+			}
+		}
+		return
+	}
+	switch m.Kind {
+	case "v":
+		if m.On {
+			n.visitors[m.ID] = true
+		} else {
+			delete(n.visitors, m.ID)
+		}
+	case "o":
+		ops := n.operators[m.Account]
+		if ops == nil {
+			ops = map[string]bool{}
+			n.operators[m.Account] = ops
+		}
+		if m.On {
+			ops[m.ID] = true
+		} else {
+			delete(ops, m.ID)
+		}
+	}
+}
+
+func (c *cluster) alive(n *nodePresence) bool { return c.now().Sub(n.seen) < nodeTTL }
+
+func (c *cluster) visitorOnline(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range c.nodes {
+		if c.alive(n) && n.visitors[id] {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *cluster) operatorAvailable(accountID string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range c.nodes {
+		if c.alive(n) && len(n.operators[accountID]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// forgetSilent drops nodes that have not been heard from within nodeTTL.
+func (c *cluster) forgetSilent() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, n := range c.nodes {
+		if !c.alive(n) {
+			delete(c.nodes, id)
+		}
+	}
+}
