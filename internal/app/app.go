@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/portico/portico/internal/auth"
@@ -23,9 +24,11 @@ import (
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/httpapi"
 	"github.com/portico/portico/internal/live"
+	"github.com/portico/portico/internal/metrics"
 	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/postgres"
 	"github.com/portico/portico/internal/store/sqlite"
+	"github.com/portico/portico/internal/store/sqlstore"
 	"github.com/portico/portico/internal/visitors"
 	"github.com/portico/portico/web"
 )
@@ -43,11 +46,12 @@ type App struct {
 	Conversations *conversations.Service
 	Visitors      *visitors.Service
 	Publisher     *live.Publisher
+	Metrics       *metrics.Metrics
 }
 
 // OpenStore opens the configured database and brings its schema up to date.
 func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
-	var s store.Store
+	var s *sqlstore.Store
 	var err error
 	if cfg.DatabaseURL != "" {
 		s, err = postgres.Open(ctx, cfg.DatabaseURL)
@@ -75,9 +79,21 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 		}
 		b = nb
 	}
+	m := metrics.New()
+	if timed, ok := s.(interface {
+		Observe(func(kind string, start time.Time))
+	}); ok {
+		timed.Observe(m.ObserveDB)
+	}
 	pub := live.NewPublisher(b, s)
 	convs := conversations.NewService(s, pub, log)
+	convs.Metrics = m
 	hub := live.NewHub(b, convs, log, node)
+	hub.Metrics = m
+	m.Gauge("portico_connections", "Open WebSocket connections on this node.", prometheus.Labels{"kind": "operator"},
+		func() float64 { ops, _ := hub.ConnectionCounts(); return float64(ops) })
+	m.Gauge("portico_connections", "Open WebSocket connections on this node.", prometheus.Labels{"kind": "visitor"},
+		func() float64 { _, visitors := hub.ConnectionCounts(); return float64(visitors) })
 	return &App{
 		Config:        cfg,
 		Log:           log,
@@ -88,6 +104,7 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 		Conversations: convs,
 		Visitors:      visitors.NewService(s, hub, log),
 		Publisher:     pub,
+		Metrics:       m,
 	}, nil
 }
 
@@ -101,6 +118,7 @@ func (a *App) Handler(demo http.Handler) http.Handler {
 		Hub:           a.Hub,
 		Publisher:     a.Publisher,
 		Static:        httpapi.Static(web.Dist(), demo),
+		Metrics:       a.Metrics.Handler(),
 		Log:           a.Log,
 		SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
 		Version:       Version,

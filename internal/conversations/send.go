@@ -30,7 +30,14 @@ func (s *Service) send(ctx context.Context, c *domain.Conversation, author domai
 	}
 	stored.Author.PhotoURL = author.PhotoURL
 	if created {
+		s.countMessage(author.Type)
 		s.announce(s.notify.MessageAdded(ctx, c, stored), "message", c.ID)
 	}
 	return stored, created, nil
+}
+
+func (s *Service) countMessage(author domain.AuthorType) {
+	if s.Metrics != nil {
+		s.Metrics.Messages.WithLabelValues(string(author)).Inc()
+	}
 }

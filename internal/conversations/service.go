@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/metrics"
 	"github.com/portico/portico/internal/store"
 )
 
@@ -40,6 +41,8 @@ type Service struct {
 	notify Notifier
 	log    *slog.Logger
 	now    func() time.Time
+	// Metrics, when set, counts the messages stored.
+	Metrics *metrics.Metrics
 }
 
 func NewService(s Store, n Notifier, log *slog.Logger) *Service {

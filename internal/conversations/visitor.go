@@ -85,6 +85,7 @@ func (s *Service) Start(ctx context.Context, v *domain.Visitor, in StartInput) (
 	if err != nil {
 		return nil, nil, false, err
 	}
+	s.countMessage(domain.AuthorVisitor)
 	stored, err := s.store.ConversationByID(ctx, c.ID)
 	if err != nil {
 		return nil, nil, false, err

@@ -35,6 +35,7 @@ type Deps struct {
 	Hub           *live.Hub
 	Publisher     *live.Publisher
 	Static        http.Handler // widget, console and demo pages; may be nil
+	Metrics       http.Handler // Prometheus /metrics; may be nil
 	Log           *slog.Logger
 	SecureCookies bool // set when the public URL is https
 	Version       string
@@ -55,6 +56,9 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeErrorCode(w, http.StatusNotFound, "not_found", "no such API endpoint: "+r.Method+" "+r.URL.Path)
 	})
+	if d.Metrics != nil {
+		mux.Handle("GET /metrics", d.Metrics)
+	}
 	if d.Static != nil {
 		mux.Handle("/", d.Static)
 	}

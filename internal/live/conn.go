@@ -32,6 +32,7 @@ type conn struct {
 	queue     chan []byte
 	done      chan struct{}
 	closeOnce sync.Once
+	onSlow    func()
 }
 
 func newConn(ws *websocket.Conn) *conn {
@@ -43,6 +44,9 @@ func (c *conn) enqueue(frame []byte) {
 	case <-c.done:
 	case c.queue <- frame:
 	default:
+		if c.onSlow != nil {
+			c.onSlow()
+		}
 		c.kill(CloseSlowConsumer, "slow consumer")
 	}
 }
@@ -125,6 +129,9 @@ func (c *conn) readLoop(ctx context.Context, onTyping func(ctx context.Context, 
 
 // serve runs a registered connection until it ends, then unregisters it.
 func (h *Hub) serve(ctx context.Context, c *conn, hello []byte, onTyping func(context.Context, string, bool) error, topics ...string) {
+	if h.Metrics != nil {
+		c.onSlow = h.Metrics.SlowConsumers.Inc
+	}
 	if !h.join(c, topics...) {
 		c.ws.Close(websocket.StatusGoingAway, "server shutting down")
 		return

@@ -12,6 +12,8 @@ import (
 type envelope struct {
 	Audience audience        `json:"a"`
 	Frame    json.RawMessage `json:"f"`
+	// Sent is when the event was published (Unix nanoseconds), for the delivery latency metric.
+	Sent int64 `json:"t,omitempty"`
 }
 
 type audience struct {

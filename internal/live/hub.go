@@ -9,6 +9,7 @@ import (
 
 	"github.com/portico/portico/internal/bus"
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/metrics"
 )
 
 // Timing of the protocol (docs/protocol.md).
@@ -29,6 +30,9 @@ type TypingRelay interface {
 // Hub holds this node's live connections. It subscribes to a bus topic while at least one local
 // connection needs it, and keeps the presence of the operators and visitors connected here.
 type Hub struct {
+	// Metrics, when set, records delivery latency and dropped slow consumers.
+	Metrics *metrics.Metrics
+
 	bus     bus.Bus
 	typing  TypingRelay
 	log     *slog.Logger
@@ -137,6 +141,9 @@ func (h *Hub) deliver(topicName string, payload []byte) {
 		if env.Audience.includes(c.operator) {
 			c.enqueue(env.Frame)
 		}
+	}
+	if h.Metrics != nil && env.Sent > 0 {
+		h.Metrics.DeliveryLatency.Observe(time.Since(time.Unix(0, env.Sent)).Seconds())
 	}
 }
 

@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/portico/portico/internal/bus"
 	"github.com/portico/portico/internal/domain"
@@ -80,5 +81,5 @@ func (p *Publisher) toOperators(ctx context.Context, accountID string, a audienc
 }
 
 func (p *Publisher) publishEnvelope(ctx context.Context, topic string, a audience, frame []byte) error {
-	return p.bus.Publish(ctx, topic, mustEncode(envelope{Audience: a, Frame: frame}))
+	return p.bus.Publish(ctx, topic, mustEncode(envelope{Audience: a, Frame: frame, Sent: time.Now().UnixNano()}))
 }

@@ -32,6 +32,18 @@ type Store struct {
 	write   *sql.DB
 	read    *sql.DB
 	dialect Dialect
+	observe func(kind string, start time.Time)
+}
+
+// Observe sets the function told how long each read and write took (for metrics).
+func (s *Store) Observe(fn func(kind string, start time.Time)) { s.observe = fn }
+
+func (s *Store) timed(kind string, q querier) func() {
+	if s.observe == nil || (kind == "read" && q != s.read) || (kind == "write" && q != s.write) {
+		return func() {}
+	}
+	start := time.Now()
+	return func() { s.observe(kind, start) }
 }
 
 func New(write, read *sql.DB, d Dialect) *Store {
@@ -56,19 +68,23 @@ type querier interface {
 }
 
 func (s *Store) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	defer s.timed("write", q)()
 	return q.ExecContext(ctx, s.dialect.Rebind(query), args...)
 }
 
 func (s *Store) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	defer s.timed("read", q)()
 	return q.QueryContext(ctx, s.dialect.Rebind(query), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	defer s.timed("read", q)()
 	return q.QueryRowContext(ctx, s.dialect.Rebind(query), args...)
 }
 
 // inTx runs fn in a write transaction, committing when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	defer s.timed("write", s.write)()
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -1,0 +1,61 @@
+// Package metrics holds Portico's Prometheus metrics. One Metrics value is made by the
+// composition root and handed to the parts that count things; /metrics serves its registry.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+type Metrics struct {
+	registry *prometheus.Registry
+
+	Messages        *prometheus.CounterVec
+	DeliveryLatency prometheus.Histogram
+	SlowConsumers   prometheus.Counter
+	DBTime          *prometheus.HistogramVec
+}
+
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{
+		registry: r,
+		Messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_messages_total", Help: "Messages stored, by author type.",
+		}, []string{"author"}),
+		DeliveryLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "portico_delivery_seconds",
+			Help:    "Time from publishing a live event (after its commit) to queueing it on this node's connections.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}),
+		SlowConsumers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "portico_slow_consumers_total", Help: "Connections dropped because they did not read fast enough.",
+		}),
+		DBTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "portico_db_seconds",
+			Help:    "Database time per operation: read (a query) or write (a transaction or statement).",
+			Buckets: []float64{.0001, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+		}, []string{"kind"}),
+	}
+	r.MustRegister(m.Messages, m.DeliveryLatency, m.SlowConsumers, m.DBTime,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Gauge adds a gauge whose value is read when /metrics is scraped.
+func (m *Metrics) Gauge(name, help string, labels prometheus.Labels, value func() float64) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, value))
+}
+
+// ObserveDB records how long a database operation took.
+func (m *Metrics) ObserveDB(kind string, start time.Time) {
+	m.DBTime.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+}
+
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
