@@ -17,6 +17,7 @@ const TYPING_REFRESH_MS = 3000; // resend typing:true at most this often
 const TYPING_IDLE_MS = 4000; // typing:false after this long without a key
 const TYPING_SHOWN_MS = 6000; // hide "is typing" when typing:false never came
 const VISITOR_REFRESH_MS = 30_000; // the visitor moves between pages; no event says so
+const VISITOR_FRESH_MS = 5000; // switching chats re-reads a visitor older than this
 const SEND_TRIES = 3; // automatic tries before the operator is asked
 const CHAT_PATH = '/console/c/';
 
@@ -167,7 +168,7 @@ export class Console {
     s.view = id ? 'chat' : 'list';
     if (push) {
       const url = id ? CHAT_PATH + encodeURIComponent(id) : '/console/';
-      if (location.pathname !== url) history.pushState({ portico: true }, '', url);
+      if (location.pathname !== url) history.pushState(null, '', url);
     }
     if (id) {
       if (s.conversations.has(id)) this.openThread(id);
@@ -176,11 +177,13 @@ export class Console {
     this.invalidate();
   }
 
-  // back is the chat header's back button on a phone: like the browser's
-  // back when the console made the history entry.
+  // back is the chat header's back button on a phone. It always leads to the
+  // list (the browser's own back button walks the history of opened chats).
   back() {
-    if (history.state && history.state.portico) history.back();
-    else this.select(null);
+    const from = this.state.selectedId;
+    this.select(null);
+    this.render();
+    if (from) this.lists.focusItem(from);
   }
 
   showView(view) {
@@ -304,7 +307,9 @@ export class Console {
     const t = s.thread(id);
     if (!t.loaded || t.stale) this.loadThread(id);
     const conv = s.conversations.get(id);
-    if (conv) this.loadVisitor(conv.visitor_id);
+    // The visitor may have started another chat or moved on since the last
+    // look: opening a chat refreshes the panel unless it is a few seconds old.
+    if (conv) this.loadVisitor(conv.visitor_id, false, VISITOR_FRESH_MS);
   }
 
   // loadThread fetches what is missing after the contiguous part of a
@@ -345,7 +350,7 @@ export class Console {
     return t.loading;
   }
 
-  loadVisitor(visitorId, force = false) {
+  loadVisitor(visitorId, force = false, maxAge = VISITOR_REFRESH_MS) {
     if (!visitorId || this.destroyed) return;
     const s = this.state;
     let entry = s.visitors.get(visitorId);
@@ -353,7 +358,7 @@ export class Console {
       entry = { data: null, error: '', loading: false, fetchedAt: 0 };
       s.visitors.set(visitorId, entry);
     }
-    if (entry.loading || (!force && entry.data && Date.now() - entry.fetchedAt < VISITOR_REFRESH_MS)) return;
+    if (entry.loading || (!force && entry.data && Date.now() - entry.fetchedAt < maxAge)) return;
     entry.loading = true;
     api
       .visitor(visitorId)
@@ -507,6 +512,7 @@ export class Console {
         if (s.selectedId === id) s.notices.set(id, `Taken by ${name}`);
       } else if (err.status !== 401) {
         this.toasts.show(`Could not claim the chat: ${err.message}`, 'error');
+        this.loadLists(); // the chat may have changed under us
       }
     } finally {
       s.claiming.delete(id);

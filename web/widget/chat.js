@@ -73,18 +73,17 @@ export function select(c) {
   toBottom();
 }
 
-// whileCreating runs the creation of a conversation. The list is not fetched
-// meanwhile, or the new conversation could show up twice; it is fetched after.
-export async function whileCreating(run) {
+// While a conversation is being created the list is not fetched, or the new
+// conversation could show up twice; it is fetched once no creation is open.
+export function beginCreate() {
   creating++;
-  try {
-    return await run();
-  } finally {
-    creating--;
-    if (!creating && resyncAfterCreate) {
-      resyncAfterCreate = false;
-      resync();
-    }
+}
+
+export function endCreate() {
+  creating--;
+  if (!creating && resyncAfterCreate) {
+    resyncAfterCreate = false;
+    resync();
   }
 }
 

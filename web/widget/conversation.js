@@ -18,6 +18,11 @@ export class Conversation {
     this.seen = 0; // highest seq the visitor has had in front of them
     this.unread = 0;
     this.typing = ''; // name of the operator typing, '' when nobody is
+    this.typingTimer = 0;
+    this.syncing = false; // a fetch of new messages is under way
+    this.syncAgain = false;
+    this.flushing = false; // the outbox is sending this conversation's messages
+    this.creating = false; // the first message is creating the conversation
     this.el = h('div', { class: 'msgs' });
   }
 

@@ -3,7 +3,7 @@
 // same client_msg_id, which the server recognises, so a lost answer never
 // duplicates a message; one the server refuses goes back into the composer,
 // so nothing typed is lost.
-import { receive, resync, started, syncMessages, whileCreating } from './chat.js';
+import { beginCreate, endCreate, receive, resync, started, syncMessages } from './chat.js';
 import { S, MAX_CHARS } from './state.js';
 import { T } from './text.js';
 import { stopTyping } from './typing.js';
@@ -74,8 +74,10 @@ function refused(c, p, e) {
 }
 
 // create starts the conversation with its first message, with what is known
-// about the visitor and whom the chat is with.
-function create(c, p) {
+// about the visitor and whom the chat is with. A retry after a lost answer
+// carries the same client_msg_id, and the server answers with the
+// conversation the first attempt started. The list is not fetched meanwhile.
+async function create(c, p) {
   const body = { message: { body: p.body, client_msg_id: p.cid }, ...S.identity };
   const t = c.target;
   if (t.advertiser) body.advertiser = t.advertiser;
@@ -86,12 +88,25 @@ function create(c, p) {
       url: t.listing === S.pageTarget.listing ? location.href : undefined,
     };
   }
-  return whileCreating(async () => {
+  if (!c.creating) {
+    c.creating = true;
+    beginCreate();
+  }
+  try {
     const res = await S.api.post('/conversations', body);
     c.data = res.conversation;
     started(c);
+    c.creating = false;
+    endCreate();
     return res;
-  });
+  } catch (e) {
+    // Until the server has answered, the creation is still open.
+    if (!e.retryable) {
+      c.creating = false;
+      endCreate();
+    }
+    throw e;
+  }
 }
 
 // flushAll retries everything pending: on a timer, when the socket is back,

@@ -44,7 +44,7 @@ export function buildUI(on) {
     h('button', { type: 'button', class: 'icon', 'aria-label': T.close, onclick: on.close }, icon(MINIMISE)),
   );
 
-  u.tabs = h('nav', { class: 'tabs', 'aria-label': T.chats, hidden: true });
+  u.tabs = h('nav', { class: 'tabs', 'aria-label': T.chats, hidden: true, onclick: on.tab });
   u.conn = h('div', { class: 'conn', 'data-testid': 'conn-state', role: 'status', hidden: true }, T.reconnecting);
   u.note = h('div', { class: 'note', hidden: true }, T.nobody);
 
@@ -88,12 +88,13 @@ export function buildUI(on) {
     h('button', { type: 'submit', class: 'btn' }, T.send),
   );
   u.trButton = button(T.transcript, { class: 'btn ghost', onclick: on.showTranscript });
-  u.trStatus = h('div', { class: 'err', role: 'status' });
+  u.trStatus = h('div', { class: 'info', role: 'status' });
+  u.newChat = button(T.newChat, { onclick: on.newChat });
   u.ended = h(
     'div',
     { class: 'foot ended', hidden: true },
     h('p', {}, T.ended),
-    u.newChat = button(T.newChat, { onclick: on.newChat }),
+    u.newChat,
     u.trButton,
     u.trForm,
     u.trStatus,

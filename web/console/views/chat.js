@@ -224,6 +224,7 @@ export class ChatView {
     const back = state.returnTo && state.returnTo !== conv.id && state.conversations.has(state.returnTo);
     setIfChanged(this.notice, JSON.stringify([text, back]), () => [
       text ? h('span', {}, text) : null,
+      back && !text ? h('span', {}, 'An earlier conversation with this visitor.') : null,
       back ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => this.actions.returnToChat() }, 'Back to the current chat') : null,
     ]);
     this.notice.hidden = !text && !back;

@@ -2,7 +2,7 @@
 // they talked about before.
 
 import { externalLink, h, setIfChanged } from '../lib/dom.js';
-import { clock, lastMessagePreview, STATUS_LABEL, visitorLabel, when } from '../lib/format.js';
+import { clock, dayLabel, lastMessagePreview, STATUS_LABEL, visitorLabel, when } from '../lib/format.js';
 
 export class VisitorView {
   // actions: openEarlier(conv), showView(view), reloadVisitor(visitorId)
@@ -114,7 +114,7 @@ export class VisitorView {
                     h(
                       'span',
                       { class: 'item-top' },
-                      h('span', { class: 'item-name' }, when(c.created_at)),
+                      h('span', { class: 'item-name' }, `${dayLabel(c.created_at)} ${clock(c.created_at)}`),
                       h('span', { class: `pill pill-${c.status}` }, STATUS_LABEL[c.status] || c.status),
                     ),
                     c.listing?.title ? h('span', { class: 'item-listing' }, c.listing.title) : null,
