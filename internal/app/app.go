@@ -88,7 +88,7 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 	pub := live.NewPublisher(b, s)
 	convs := conversations.NewService(s, pub, log)
 	convs.Metrics = m
-	hub := live.NewHub(b, convs, log, node)
+	hub := live.NewHub(b, convs, s, log, node)
 	hub.Metrics = m
 	m.Gauge("portico_connections", "Open WebSocket connections on this node.", prometheus.Labels{"kind": "operator"},
 		func() float64 { ops, _ := hub.ConnectionCounts(); return float64(ops) })

@@ -69,6 +69,22 @@ func TestChatAndPresenceAcrossNodes(t *testing.T) {
 	})
 }
 
+// An operator with tabs on two nodes who goes away is away everywhere.
+func TestOperatorStatusReachesEveryNode(t *testing.T) {
+	a, b := twoNodes(t)
+	acc := a.Account(domain.KindWebsite, nil, "")
+	_, token := a.Operator(acc, domain.RoleAgent)
+	a.DialOperator(token)
+	b.DialOperator(token)
+	vt, _ := a.Visitor(acc, "https://shop.example/")
+	online := func(srv *testutil.Server) bool {
+		return srv.Do("POST", "/api/v1/widget/visits", "", map[string]any{"account": acc.Key, "visitor_token": vt, "page": map[string]string{"url": "https://shop.example/"}}).Path("online") == true
+	}
+	eventually(t, "both nodes see the operator online", func() bool { return online(a) && online(b) })
+	a.Do("PATCH", "/api/v1/me", token, map[string]string{"status": "away"}).Want(t, http.StatusOK)
+	eventually(t, "both nodes see the operator away", func() bool { return !online(a) && !online(b) })
+}
+
 func TestClaimRaceAcrossNodes(t *testing.T) {
 	a, b := twoNodes(t)
 	acc := a.Account(domain.KindWebsite, nil, "")

@@ -130,6 +130,7 @@ type Conversation struct {
 	Owner        *Person            `json:"owner"`
 	Participants []Person           `json:"participants"`
 	Listing      *Listing           `json:"listing"`
+	Advertiser   *AdvertiserRef     `json:"advertiser"`
 	CategoryID   string             `json:"category_id"`
 	Flagged      bool               `json:"flagged"`
 	Meaningful   bool               `json:"meaningful"`
@@ -151,6 +152,12 @@ func (c *Conversation) HasParticipant(operatorID string) bool {
 		}
 	}
 	return false
+}
+
+// AdvertiserRef names the portal advertiser a conversation is with.
+type AdvertiserRef struct {
+	ExternalID string `json:"external_id"`
+	Name       string `json:"name"`
 }
 
 type VisitorSummary struct {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/portico/portico/internal/conversations"
 	"github.com/portico/portico/internal/domain"
 )
 
@@ -92,11 +93,16 @@ func (a *api) operatorMessages(w http.ResponseWriter, r *http.Request, op *domai
 		return
 	}
 	list, err := a.Conversations.OperatorMessages(r.Context(), op, r.PathValue("id"), after)
+	writeMessages(w, r, a, list, err)
+}
+
+// writeMessages answers a page of messages; has_more says to ask again after the last seq.
+func writeMessages(w http.ResponseWriter, r *http.Request, a *api, list []domain.Message, err error) {
 	if err != nil {
 		writeError(w, r, a.Log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": list})
+	writeJSON(w, http.StatusOK, map[string]any{"messages": list, "has_more": len(list) == conversations.MaxHistoryPage})
 }
 
 func afterParam(r *http.Request) (int64, error) {

@@ -210,11 +210,7 @@ func (a *api) widgetMessages(w http.ResponseWriter, r *http.Request, v *domain.V
 		return
 	}
 	list, err := a.Conversations.VisitorMessages(r.Context(), v, r.PathValue("id"), after)
-	if err != nil {
-		writeError(w, r, a.Log, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": list})
+	writeMessages(w, r, a, list, err)
 }
 
 type offlineRequest struct {

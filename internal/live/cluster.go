@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/bus"
+	"github.com/portico/portico/internal/domain"
 )
 
 // Presence across nodes. Each node owns the presence of the connections it holds and tells the
@@ -24,8 +25,10 @@ type presenceMsg struct {
 	Node  string `json:"n"`
 	Hello bool   `json:"hello,omitempty"`
 	Bye   bool   `json:"bye,omitempty"`
-	// A delta: kind "v" (visitor) or "o" (operator available), the id, its account, on or off.
+	// A delta: kind "v" (visitor) or "o" (operator available), the id, its account, on or off;
+	// or kind "s": an operator's new status, for their connections to other nodes.
 	Kind    string `json:"k,omitempty"`
+	Status  string `json:"s,omitempty"`
 	ID      string `json:"id,omitempty"`
 	Account string `json:"a,omitempty"`
 	On      bool   `json:"on,omitempty"`
@@ -63,9 +66,15 @@ func (c *cluster) publish(m presenceMsg) {
 	}
 }
 
-func (c *cluster) receive(payload []byte, snapshot func() presenceMsg) {
+func (c *cluster) receive(payload []byte, snapshot func() presenceMsg, applyStatus func(accountID, operatorID string, status domain.OperatorStatus)) {
 	var m presenceMsg
 	if err := json.Unmarshal(payload, &m); err != nil || m.Node == "" || m.Node == c.node {
+		return
+	}
+	if m.Kind == "s" {
+		if st := domain.OperatorStatus(m.Status); st.Valid() {
+			applyStatus(m.Account, m.ID, st)
+		}
 		return
 	}
 	if m.Hello {

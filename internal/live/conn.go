@@ -128,7 +128,8 @@ func (c *conn) readLoop(ctx context.Context, onTyping func(ctx context.Context, 
 }
 
 // serve runs a registered connection until it ends, then unregisters it.
-func (h *Hub) serve(ctx context.Context, c *conn, hello []byte, onTyping func(context.Context, string, bool) error, topics ...string) {
+// greeting is sent first: the hello frame and whatever state the client needs at once.
+func (h *Hub) serve(ctx context.Context, c *conn, greeting [][]byte, onTyping func(context.Context, string, bool) error, topics ...string) {
 	if h.Metrics != nil {
 		c.onSlow = h.Metrics.SlowConsumers.Inc
 	}
@@ -139,7 +140,9 @@ func (h *Hub) serve(ctx context.Context, c *conn, hello []byte, onTyping func(co
 	defer h.leave(c)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c.enqueue(hello)
+	for _, frame := range greeting {
+		c.enqueue(frame)
+	}
 	go c.writeLoop(ctx)
 	c.readLoop(ctx, onTyping)
 	c.kill(websocket.StatusNormalClosure, "")
@@ -161,7 +164,7 @@ func (h *Hub) ServeOperator(w http.ResponseWriter, r *http.Request, op *domain.O
 	onTyping := func(ctx context.Context, id string, typing bool) error {
 		return h.typing.OperatorTyping(ctx, op, id, typing)
 	}
-	h.serve(r.Context(), c, hello, onTyping, h.operatorTopics(op)...)
+	h.serve(r.Context(), c, [][]byte{hello}, onTyping, h.operatorTopics(op)...)
 }
 
 func (h *Hub) operatorTopics(op *domain.Operator) []string {
@@ -180,8 +183,10 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, v *domain.Vis
 	h.visitorPresence(v, +1)
 	defer h.visitorPresence(v, -1)
 	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), VisitorID: v.ID})
+	// Availability may have changed while the visitor was away, so it follows the hello.
+	presence := mustEncode(presenceFrame{Type: "presence", Online: h.AnyOperatorAvailable(v.AccountID)})
 	onTyping := func(ctx context.Context, id string, typing bool) error {
 		return h.typing.VisitorTyping(ctx, v, id, typing)
 	}
-	h.serve(r.Context(), c, hello, onTyping, bus.VisitorTopic(v.ID), bus.AccountVisitorsTopic(v.AccountID))
+	h.serve(r.Context(), c, [][]byte{hello, presence}, onTyping, bus.VisitorTopic(v.ID), bus.AccountVisitorsTopic(v.AccountID))
 }

@@ -77,6 +77,8 @@ type (
 		Type      string `json:"type"`
 		VisitorID string `json:"visitor_id,omitempty"`
 		Online    bool   `json:"online"`
+		// Advertiser names the portal advertiser (its external id) whose availability changed.
+		Advertiser *string `json:"advertiser,omitempty"`
 	}
 	operatorFrame struct {
 		Type     string           `json:"type"`

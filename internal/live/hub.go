@@ -33,10 +33,11 @@ type Hub struct {
 	// Metrics, when set, records delivery latency and dropped slow consumers.
 	Metrics *metrics.Metrics
 
-	bus     bus.Bus
-	typing  TypingRelay
-	log     *slog.Logger
-	cluster *cluster
+	bus      bus.Bus
+	typing   TypingRelay
+	accounts AccountLookup
+	log      *slog.Logger
+	cluster  *cluster
 
 	mu       sync.Mutex
 	topics   map[string]*topic
@@ -57,9 +58,9 @@ type operatorState struct {
 }
 
 // NewHub makes the hub of the node named node (unique among the nodes sharing a bus).
-func NewHub(b bus.Bus, typing TypingRelay, log *slog.Logger, node string) *Hub {
+func NewHub(b bus.Bus, typing TypingRelay, accounts AccountLookup, log *slog.Logger, node string) *Hub {
 	return &Hub{
-		bus: b, typing: typing, log: log, cluster: newCluster(node, b, log),
+		bus: b, typing: typing, accounts: accounts, log: log, cluster: newCluster(node, b, log),
 		topics:   map[string]*topic{},
 		conns:    map[*conn]struct{}{},
 		visitors: map[string]int{},
@@ -182,10 +183,22 @@ func (h *Hub) VisitorOnline(visitorID string) bool {
 	return local || h.cluster.visitorOnline(visitorID)
 }
 
-// SetOperatorStatus records a status change of a connected operator, and tells the account's
-// visitors when that changes whether anyone can answer.
+// SetOperatorStatus records a status change of an operator, on this node and on the others
+// (the operator may have tabs open on several), and tells the account's visitors when that
+// changes whether anyone can answer.
 func (h *Hub) SetOperatorStatus(op *domain.Operator) {
-	h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.status = op.Status })
+	h.applyStatus(op.AccountID, op.ID, op.Status)
+	h.cluster.publish(presenceMsg{Kind: "s", ID: op.ID, Account: op.AccountID, Status: string(op.Status)})
+}
+
+// applyStatus changes the status of an operator's connections to this node, if it has any.
+func (h *Hub) applyStatus(accountID, operatorID string, status domain.OperatorStatus) {
+	h.mu.Lock()
+	_, connected := h.ops[accountID][operatorID]
+	h.mu.Unlock()
+	if connected {
+		h.updateOperator(accountID, operatorID, func(st *operatorState) { st.status = status })
+	}
 }
 
 func (h *Hub) updateOperator(accountID, operatorID string, change func(*operatorState)) {
@@ -213,10 +226,29 @@ func (h *Hub) updateOperator(accountID, operatorID string, change func(*operator
 		h.cluster.publish(presenceMsg{Kind: "o", ID: operatorID, Account: accountID, On: isAvailable})
 	}
 	if before != after {
-		frame := mustEncode(presenceFrame{Type: "presence", Online: after})
-		if err := h.bus.Publish(context.Background(), bus.AccountVisitorsTopic(accountID), frame); err != nil {
-			h.log.Warn("presence not published", "account_id", accountID, "err", err)
-		}
+		h.announceAvailability(accountID, after)
+	}
+}
+
+// announceAvailability tells the account's visitors whether someone can answer now. An
+// advertiser's availability also goes to its portal's visitors, naming the advertiser, since
+// they are the ones on its listing pages.
+func (h *Hub) announceAvailability(accountID string, online bool) {
+	ctx := context.Background()
+	if err := h.bus.Publish(ctx, bus.AccountVisitorsTopic(accountID), mustEncode(presenceFrame{Type: "presence", Online: online})); err != nil {
+		h.log.Warn("presence not published", "account_id", accountID, "err", err)
+	}
+	acc, err := h.accounts.AccountByID(ctx, accountID)
+	if err != nil {
+		h.log.Warn("presence: account lookup", "account_id", accountID, "err", err)
+		return
+	}
+	if acc.ParentID == "" {
+		return
+	}
+	frame := mustEncode(presenceFrame{Type: "presence", Online: online, Advertiser: &acc.ExternalID})
+	if err := h.bus.Publish(ctx, bus.AccountVisitorsTopic(acc.ParentID), frame); err != nil {
+		h.log.Warn("presence not published", "account_id", acc.ParentID, "err", err)
 	}
 }
 
@@ -243,7 +275,7 @@ func (h *Hub) visitorPresence(v *domain.Visitor, delta int) {
 // Run keeps this node's presence known to the other nodes until ctx ends, then says goodbye so
 // they drop it at once rather than after nodeTTL.
 func (h *Hub) Run(ctx context.Context) error {
-	unsubscribe, err := h.bus.Subscribe(presenceTopic, func(payload []byte) { h.cluster.receive(payload, h.snapshot) })
+	unsubscribe, err := h.bus.Subscribe(presenceTopic, func(payload []byte) { h.cluster.receive(payload, h.snapshot, h.applyStatus) })
 	if err != nil {
 		return err
 	}

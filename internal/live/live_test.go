@@ -80,6 +80,9 @@ func TestVisitorsLearnWhenSomeoneCanAnswer(t *testing.T) {
 	acc := srv.Account(domain.KindWebsite, nil, "")
 	vt, _ := srv.Visitor(acc, "https://shop.example/")
 	visitor := srv.DialVisitor(vt)
+	if f := visitor.Next("presence"); f["online"] != false {
+		t.Fatalf("presence after hello with nobody signed in: %v", f)
+	}
 	if r := srv.Do("POST", "/api/v1/widget/visits", "", map[string]any{"account": acc.Key, "visitor_token": vt, "page": map[string]string{"url": "https://shop.example/2"}}); r.Path("online") != false {
 		t.Fatalf("online with nobody signed in: %s", r.Raw)
 	}
@@ -107,5 +110,21 @@ func TestServerShutdownAsksClientsToReconnect(t *testing.T) {
 	visitor.Next("reconnect")
 	if code := visitor.Closed(5 * time.Second); code != 1001 {
 		t.Fatalf("close code %d, want 1001 going away", code)
+	}
+}
+
+// An advertiser's availability reaches the visitors on its portal's pages, naming the advertiser.
+func TestAdvertiserAvailabilityReachesPortalVisitors(t *testing.T) {
+	srv := testutil.NewServer(t)
+	portal := srv.Account(domain.KindPortal, nil, "")
+	adv := srv.Account(domain.KindAdvertiser, portal, "agency-9")
+	vt, _ := srv.Visitor(portal, "https://portal.example/listing/1")
+	visitor := srv.DialVisitor(vt)
+	visitor.Next("presence")
+	_, token := srv.Operator(adv, domain.RoleAgent)
+	srv.DialOperator(token)
+	f := visitor.Next("presence")
+	if f["online"] != true || f["advertiser"] != "agency-9" {
+		t.Fatalf("presence on the portal page: %v", f)
 	}
 }

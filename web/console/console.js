@@ -435,6 +435,11 @@ export class Console {
     const byName = (by && by.name) || 'another operator';
 
     if (event === 'created' && conv.status === 'waiting') this.announce(conv);
+    // The visitor panel lists this visitor's conversations: re-read it.
+    const entry = s.visitors.get(conv.visitor_id);
+    if (entry) entry.fetchedAt = 0;
+    const sel = s.selectedId && s.conversations.get(s.selectedId);
+    if (sel && sel.visitor_id === conv.visitor_id) this.loadVisitor(conv.visitor_id, true);
     if (event === 'claimed') {
       if (byMe) s.notices.delete(conv.id);
       else if (open) s.notices.set(conv.id, `Taken by ${byName}`);

@@ -42,9 +42,9 @@ function onTyping(f) {
   }
 }
 
-// A presence frame is about the account answering on this page, unless it
-// names an advertiser.
+// A presence frame names the portal advertiser it is about; one without is
+// about the account itself, which answers only on pages without an advertiser.
 function onPresence(f) {
-  const adv = typeof f.advertiser === 'string' ? f.advertiser : S.pageTarget.advertiser;
-  S.availability.set(adv, !!f.online);
+  if (typeof f.advertiser === 'string') S.availability.set(f.advertiser, !!f.online);
+  else if (!S.pageTarget.advertiser) S.availability.set(S.pageTarget.advertiser, !!f.online);
 }

@@ -17,9 +17,11 @@ const conversationSelect = `SELECT c.id, c.account_id, c.visitor_id, c.status, c
 	COALESCE(o.name, ''), COALESCE(o.photo_url, ''),
 	COALESCE(l.title, ''), COALESCE(l.url, ''), COALESCE(l.external_id, ''),
 	v.name, v.email,
-	m.body, m.author_type, m.created_at
+	m.body, m.author_type, m.created_at,
+	a.kind, COALESCE(a.external_id, ''), a.name
 FROM conversations c
 JOIN visitors v ON v.id = c.visitor_id
+JOIN accounts a ON a.id = c.account_id
 LEFT JOIN operators o ON o.id = c.owner_id
 LEFT JOIN listings l ON l.id = c.listing_id
 LEFT JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq`
@@ -118,10 +120,12 @@ func (s *Store) conversations(ctx context.Context, q querier, query string, args
 		var ownerName, ownerPhoto, listingTitle, listingURL, listingExternal string
 		var lastBody, lastAuthor sql.NullString
 		var lastAt sql.NullInt64
+		var accountKind, advertiserID, advertiserName string
 		err := rows.Scan(&c.ID, &c.AccountID, &c.VisitorID, &status, &owner, &listing, &category,
 			&flagged, &meaningful, &c.LastSeq, &created, &closed,
 			&ownerName, &ownerPhoto, &listingTitle, &listingURL, &listingExternal,
-			&c.Visitor.Name, &c.Visitor.Email, &lastBody, &lastAuthor, &lastAt)
+			&c.Visitor.Name, &c.Visitor.Email, &lastBody, &lastAuthor, &lastAt,
+			&accountKind, &advertiserID, &advertiserName)
 		if err != nil {
 			return nil, err
 		}
@@ -132,6 +136,9 @@ func (s *Store) conversations(ctx context.Context, q querier, query string, args
 		c.Visitor.ID = c.VisitorID
 		if owner.Valid {
 			c.Owner = &domain.Person{ID: owner.String, Name: ownerName, PhotoURL: ownerPhoto}
+		}
+		if accountKind == string(domain.KindAdvertiser) {
+			c.Advertiser = &domain.AdvertiserRef{ExternalID: advertiserID, Name: advertiserName}
 		}
 		if listing.Valid {
 			c.Listing = &domain.Listing{ID: listingExternal, Title: listingTitle, URL: listingURL}

@@ -40,10 +40,14 @@ export class VisitorView {
       ]);
       return;
     }
-    const { visitor, pages = [], conversations = [] } = entry.data;
+    const { visitor, pages = [] } = entry.data;
     const online = state.visitorOnline(visitor.id, visitor.online);
-    // Rebuilt only when something changed, so that a focused link stays focused.
-    const sig = JSON.stringify([conv.id, entry.fetchedAt, online]);
+    // What the console learnt live about a conversation is newer than the
+    // visitor's answer (a chat closed a moment ago).
+    const conversations = (entry.data.conversations || []).map((c) => ({ ...c, ...state.conversations.get(c.id) }));
+    // Rebuilt only when what it shows changed, so that a refetch with the same
+    // answer neither moves the focus nor swallows a click.
+    const sig = JSON.stringify([conv.id, visitor, pages, conversations.map((c) => [c.id, c.status, c.last_message]), online]);
     setIfChanged(this.body, sig, () => this.build(visitor, pages, conversations, online, conv, state));
   }
 
