@@ -6,87 +6,113 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/portico/portico/internal/bus"
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/live/ws"
 )
 
 // Close codes of our own (docs/protocol.md).
 const (
-	CloseSlowConsumer websocket.StatusCode = 4008
-	CloseUnauthorized websocket.StatusCode = 4401
-	CloseIdle         websocket.StatusCode = 4000
+	CloseSlowConsumer = 4008
+	CloseUnauthorized = 4401
+	CloseIdle         = 4000
 )
 
-// conn is one WebSocket: a reader (the HTTP handler's goroutine) and a writer fed by a bounded
-// queue. A full queue means the client is not reading; it is dropped so it cannot stall others.
+// conn is one live connection. It costs one goroutine, blocked reading, and no buffer while
+// idle: frames to send wait in a short queue that a writer goroutine, started only when there
+// is something to write, drains and then exits. A queue that overflows means the client is not
+// reading: it is dropped so that it cannot stall others.
 type conn struct {
-	ws       *websocket.Conn
+	ws       *ws.Conn
 	operator *domain.Operator
 	visitor  *domain.Visitor
 	topics   []string
+	onSlow   func()
+	// lastRead is when the client last sent anything (Unix seconds), for the idle sweep.
+	lastRead atomic.Int64
 
-	queue     chan []byte
-	done      chan struct{}
-	closeOnce sync.Once
-	onSlow    func()
+	mu      sync.Mutex
+	queue   [][]byte // encoded WebSocket frames
+	writing bool
+	closed  bool
 }
 
-func newConn(ws *websocket.Conn) *conn {
-	return &conn{ws: ws, queue: make(chan []byte, sendQueueLen), done: make(chan struct{})}
+func newConn(w *ws.Conn) *conn {
+	c := &conn{ws: w}
+	c.lastRead.Store(time.Now().Unix())
+	return c
 }
 
+// enqueue queues an encoded frame (ws.TextFrame) for sending.
 func (c *conn) enqueue(frame []byte) {
-	select {
-	case <-c.done:
-	case c.queue <- frame:
-	default:
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.queue) >= sendQueueLen {
+		c.mu.Unlock()
 		if c.onSlow != nil {
 			c.onSlow()
 		}
 		c.kill(CloseSlowConsumer, "slow consumer")
+		return
+	}
+	c.queue = append(c.queue, frame)
+	start := !c.writing
+	c.writing = true
+	c.mu.Unlock()
+	if start {
+		go c.writeQueued()
 	}
 }
 
-// kill closes the connection from any goroutine without waiting for the close handshake.
-func (c *conn) kill(code websocket.StatusCode, reason string) {
-	c.closeOnce.Do(func() {
-		close(c.done)
+// writeQueued sends everything queued, in order, then exits.
+func (c *conn) writeQueued() {
+	for {
+		c.mu.Lock()
+		batch := c.queue
+		c.queue = nil
+		if len(batch) == 0 || c.closed {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		if err := c.ws.WriteFrames(batch, writeTimeout); err != nil {
+			c.kill(ws.CloseGoingAway, "write failed")
+			return
+		}
+	}
+}
+
+// kill closes the connection from any goroutine without waiting; the reader then cleans up.
+func (c *conn) kill(code int, reason string) {
+	c.mu.Lock()
+	already := c.closed
+	c.closed = true
+	c.queue = nil
+	c.mu.Unlock()
+	if !already {
 		go c.ws.Close(code, reason)
-	})
+	}
 }
 
 // goAway sends a last frame and closes the connection politely, for a node shutting down.
-func (c *conn) goAway(ctx context.Context, frame []byte) {
-	c.closeOnce.Do(func() {
-		close(c.done)
-		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		c.ws.Write(wctx, websocket.MessageText, frame)
-		c.ws.Close(websocket.StatusGoingAway, "server shutting down")
-	})
-}
-
-func (c *conn) writeLoop(ctx context.Context) {
-	for {
-		select {
-		case <-c.done:
-			return
-		case <-ctx.Done():
-			return
-		case frame := <-c.queue:
-			wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-			err := c.ws.Write(wctx, websocket.MessageText, frame)
-			cancel()
-			if err != nil {
-				c.kill(websocket.StatusAbnormalClosure, "write failed")
-				return
-			}
-		}
+func (c *conn) goAway(frame []byte) {
+	c.mu.Lock()
+	already := c.closed
+	c.closed = true
+	c.queue = nil
+	c.mu.Unlock()
+	if already {
+		return
 	}
+	c.ws.WriteFrames([][]byte{frame}, 2*time.Second)
+	c.ws.Close(ws.CloseGoingAway, "server shutting down")
 }
 
 type clientFrame struct {
@@ -95,20 +121,19 @@ type clientFrame struct {
 	Typing         bool   `json:"typing"`
 }
 
-// readLoop handles client frames until the client goes quiet for idleTimeout or disconnects.
-func (c *conn) readLoop(ctx context.Context, onTyping func(ctx context.Context, conversationID string, typing bool) error) {
-	pong := mustEncode(simpleFrame{Type: "pong"})
+var pongFrame = ws.TextFrame(mustEncode(simpleFrame{Type: "pong"}))
+
+// readLoop handles client frames until the client disconnects or the connection is closed.
+// It runs on a goroutine of its own with a shallow stack; work that needs the database (typing
+// checks) goes to the hub's workers so this stack stays small.
+func (h *Hub) readLoop(c *conn, onTyping func(ctx context.Context, conversationID string, typing bool) error) {
 	for {
-		rctx, cancel := context.WithTimeout(ctx, idleTimeout)
-		typ, data, err := c.ws.Read(rctx)
-		cancel()
+		op, data, err := c.ws.ReadMessage()
 		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
-				c.kill(CloseIdle, "idle")
-			}
 			return
 		}
-		if typ != websocket.MessageText {
+		c.lastRead.Store(time.Now().Unix())
+		if op != ws.OpText {
 			continue
 		}
 		var f clientFrame
@@ -117,54 +142,65 @@ func (c *conn) readLoop(ctx context.Context, onTyping func(ctx context.Context, 
 		}
 		switch f.Type {
 		case "ping":
-			c.enqueue(pong)
+			c.enqueue(pongFrame)
 		case "typing":
 			if f.ConversationID != "" && len(f.ConversationID) < 100 {
-				// A typing frame for a chat the sender may not see is dropped without a word.
-				onTyping(ctx, f.ConversationID, f.Typing)
+				// A typing frame for a chat the sender may not see is dropped without a word,
+				// and so is one that finds every worker busy: typing is a hint, not a record.
+				h.tryWork(func(ctx context.Context) { onTyping(ctx, f.ConversationID, f.Typing) })
 			}
 		}
 	}
 }
 
-// serve runs a registered connection until it ends, then unregisters it.
-// greeting is sent first: the hello frame and whatever state the client needs at once.
-func (h *Hub) serve(ctx context.Context, c *conn, greeting [][]byte, onTyping func(context.Context, string, bool) error, topics ...string) {
+// serve registers a connection and reads from it on a new goroutine, so that the HTTP
+// handler — and net/http's goroutine and buffers with it — can return. done runs at the end.
+func (h *Hub) serve(c *conn, greeting [][]byte, onTyping func(context.Context, string, bool) error, done func(), topics ...string) {
 	if h.Metrics != nil {
 		c.onSlow = h.Metrics.SlowConsumers.Inc
 	}
 	if !h.join(c, topics...) {
-		c.ws.Close(websocket.StatusGoingAway, "server shutting down")
+		c.ws.Close(ws.CloseGoingAway, "server shutting down")
+		done()
 		return
 	}
-	defer h.leave(c)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	for _, frame := range greeting {
-		c.enqueue(frame)
+		c.enqueue(ws.TextFrame(frame))
 	}
-	go c.writeLoop(ctx)
-	c.readLoop(ctx, onTyping)
-	c.kill(websocket.StatusNormalClosure, "")
+	go func() {
+		defer done()
+		defer h.leave(c)
+		h.readLoop(c, onTyping)
+		c.kill(ws.CloseNormal, "")
+	}()
 }
 
-// ServeOperator upgrades an authenticated operator's request. The upgrade checks that the page
-// is on this server's own origin, which is what protects the cookie-authenticated console.
+func writeHandshakeError(w http.ResponseWriter, err error) {
+	var he *ws.HandshakeError
+	if errors.As(err, &he) {
+		http.Error(w, he.Reason, he.Status)
+	}
+}
+
+// ServeOperator upgrades an authenticated operator's request. The console authenticates with
+// a cookie, so the page must be on this server's own origin.
 func (h *Hub) ServeOperator(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
-	ws, err := websocket.Accept(w, r, nil)
-	if err != nil {
+	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
+		http.Error(w, "WebSocket from another origin refused", http.StatusForbidden)
 		return
 	}
-	ws.SetReadLimit(maxClientFrame)
-	c := newConn(ws)
+	socket, err := ws.Upgrade(w, r, maxClientFrame)
+	if err != nil {
+		writeHandshakeError(w, err)
+		return
+	}
+	c := newConn(socket)
 	c.operator = op
 	h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.status = op.Status; st.conns++ })
-	defer h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.conns-- })
+	done := func() { h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.conns-- }) }
 	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), OperatorID: op.ID})
-	onTyping := func(ctx context.Context, id string, typing bool) error {
-		return h.typing.OperatorTyping(ctx, op, id, typing)
-	}
-	h.serve(r.Context(), c, [][]byte{hello}, onTyping, h.operatorTopics(op)...)
+	onTyping := func(ctx context.Context, id string, typing bool) error { return h.typing.OperatorTyping(ctx, op, id, typing) }
+	h.serve(c, [][]byte{hello}, onTyping, done, h.operatorTopics(op)...)
 }
 
 func (h *Hub) operatorTopics(op *domain.Operator) []string {
@@ -173,20 +209,20 @@ func (h *Hub) operatorTopics(op *domain.Operator) []string {
 
 // ServeVisitor upgrades a visitor's request; the caller has checked the token and the origin.
 func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, v *domain.Visitor) {
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	socket, err := ws.Upgrade(w, r, maxClientFrame)
 	if err != nil {
+		writeHandshakeError(w, err)
 		return
 	}
-	ws.SetReadLimit(maxClientFrame)
-	c := newConn(ws)
+	c := newConn(socket)
 	c.visitor = v
 	h.visitorPresence(v, +1)
-	defer h.visitorPresence(v, -1)
+	done := func() { h.visitorPresence(v, -1) }
 	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), VisitorID: v.ID})
 	// Availability may have changed while the visitor was away, so it follows the hello.
 	presence := mustEncode(presenceFrame{Type: "presence", Online: h.AnyOperatorAvailable(v.AccountID)})
 	onTyping := func(ctx context.Context, id string, typing bool) error {
 		return h.typing.VisitorTyping(ctx, v, id, typing)
 	}
-	h.serve(r.Context(), c, [][]byte{hello, presence}, onTyping, bus.VisitorTopic(v.ID), bus.AccountVisitorsTopic(v.AccountID))
+	h.serve(c, [][]byte{hello, presence}, onTyping, done, bus.VisitorTopic(v.ID), bus.AccountVisitorsTopic(v.AccountID))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/portico/portico/internal/bus"
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/live/ws"
 	"github.com/portico/portico/internal/metrics"
 )
 
@@ -19,6 +20,8 @@ const (
 	writeTimeout      = 10 * time.Second
 	sendQueueLen      = 64
 	maxClientFrame    = 4096
+	sweepEvery        = 5 * time.Second
+	workerCount       = 8
 )
 
 // TypingRelay checks that the sender may see the conversation and relays the indicator.
@@ -45,6 +48,7 @@ type Hub struct {
 	visitors map[string]int                       // visitor id → open connections
 	ops      map[string]map[string]*operatorState // account id → operator id → state
 	closing  bool
+	jobs     chan func(ctx context.Context)
 }
 
 type topic struct {
@@ -65,6 +69,7 @@ func NewHub(b bus.Bus, typing TypingRelay, accounts AccountLookup, log *slog.Log
 		conns:    map[*conn]struct{}{},
 		visitors: map[string]int{},
 		ops:      map[string]map[string]*operatorState{},
+		jobs:     make(chan func(context.Context), 1024),
 	}
 }
 
@@ -127,9 +132,11 @@ func (h *Hub) deliver(topicName string, payload []byte) {
 	}
 	h.mu.Unlock()
 
+	// The frame is encoded once here and the same bytes go to every connection.
 	if targets[0].operator == nil {
+		wire := ws.TextFrame(payload)
 		for _, c := range targets {
-			c.enqueue(payload)
+			c.enqueue(wire)
 		}
 		return
 	}
@@ -138,9 +145,10 @@ func (h *Hub) deliver(topicName string, payload []byte) {
 		h.log.Error("bad envelope on bus", "topic", topicName, "err", err)
 		return
 	}
+	wire := ws.TextFrame(env.Frame)
 	for _, c := range targets {
 		if env.Audience.includes(c.operator) {
-			c.enqueue(env.Frame)
+			c.enqueue(wire)
 		}
 	}
 	if h.Metrics != nil && env.Sent > 0 {
@@ -280,19 +288,70 @@ func (h *Hub) Run(ctx context.Context) error {
 		return err
 	}
 	defer unsubscribe()
+	var workers sync.WaitGroup
+	for range workerCount {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			h.work(ctx)
+		}()
+	}
+	defer workers.Wait()
 	h.cluster.publish(presenceMsg{Hello: true})
-	tick := time.NewTicker(snapshotEvery)
-	defer tick.Stop()
+	snapshot := time.NewTicker(snapshotEvery)
+	defer snapshot.Stop()
+	// One sweep over all connections replaces a timer per connection.
+	sweep := time.NewTicker(sweepEvery)
+	defer sweep.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			h.cluster.publish(presenceMsg{Bye: true})
 			return nil
-		case <-tick.C:
+		case <-snapshot.C:
 			s := h.snapshot()
 			s.Snapshot = true
 			h.cluster.publish(s)
 			h.cluster.forgetSilent()
+		case now := <-sweep.C:
+			h.closeIdle(now)
+		}
+	}
+}
+
+// closeIdle closes the connections whose clients have sent nothing for idleTimeout.
+func (h *Hub) closeIdle(now time.Time) {
+	limit := now.Add(-idleTimeout).Unix()
+	h.mu.Lock()
+	var idle []*conn
+	for c := range h.conns {
+		if c.lastRead.Load() < limit {
+			idle = append(idle, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range idle {
+		c.kill(CloseIdle, "idle")
+	}
+}
+
+// tryWork hands fn to a worker, or drops it when all are busy and the queue is full.
+func (h *Hub) tryWork(fn func(ctx context.Context)) {
+	select {
+	case h.jobs <- fn:
+	default:
+	}
+}
+
+func (h *Hub) work(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case fn := <-h.jobs:
+			jctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			fn(jctx)
+			cancel()
 		}
 	}
 }
@@ -339,13 +398,20 @@ func (h *Hub) Shutdown(ctx context.Context) {
 		all = append(all, c)
 	}
 	h.mu.Unlock()
-	reconnect := mustEncode(simpleFrame{Type: "reconnect"})
+	reconnect := ws.TextFrame(mustEncode(simpleFrame{Type: "reconnect"}))
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, 256)
 	for _, c := range all {
+		if ctx.Err() != nil {
+			c.ws.CloseNow()
+			continue
+		}
 		wg.Add(1)
+		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			c.goAway(ctx, reconnect)
+			defer func() { <-sem }()
+			c.goAway(reconnect)
 		}()
 	}
 	wg.Wait()

@@ -540,6 +540,8 @@ export class Console {
       const { conversation } = await api.close(id);
       s.upsert(conversation);
       this.toasts.show('Chat closed');
+      // The button that had the focus is gone; keep keyboard users in the chat.
+      if (s.selectedId === id) this.chat.log.focus();
     } catch (err) {
       if (err.status !== 401) this.toasts.show(`Could not close the chat: ${err.message}`, 'error');
     } finally {

@@ -22,6 +22,7 @@ export class State {
     this.listsError = '';
     this.selectedId = null;
     this.selectedError = '';
+    this.returnTo = null; // the chat to go back to from an earlier conversation
     this.view = 'list'; // phone: which column shows: list | chat | visitor
     this.connection = 'connecting';
     this.seenKey = `portico.seen.${me.id}`;

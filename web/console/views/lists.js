@@ -39,7 +39,8 @@ export class ListsView {
     this.fill(this.waiting, state.waiting(), state, loading, false);
     this.fill(this.mine, state.mine(), state, loading, true);
     this.others.el.hidden = !state.isAdmin();
-    if (state.isAdmin()) this.fill(this.others, state.others(), state, loading, true);
+    // Other operators' chats are not the admin's to read, so no unread counts.
+    if (state.isAdmin()) this.fill(this.others, state.others(), state, loading, false);
   }
 
   fill(section, convs, state, loading, showUnread) {
