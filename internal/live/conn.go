@@ -199,7 +199,9 @@ func (h *Hub) ServeOperator(w http.ResponseWriter, r *http.Request, op *domain.O
 	h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.status = op.Status; st.conns++ })
 	done := func() { h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.conns-- }) }
 	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), OperatorID: op.ID})
-	onTyping := func(ctx context.Context, id string, typing bool) error { return h.typing.OperatorTyping(ctx, op, id, typing) }
+	onTyping := func(ctx context.Context, id string, typing bool) error {
+		return h.typing.OperatorTyping(ctx, op, id, typing)
+	}
 	h.serve(c, [][]byte{hello}, onTyping, done, h.operatorTopics(op)...)
 }
 

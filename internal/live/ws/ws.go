@@ -48,7 +48,9 @@ type CloseError struct {
 	Reason string
 }
 
-func (e *CloseError) Error() string { return fmt.Sprintf("websocket closed by peer: %d %s", e.Code, e.Reason) }
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("websocket closed by peer: %d %s", e.Code, e.Reason)
+}
 
 // HandshakeError is a request that is not a valid WebSocket upgrade; Status is the HTTP answer.
 type HandshakeError struct {
