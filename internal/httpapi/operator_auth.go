@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/portico/portico/internal/auth"
 	"github.com/portico/portico/internal/domain"
 )
 
@@ -99,6 +100,7 @@ func (a *api) logout(w http.ResponseWriter, r *http.Request, op *domain.Operator
 		writeError(w, r, a.Log, err)
 		return
 	}
+	a.Hub.EndSession(auth.HashToken(token))
 	a.setSessionCookies(w, "", "", time.Unix(0, 0))
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -136,5 +138,6 @@ func (a *api) updateMe(w http.ResponseWriter, r *http.Request, op *domain.Operat
 }
 
 func (a *api) operatorSocket(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
-	a.Hub.ServeOperator(w, r, op)
+	token, _ := r.Context().Value(sessionKey).(string)
+	a.Hub.ServeOperator(w, r, op, auth.HashToken(token))
 }

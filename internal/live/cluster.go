@@ -26,7 +26,8 @@ type presenceMsg struct {
 	Hello bool   `json:"hello,omitempty"`
 	Bye   bool   `json:"bye,omitempty"`
 	// A delta: kind "v" (visitor) or "o" (operator available), the id, its account, on or off;
-	// or kind "s": an operator's new status, for their connections to other nodes.
+	// or kind "s": an operator's new status, for their connections to other nodes;
+	// or kind "x": a session (ID is its hash) ended, close its sockets.
 	Kind    string `json:"k,omitempty"`
 	Status  string `json:"s,omitempty"`
 	ID      string `json:"id,omitempty"`
@@ -66,9 +67,13 @@ func (c *cluster) publish(m presenceMsg) {
 	}
 }
 
-func (c *cluster) receive(payload []byte, snapshot func() presenceMsg, applyStatus func(accountID, operatorID string, status domain.OperatorStatus)) {
+func (c *cluster) receive(payload []byte, snapshot func() presenceMsg, applyStatus func(accountID, operatorID string, status domain.OperatorStatus), endSession func(sessionHash string)) {
 	var m presenceMsg
 	if err := json.Unmarshal(payload, &m); err != nil || m.Node == "" || m.Node == c.node {
+		return
+	}
+	if m.Kind == "x" {
+		endSession(m.ID)
 		return
 	}
 	if m.Kind == "s" {

@@ -28,6 +28,7 @@ const (
 type conn struct {
 	ws       *ws.Conn
 	operator *domain.Operator
+	session  string // for operators: the hash of the token the socket was opened with
 	visitor  *domain.Visitor
 	topics   []string
 	onSlow   func()
@@ -184,7 +185,8 @@ func writeHandshakeError(w http.ResponseWriter, err error) {
 
 // ServeOperator upgrades an authenticated operator's request. The console authenticates with
 // a cookie, so the page must be on this server's own origin.
-func (h *Hub) ServeOperator(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
+// session is the hash of the operator's token, so that signing out closes the socket.
+func (h *Hub) ServeOperator(w http.ResponseWriter, r *http.Request, op *domain.Operator, session string) {
 	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
 		http.Error(w, "WebSocket from another origin refused", http.StatusForbidden)
 		return
@@ -196,6 +198,7 @@ func (h *Hub) ServeOperator(w http.ResponseWriter, r *http.Request, op *domain.O
 	}
 	c := newConn(socket)
 	c.operator = op
+	c.session = session
 	h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.status = op.Status; st.conns++ })
 	done := func() { h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.conns-- }) }
 	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), OperatorID: op.ID})

@@ -283,7 +283,7 @@ func (h *Hub) visitorPresence(v *domain.Visitor, delta int) {
 // Run keeps this node's presence known to the other nodes until ctx ends, then says goodbye so
 // they drop it at once rather than after nodeTTL.
 func (h *Hub) Run(ctx context.Context) error {
-	unsubscribe, err := h.bus.Subscribe(presenceTopic, func(payload []byte) { h.cluster.receive(payload, h.snapshot, h.applyStatus) })
+	unsubscribe, err := h.bus.Subscribe(presenceTopic, func(payload []byte) { h.cluster.receive(payload, h.snapshot, h.applyStatus, h.closeSession) })
 	if err != nil {
 		return err
 	}
@@ -372,6 +372,27 @@ func (h *Hub) snapshot() presenceMsg {
 		}
 	}
 	return m
+}
+
+// EndSession closes the sockets opened with a session that has ended (the operator signed
+// out), on every node, with the close code that tells the console to sign in again.
+func (h *Hub) EndSession(sessionHash string) {
+	h.closeSession(sessionHash)
+	h.cluster.publish(presenceMsg{Kind: "x", ID: sessionHash})
+}
+
+func (h *Hub) closeSession(sessionHash string) {
+	h.mu.Lock()
+	var ended []*conn
+	for c := range h.conns {
+		if c.session == sessionHash {
+			ended = append(ended, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range ended {
+		c.kill(CloseUnauthorized, "signed out")
+	}
 }
 
 // ConnectionCounts reports live connections by kind, for metrics and tests.

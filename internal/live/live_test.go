@@ -128,3 +128,17 @@ func TestAdvertiserAvailabilityReachesPortalVisitors(t *testing.T) {
 		t.Fatalf("presence on the portal page: %v", f)
 	}
 }
+
+func TestSigningOutClosesTheOperatorsSockets(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	_, token := srv.Operator(acc, domain.RoleAgent)
+	_, otherToken := srv.Operator(acc, domain.RoleAgent)
+	mine, other := srv.DialOperator(token), srv.DialOperator(otherToken)
+	srv.Do("POST", "/api/v1/auth/logout", token, nil).Want(t, http.StatusNoContent)
+	if code := mine.Closed(5 * time.Second); code != 4401 {
+		t.Fatalf("close code %d, want 4401", code)
+	}
+	other.Send(map[string]string{"type": "ping"})
+	other.Next("pong")
+}

@@ -1,0 +1,270 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+const (
+	visitorToOperator = 0
+	operatorToVisitor = 1
+
+	// replyEvery: the owning operator answers every second visitor message.
+	replyEvery = 2
+	// drainTime is how long a message acknowledged at the end of the phase may take to arrive
+	// before it counts as lost.
+	drainTime = 5 * time.Second
+)
+
+type conversation struct {
+	idx      int
+	id       string
+	visitor  *visitorConn
+	operator *operatorConn
+}
+
+// tracked is one message the bench sent, found again by its client_msg_id on the other side.
+type tracked struct {
+	id   string
+	dir  int
+	conv *conversation
+	n    int // the message's number in its conversation and direction
+	sent time.Time
+
+	acked, received bool
+}
+
+// tracker matches sends with receipts. A message may arrive on the socket before its POST has
+// been answered (delivery follows the commit, and so does the answer), so it is tracked from
+// just before it is sent.
+type tracker struct {
+	mu    sync.Mutex
+	msgs  map[string]*tracked
+	stats [2]struct {
+		sent, acked, received, failed, duplicates int
+		ack, delivery                             recorder
+	}
+}
+
+func (t *tracker) add(m *tracked) {
+	t.mu.Lock()
+	t.msgs[m.id] = m
+	t.stats[m.dir].sent++
+	t.mu.Unlock()
+}
+
+func (t *tracker) acked(m *tracked, took time.Duration) {
+	t.mu.Lock()
+	m.acked = true
+	t.stats[m.dir].acked++
+	t.mu.Unlock()
+	t.stats[m.dir].ack.add(took)
+}
+
+func (t *tracker) failed(m *tracked) {
+	t.mu.Lock()
+	t.stats[m.dir].failed++
+	t.mu.Unlock()
+}
+
+// received records a message frame and returns the message the first time it arrives; nil for
+// one the bench did not send (a conversation's first message) or for a duplicate.
+func (t *tracker) received(id string, at time.Time) *tracked {
+	t.mu.Lock()
+	m := t.msgs[id]
+	if m == nil {
+		t.mu.Unlock()
+		return nil
+	}
+	if m.received {
+		t.stats[m.dir].duplicates++
+		t.mu.Unlock()
+		return nil
+	}
+	m.received = true
+	t.stats[m.dir].received++
+	t.mu.Unlock()
+	t.stats[m.dir].delivery.add(at.Sub(m.sent))
+	return m
+}
+
+// missing counts messages acknowledged but not yet received.
+func (t *tracker) missing() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, m := range t.msgs {
+		if m.acked && !m.received {
+			n++
+		}
+	}
+	return n
+}
+
+func (t *tracker) direction(dir int, seconds float64) Direction {
+	t.mu.Lock()
+	s := &t.stats[dir]
+	d := Direction{Sent: s.sent, Acked: s.acked, Received: s.received, Duplicates: s.duplicates}
+	for _, m := range t.msgs {
+		if m.dir == dir && m.acked && !m.received {
+			d.Lost++
+		}
+	}
+	d.Errors = s.failed + d.Lost + d.Duplicates
+	t.mu.Unlock()
+	if seconds > 0 {
+		d.PerSecond = round3(float64(d.Acked) / seconds)
+	}
+	d.Ack = s.ack.summary()
+	d.Delivery = s.delivery.summary()
+	return d
+}
+
+// messaging starts the conversations, has the operators claim them, then sends visitor messages
+// at the given rate; operators answer every second one. Each message is timed from its POST to
+// the other side's socket.
+func (r *runner) messaging(ctx context.Context) {
+	rep := &r.rep.Messaging
+	n := min(r.opt.Chatting, len(r.visitors))
+	if n == 0 || len(r.operators) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.opt.Duration+time.Minute)
+	defer cancel()
+
+	var setupErrors int
+	var mu sync.Mutex
+	convs := make([]*conversation, n)
+	parallel(ctx, n, r.opt.Concurrency, func(i int) {
+		c := &conversation{idx: i, visitor: r.visitors[i], operator: r.operators[i%len(r.operators)]}
+		var out struct {
+			Conversation struct {
+				ID string `json:"id"`
+			} `json:"conversation"`
+		}
+		start := map[string]any{"message": map[string]string{"body": fmt.Sprintf("Hello, this is bench visitor %d", i), "client_msg_id": fmt.Sprintf("start-%d", i)}}
+		err := call(ctx, c.visitor.http, "POST", c.visitor.node+"/api/v1/widget/conversations", c.visitor.token, start, &out)
+		if err == nil {
+			c.id = out.Conversation.ID
+			err = call(ctx, c.operator.http, "POST", c.operator.node+"/api/v1/conversations/"+c.id+"/claim", c.operator.token, nil, nil)
+		}
+		if err != nil {
+			r.problems.note("messaging", err)
+			mu.Lock()
+			setupErrors++
+			mu.Unlock()
+			return
+		}
+		convs[i] = c
+	})
+	var ready []*conversation
+	for _, c := range convs {
+		if c != nil {
+			ready = append(ready, c)
+		}
+	}
+	rep.Conversations = len(ready)
+	if len(ready) == 0 {
+		rep.Errors = setupErrors
+		return
+	}
+
+	r.sendMu.Lock()
+	r.sending = true
+	r.sendMu.Unlock()
+	// Sends are scheduled on a fine tick so that the rate is even rather than in bursts.
+	interval := min(max(time.Duration(float64(time.Second)/r.opt.Rate), time.Millisecond), 10*time.Millisecond)
+	tick := time.NewTicker(interval)
+	start := time.Now()
+	end := start.Add(r.opt.Duration)
+	sent := 0
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case now := <-tick.C:
+			if now.After(end) {
+				now = end
+			}
+			due := int(now.Sub(start).Seconds() * r.opt.Rate)
+			for ; sent < due; sent++ {
+				c := ready[sent%len(ready)]
+				m := &tracked{id: fmt.Sprintf("v%d.%d", c.idx, sent/len(ready)), dir: visitorToOperator, conv: c, n: sent / len(ready)}
+				select {
+				case r.slots <- struct{}{}:
+				case <-ctx.Done():
+					break loop
+				}
+				if !r.send(ctx, m, true) {
+					<-r.slots
+				}
+			}
+			if !now.Before(end) {
+				break loop
+			}
+		}
+	}
+	tick.Stop()
+	elapsed := time.Since(start)
+	r.sendMu.Lock()
+	r.sending = false
+	r.sendMu.Unlock()
+	r.inflight.Wait()
+	waitFor(ctx, drainTime, func() bool { return r.tracker.missing() == 0 })
+
+	rep.Seconds = round3(elapsed.Seconds())
+	rep.VisitorToOperator = r.tracker.direction(visitorToOperator, elapsed.Seconds())
+	rep.OperatorToVisitor = r.tracker.direction(operatorToVisitor, elapsed.Seconds())
+	rep.MessagesAcked = rep.VisitorToOperator.Acked + rep.OperatorToVisitor.Acked
+	rep.MessagesReceived = rep.VisitorToOperator.Received + rep.OperatorToVisitor.Received
+	rep.Errors = setupErrors + rep.VisitorToOperator.Errors + rep.OperatorToVisitor.Errors
+	if lost := rep.VisitorToOperator.Lost + rep.OperatorToVisitor.Lost; lost > 0 {
+		r.problems.note("messaging", fmt.Errorf("%d acknowledged messages never arrived within %s", lost, drainTime))
+	}
+}
+
+// reply has the conversation's operator answer a visitor message it has just received.
+func (r *runner) reply(to *tracked) {
+	m := &tracked{id: fmt.Sprintf("o%d.%d", to.conv.idx, to.n), dir: operatorToVisitor, conv: to.conv, n: to.n}
+	r.send(context.Background(), m, false)
+}
+
+// send posts one message on its own goroutine. holdsSlot says whether the caller has already
+// taken a place among the concurrent sends (the scheduler does, to be held back by them).
+// It reports false once the phase has stopped sending.
+func (r *runner) send(ctx context.Context, m *tracked, holdsSlot bool) bool {
+	r.sendMu.Lock()
+	if !r.sending {
+		r.sendMu.Unlock()
+		return false
+	}
+	r.inflight.Add(1)
+	r.sendMu.Unlock()
+	go func() {
+		defer r.inflight.Done()
+		if !holdsSlot {
+			r.slots <- struct{}{}
+		}
+		defer func() { <-r.slots }()
+		c := m.conv
+		url, token, client := c.visitor.node+"/api/v1/widget/conversations/"+c.id+"/messages", c.visitor.token, c.visitor.http
+		if m.dir == operatorToVisitor {
+			url, token, client = c.operator.node+"/api/v1/conversations/"+c.id+"/messages", c.operator.token, c.operator.http
+		}
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		m.sent = time.Now()
+		body := map[string]string{"body": fmt.Sprintf("bench %s #%d sent %d", m.id, m.n, m.sent.UnixNano()), "client_msg_id": m.id}
+		r.tracker.add(m)
+		if err := call(ctx, client, "POST", url, token, body, nil); err != nil {
+			r.tracker.failed(m)
+			r.problems.note("messaging", err)
+			return
+		}
+		r.tracker.acked(m, time.Since(m.sent))
+	}()
+	return true
+}

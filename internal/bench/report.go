@@ -1,0 +1,227 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Report is everything a run measured. The JSON keys are stable: scripts and docs rely on them.
+type Report struct {
+	Target    Target          `json:"target"`
+	Settings  Settings        `json:"settings"`
+	PageViews PageViewsReport `json:"page_views"`
+	Connect   ConnectReport   `json:"connect"`
+	Idle      IdleReport      `json:"idle"`
+	Messaging MessagingReport `json:"messaging"`
+	Fanout    FanoutReport    `json:"fanout"`
+	Teardown  TeardownReport  `json:"teardown"`
+
+	Errors                int      `json:"errors"`
+	UnexpectedDisconnects int      `json:"unexpected_disconnects"`
+	Failures              []string `json:"failures"`
+	OK                    bool     `json:"ok"`
+}
+
+type Target struct {
+	URLs    []string `json:"urls"`
+	Nodes   int      `json:"nodes"`
+	Store   string   `json:"store,omitempty"` // sqlite or postgres, when the bench knows
+	Bus     string   `json:"bus,omitempty"`   // memory or nats, when the bench knows
+	Started bool     `json:"started"`         // the bench started the nodes itself
+	Usage   string   `json:"usage_from"`      // where server memory and CPU come from: proc or metrics
+}
+
+type Settings struct {
+	Visitors         int     `json:"visitors"`
+	Operators        int     `json:"operators"`
+	Chatting         int     `json:"chatting"`
+	Rate             float64 `json:"rate"`
+	DurationSeconds  float64 `json:"duration_seconds"`
+	HoldSeconds      float64 `json:"hold_seconds"`
+	PageViews        int     `json:"pageviews"`
+	Concurrency      int     `json:"concurrency"`
+	Sources          int     `json:"sources"`
+	HeartbeatSeconds float64 `json:"heartbeat_seconds"`
+}
+
+type PageViewsReport struct {
+	Requested   int     `json:"requested"`
+	Stored      int     `json:"stored"`
+	NewVisitors int     `json:"new_visitors"`
+	Returning   int     `json:"returning"`
+	Errors      int     `json:"errors"`
+	Seconds     float64 `json:"seconds"`
+	PerSecond   float64 `json:"per_second"`
+	Latency     Latency `json:"latency"`
+}
+
+type ConnectReport struct {
+	Visitors        int     `json:"visitors"`
+	Operators       int     `json:"operators"`
+	ConnectionsHeld int     `json:"connections_held"` // open at the end of the idle hold
+	Errors          int     `json:"errors"`
+	Seconds         float64 `json:"seconds"`    // to connect all visitors
+	PerSecond       float64 `json:"per_second"` // visitors connected per second
+	Latency         Latency `json:"latency"`    // per visitor: page view, then WebSocket handshake
+}
+
+type IdleReport struct {
+	HoldSeconds                  float64 `json:"hold_seconds"`
+	Connections                  int     `json:"connections"`
+	RSSBaselineBytes             int64   `json:"rss_baseline_bytes"`
+	RSSBytes                     int64   `json:"rss_bytes"`
+	BytesPerConnection           float64 `json:"bytes_per_connection"`
+	HeapBytesPerConnection       float64 `json:"heap_bytes_per_connection"`
+	StackBytesPerConnection      float64 `json:"stack_bytes_per_connection"`
+	GoroutinesPerConnection      float64 `json:"goroutines_per_connection"`
+	CPUSeconds                   float64 `json:"cpu_seconds"`
+	CPUMicrosPerConnectionSecond float64 `json:"cpu_us_per_connection_second"`
+	PingsSent                    int64   `json:"pings_sent"`
+	PongsReceived                int64   `json:"pongs_received"`
+	UnexpectedDisconnects        int     `json:"unexpected_disconnects"`
+	BenchRSSBytes                int64   `json:"bench_rss_bytes"`
+}
+
+type Direction struct {
+	Sent       int     `json:"sent"`
+	Acked      int     `json:"acked"`
+	Received   int     `json:"received"`
+	Lost       int     `json:"lost"`
+	Duplicates int     `json:"duplicates"`
+	Errors     int     `json:"errors"`
+	PerSecond  float64 `json:"per_second"`
+	Ack        Latency `json:"ack_latency"`      // POST until its 201: stored
+	Delivery   Latency `json:"delivery_latency"` // POST sent until the other side's socket has it
+}
+
+type MessagingReport struct {
+	Conversations     int       `json:"conversations"`
+	Seconds           float64   `json:"seconds"`
+	VisitorToOperator Direction `json:"visitor_to_operator"`
+	OperatorToVisitor Direction `json:"operator_to_visitor"`
+	MessagesAcked     int       `json:"messages_acked"`
+	MessagesReceived  int       `json:"messages_received"`
+	Errors            int       `json:"errors"`
+}
+
+type FanoutReport struct {
+	Clients  int     `json:"clients"`
+	Received int     `json:"received"`
+	LastMS   float64 `json:"last_ms"` // PATCH sent until the last visitor has the presence frame
+	Latency  Latency `json:"latency"`
+	Errors   int     `json:"errors"`
+}
+
+type TeardownReport struct {
+	Closed                 int     `json:"closed"`
+	ServerConnectionsAfter int     `json:"server_connections_after"`
+	Seconds                float64 `json:"seconds"` // until the servers counted no connection
+	GoroutinesBaseline     int     `json:"goroutines_baseline"`
+	GoroutinesAfter        int     `json:"goroutines_after"`
+	RSSAfterBytes          int64   `json:"rss_after_bytes"`
+}
+
+// WriteJSON prints the report as one JSON object.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteTable prints the report as a table of phase, metric and value, with the targets of
+// DESIGN.md §7 beside the metrics they apply to.
+func (r *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "phase\tmetric\tvalue\ttarget")
+	row := func(phase, metric, value, target string) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", phase, metric, value, target)
+	}
+	lat := func(phase, metric string, l Latency, target string) {
+		row(phase, metric, fmt.Sprintf("p50 %s  p95 %s  p99 %s  max %s ms  (n=%d)",
+			num(l.P50), num(l.P95), num(l.P99), num(l.Max), l.Count), target)
+	}
+	t := r.Target
+	row("target", "nodes", fmt.Sprintf("%d  %s", t.Nodes, strings.Join(t.URLs, " ")), "")
+	if t.Store != "" {
+		row("target", "store, bus", t.Store+", "+t.Bus, "")
+	}
+	s := r.Settings
+	row("settings", "visitors, operators, chatting", fmt.Sprintf("%d, %d, %d", s.Visitors, s.Operators, s.Chatting), "")
+	row("settings", "rate, duration, hold", fmt.Sprintf("%s msg/s, %ss, %ss", num(s.Rate), num(s.DurationSeconds), num(s.HoldSeconds)), "")
+
+	p := r.PageViews
+	row("page views", "stored / requested", fmt.Sprintf("%d / %d  (%d new, %d returning)", p.Stored, p.Requested, p.NewVisitors, p.Returning), "")
+	row("page views", "per second", num(p.PerSecond), ">= 5000")
+	lat("page views", "latency", p.Latency, "p99 <= 50 ms")
+	row("page views", "errors", fmt.Sprint(p.Errors), "0")
+
+	c := r.Connect
+	row("connect", "visitors + operators", fmt.Sprintf("%d + %d", c.Visitors, c.Operators), "")
+	row("connect", "new connections per second", fmt.Sprintf("%s  (%ss)", num(c.PerSecond), num(c.Seconds)), ">= 2000")
+	lat("connect", "visit + handshake", c.Latency, "")
+	row("connect", "errors", fmt.Sprint(c.Errors), "0")
+
+	i := r.Idle
+	row("idle", "connections held", fmt.Sprintf("%d for %ss", r.Connect.ConnectionsHeld, num(i.HoldSeconds)), "")
+	row("idle", "server RSS baseline -> held", fmt.Sprintf("%s -> %s", mib(i.RSSBaselineBytes), mib(i.RSSBytes)), "")
+	row("idle", "RSS per connection", kib(i.BytesPerConnection), "<= 8 KiB")
+	row("idle", "Go heap / stack per connection", kib(i.HeapBytesPerConnection)+" / "+kib(i.StackBytesPerConnection), "")
+	row("idle", "goroutines per connection", num(i.GoroutinesPerConnection), "")
+	row("idle", "CPU per connection", num(i.CPUMicrosPerConnectionSecond)+" µs/s", "<= 3 µs/s")
+	row("idle", "pings sent / pongs", fmt.Sprintf("%d / %d", i.PingsSent, i.PongsReceived), "")
+	row("idle", "unexpected disconnects", fmt.Sprint(i.UnexpectedDisconnects), "0")
+	row("idle", "bench RSS", mib(i.BenchRSSBytes), "")
+
+	m := r.Messaging
+	row("messaging", "conversations", fmt.Sprint(m.Conversations), "")
+	for _, d := range []struct {
+		name string
+		d    Direction
+	}{{"visitor->operator", m.VisitorToOperator}, {"operator->visitor", m.OperatorToVisitor}} {
+		row("messaging", d.name+" sent/acked/received", fmt.Sprintf("%d / %d / %d  (%s/s acked)", d.d.Sent, d.d.Acked, d.d.Received, num(d.d.PerSecond)), "")
+		lat("messaging", d.name+" stored (ack)", d.d.Ack, "")
+		target := ""
+		if d.name == "visitor->operator" {
+			target = "p50 <= 1 ms, p99 <= 5 ms (1 node); p99 <= 8 ms (2 nodes)"
+		}
+		lat("messaging", d.name+" delivered", d.d.Delivery, target)
+		row("messaging", d.name+" lost / duplicates", fmt.Sprintf("%d / %d", d.d.Lost, d.d.Duplicates), "0 / 0")
+	}
+	row("messaging", "errors", fmt.Sprint(m.Errors), "0")
+
+	f := r.Fanout
+	row("fan-out", "received / clients", fmt.Sprintf("%d / %d", f.Received, f.Clients), "")
+	row("fan-out", "last client has it after", num(f.LastMS)+" ms", "<= 100 ms for 10,000")
+	lat("fan-out", "per client", f.Latency, "")
+
+	d := r.Teardown
+	row("teardown", "closed", fmt.Sprint(d.Closed), "")
+	row("teardown", "server connections after", fmt.Sprintf("%d  (%ss)", d.ServerConnectionsAfter, num(d.Seconds)), "0")
+	row("teardown", "goroutines baseline -> after", fmt.Sprintf("%d -> %d", d.GoroutinesBaseline, d.GoroutinesAfter), "no leak")
+	row("teardown", "server RSS after", mib(d.RSSAfterBytes), "")
+
+	row("total", "errors", fmt.Sprint(r.Errors), "0")
+	row("total", "unexpected disconnects", fmt.Sprint(r.UnexpectedDisconnects), "0")
+	verdict := "ok"
+	if !r.OK {
+		verdict = "FAILED: " + strings.Join(r.Failures, "; ")
+	}
+	row("total", "result", verdict, "")
+	return tw.Flush()
+}
+
+func num(f float64) string {
+	s := fmt.Sprintf("%.3f", f)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
+
+func kib(b float64) string { return fmt.Sprintf("%.1f KiB", b/1024) }
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -1,0 +1,59 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/portico/portico/internal/auth"
+	"github.com/portico/portico/internal/domain"
+)
+
+// SeedStore is the part of the store the bench writes to before a run.
+type SeedStore interface {
+	CreateAccount(ctx context.Context, a *domain.Account) error
+	CreateOperator(ctx context.Context, o *domain.Operator) error
+}
+
+// Login is an operator the bench signs in as.
+type Login struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// Seeded is what a run needs from the store: a fresh website account and its operators.
+type Seeded struct {
+	AccountKey string
+	Operators  []Login
+}
+
+// Seed creates a website account that accepts any origin and n agents with a known password.
+// Every run gets its own account, so runs against one store do not see each other's visitors.
+func Seed(ctx context.Context, s SeedStore, n int) (*Seeded, error) {
+	now := time.Now().UTC()
+	tag := strings.ToLower(domain.NewSecret(5))
+	acc := &domain.Account{ID: domain.NewID(), Kind: domain.KindWebsite, Name: "Bench " + now.Format(time.DateTime),
+		Key: "pk_bench_" + tag, CreatedAt: now}
+	if err := s.CreateAccount(ctx, acc); err != nil {
+		return nil, fmt.Errorf("seed account: %w", err)
+	}
+	// One password for all: hashing is memory-hard on purpose, and the bench measures logins
+	// only as a step to get a token.
+	password := "bench-" + domain.NewSecret(10)
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	out := &Seeded{AccountKey: acc.Key}
+	for i := range n {
+		op := &domain.Operator{ID: domain.NewID(), AccountID: acc.ID, Email: fmt.Sprintf("op%d-%s@bench.example", i+1, tag),
+			Name: fmt.Sprintf("Bench operator %d", i+1), Role: domain.RoleAgent, Status: domain.StatusOffline,
+			PasswordHash: hash, CreatedAt: now}
+		if err := s.CreateOperator(ctx, op); err != nil {
+			return nil, fmt.Errorf("seed operator: %w", err)
+		}
+		out.Operators = append(out.Operators, Login{Email: op.Email, Password: password})
+	}
+	return out, nil
+}

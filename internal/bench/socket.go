@@ -1,0 +1,197 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// readLimit bounds one frame from the server; the largest the bench sees is a conversation event.
+const readLimit = 64 << 10
+
+// socket is one live connection. Each has exactly one goroutine, its reader; heartbeats are
+// written by the single pinger for all sockets.
+type socket struct {
+	ws      *websocket.Conn
+	closing atomic.Bool // set before the bench closes it, so the reader knows the end was expected
+}
+
+type visitorConn struct {
+	socket
+	node  string // base URL of the node it uses
+	http  *http.Client
+	token string
+}
+
+type operatorConn struct {
+	socket
+	idx   int
+	id    string
+	node  string
+	http  *http.Client
+	token string
+}
+
+// Frames are matched by their first bytes: the server encodes "type" first, and most frames
+// need nothing more, so a visitor's reader decodes only message frames.
+var (
+	frameHello    = []byte(`{"type":"hello"`)
+	framePong     = []byte(`{"type":"pong"`)
+	framePresence = []byte(`{"type":"presence"`)
+	frameMessage  = []byte(`{"type":"message"`)
+	onlineTrue    = []byte(`"online":true`)
+	pingFrame     = []byte(`{"type":"ping"}`)
+)
+
+func dial(ctx context.Context, client *http.Client, url string) (*websocket.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: client})
+	if err != nil {
+		return nil, err
+	}
+	ws.SetReadLimit(readLimit)
+	return ws, nil
+}
+
+func wsURL(base, path, token string) string {
+	if len(base) > 4 && base[:4] == "http" {
+		base = "ws" + base[4:]
+	}
+	return base + path + "?token=" + token
+}
+
+// register adds a socket to the pinger's list and starts its reader.
+func (r *runner) register(s *socket, kind string, handle func([]byte)) {
+	r.sockMu.Lock()
+	r.socks = append(r.socks, s)
+	r.sockMu.Unlock()
+	r.readers.Add(1)
+	go r.readLoop(s, kind, handle)
+}
+
+func (r *runner) readLoop(s *socket, kind string, handle func([]byte)) {
+	defer r.readers.Done()
+	for {
+		// No context deadline: the bench ends a socket by closing it, and a reader without a
+		// deadline costs no timer.
+		_, data, err := s.ws.Read(context.Background())
+		if err != nil {
+			if !s.closing.Load() {
+				r.unexpected.Add(1)
+				r.problems.note("disconnect", fmt.Errorf("%s socket closed by the server: %s", kind, closeReason(err)))
+			}
+			return
+		}
+		handle(data)
+	}
+}
+
+func closeReason(err error) string {
+	var ce websocket.CloseError
+	if errors.As(err, &ce) {
+		return fmt.Sprintf("close %d %q", int(ce.Code), ce.Reason)
+	}
+	return err.Error()
+}
+
+func (r *runner) onVisitorFrame(data []byte) {
+	switch {
+	case bytes.HasPrefix(data, framePresence):
+		r.fan.observe(bytes.Contains(data, onlineTrue))
+	case bytes.HasPrefix(data, frameMessage):
+		r.onMessage(data, "operator")
+	case bytes.HasPrefix(data, framePong):
+		r.pongs.Add(1)
+	case bytes.HasPrefix(data, frameHello):
+		r.hellos.Add(1)
+	}
+}
+
+func (r *runner) onOperatorFrame(data []byte) {
+	switch {
+	case bytes.HasPrefix(data, frameMessage):
+		r.onMessage(data, "visitor")
+	case bytes.HasPrefix(data, framePong):
+		r.pongs.Add(1)
+	case bytes.HasPrefix(data, frameHello):
+		r.hellos.Add(1)
+	}
+}
+
+type messageFrame struct {
+	Message struct {
+		ClientMsgID string `json:"client_msg_id"`
+		Author      struct {
+			Type string `json:"type"`
+		} `json:"author"`
+	} `json:"message"`
+}
+
+// onMessage matches a message frame from the other side with the send the bench recorded.
+func (r *runner) onMessage(data []byte, from string) {
+	at := time.Now()
+	var f messageFrame
+	if json.Unmarshal(data, &f) != nil {
+		r.problems.note("messaging", errors.New("a message frame that is not JSON"))
+		return
+	}
+	if f.Message.Author.Type != from {
+		return // the echo of one's own message
+	}
+	m := r.tracker.received(f.Message.ClientMsgID, at)
+	if m != nil && m.dir == visitorToOperator && m.n%replyEvery == replyEvery-1 {
+		r.reply(m)
+	}
+}
+
+// pinger sends the protocol's heartbeat on every socket once per heartbeat period. One ticker
+// serves all sockets; each second it pings the slice of them whose turn it is, so the load is
+// even over the period instead of a burst.
+func (r *runner) pinger(ctx context.Context) {
+	slots := max(int(r.opt.Heartbeat/time.Second), 1)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for turn := 0; ; turn++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		r.sockMu.Lock()
+		socks := r.socks
+		r.sockMu.Unlock()
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		for i := turn % slots; i < len(socks); i += slots {
+			s := socks[i]
+			if s.closing.Load() {
+				continue
+			}
+			// A failed write means the socket is gone; its reader reports that.
+			if s.ws.Write(wctx, websocket.MessageText, pingFrame) == nil {
+				r.pings.Add(1)
+			}
+		}
+		cancel()
+	}
+}
+
+// closeAll drops every socket at once, as a crowd of browsers closing would.
+func (r *runner) closeAll() int {
+	r.sockMu.Lock()
+	socks := r.socks
+	r.socks = nil
+	r.sockMu.Unlock()
+	for _, s := range socks {
+		s.closing.Store(true)
+		s.ws.CloseNow()
+	}
+	return len(socks)
+}

@@ -1,0 +1,23 @@
+package bench
+
+import "syscall"
+
+// RaiseFileLimit lifts the soft limit on open files to the hard limit. Calling Setrlimit
+// ourselves also makes child processes inherit the raised limit (Go restores the original
+// one in children only when the program never set it).
+func RaiseFileLimit() (uint64, error) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, err
+	}
+	lim.Cur = lim.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, err
+	}
+	return lim.Cur, nil
+}
+
+// childAttr makes a started node die with the bench, even if the bench itself is killed.
+func childAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
