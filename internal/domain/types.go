@@ -50,15 +50,21 @@ func (s OperatorStatus) Valid() bool {
 }
 
 type Operator struct {
-	ID           string         `json:"id"`
-	AccountID    string         `json:"account_id"`
-	Email        string         `json:"email"`
-	Name         string         `json:"name"`
-	Role         Role           `json:"role"`
-	Status       OperatorStatus `json:"status"`
-	PhotoURL     string         `json:"photo_url"`
-	PasswordHash string         `json:"-"`
-	CreatedAt    time.Time      `json:"created_at"`
+	ID        string         `json:"id"`
+	AccountID string         `json:"account_id"`
+	Email     string         `json:"email"`
+	Name      string         `json:"name"`
+	Role      Role           `json:"role"`
+	Status    OperatorStatus `json:"status"`
+	PhotoURL  string         `json:"photo_url"`
+	Phone     string         `json:"phone"`
+	// TranscriptEmail receives a copy of every chat the operator took part in.
+	TranscriptEmail string `json:"transcript_email"`
+	// NotifyColleaguePickup: tell me when a colleague picks up a chat I was alerted to.
+	NotifyColleaguePickup bool      `json:"notify_colleague_pickup"`
+	AlertSound            bool      `json:"alert_sound"`
+	PasswordHash          string    `json:"-"`
+	CreatedAt             time.Time `json:"created_at"`
 }
 
 // Person is how a participant is shown to the other side: enough to render a name and a photo.

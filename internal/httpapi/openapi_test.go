@@ -43,7 +43,7 @@ func loadOpenAPI(t *testing.T) map[string]any {
 	t.Helper()
 	var doc map[string]any
 	if err := json.Unmarshal(openAPIDocument, &doc); err != nil {
-		t.Fatalf("openapi.json is not valid JSON: %v", err)
+		t.Fatalf("the merged OpenAPI document is not valid JSON: %v", err)
 	}
 	return doc
 }
@@ -52,7 +52,7 @@ func openAPIOperations(t *testing.T, doc map[string]any) []openAPIOperation {
 	t.Helper()
 	paths, ok := doc["paths"].(map[string]any)
 	if !ok {
-		t.Fatal("openapi.json has no paths object")
+		t.Fatal("the OpenAPI document has no paths object")
 	}
 	var ops []openAPIOperation
 	for path, v := range paths {
@@ -151,10 +151,10 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	slices.Sort(undocumented)
 	slices.Sort(unserved)
 	if len(undocumented) > 0 {
-		t.Errorf("routes served but missing from internal/httpapi/openapi.json:\n\t%s", strings.Join(undocumented, "\n\t"))
+		t.Errorf("routes served but missing from internal/httpapi/openapi/*.json:\n\t%s", strings.Join(undocumented, "\n\t"))
 	}
 	if len(unserved) > 0 {
-		t.Errorf("operations in internal/httpapi/openapi.json that no route in routes() serves:\n\t%s", strings.Join(unserved, "\n\t"))
+		t.Errorf("operations in internal/httpapi/openapi/*.json that no route in routes() serves:\n\t%s", strings.Join(unserved, "\n\t"))
 	}
 }
 

@@ -9,11 +9,13 @@ import (
 	"github.com/portico/portico/internal/domain"
 )
 
-const operatorColumns = `id, account_id, email, name, role, status, photo_url, password_hash, created_at`
+const operatorColumns = `id, account_id, email, name, role, status, photo_url, password_hash, created_at,
+	phone, transcript_email, notify_colleague_pickup, alert_sound`
 
 func (s *Store) CreateOperator(ctx context.Context, o *domain.Operator) error {
-	_, err := s.exec(ctx, s.write, `INSERT INTO operators (`+operatorColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		o.ID, o.AccountID, strings.ToLower(o.Email), o.Name, string(o.Role), string(o.Status), o.PhotoURL, o.PasswordHash, ms(o.CreatedAt))
+	_, err := s.exec(ctx, s.write, `INSERT INTO operators (`+operatorColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.ID, o.AccountID, strings.ToLower(o.Email), o.Name, string(o.Role), string(o.Status), o.PhotoURL, o.PasswordHash, ms(o.CreatedAt),
+		o.Phone, o.TranscriptEmail, boolInt(o.NotifyColleaguePickup), boolInt(o.AlertSound))
 	if s.dialect.IsUniqueViolation(err) {
 		return fmt.Errorf("an operator with e-mail %s already exists: %w", o.Email, domain.ErrConflict)
 	}
@@ -21,15 +23,15 @@ func (s *Store) CreateOperator(ctx context.Context, o *domain.Operator) error {
 }
 
 func (s *Store) OperatorByID(ctx context.Context, id string) (*domain.Operator, error) {
-	return scanOperator(s.queryRow(ctx, s.read, `SELECT `+operatorColumns+` FROM operators WHERE id = ?`, id))
+	return scanOperator(s.queryRow(ctx, s.read, `SELECT `+operatorColumns+` FROM operators WHERE id = ? AND deleted_at IS NULL`, id))
 }
 
 func (s *Store) OperatorByEmail(ctx context.Context, email string) (*domain.Operator, error) {
-	return scanOperator(s.queryRow(ctx, s.read, `SELECT `+operatorColumns+` FROM operators WHERE email = ?`, strings.ToLower(email)))
+	return scanOperator(s.queryRow(ctx, s.read, `SELECT `+operatorColumns+` FROM operators WHERE email = ? AND deleted_at IS NULL`, strings.ToLower(email)))
 }
 
 func (s *Store) ListOperators(ctx context.Context, accountID string) ([]domain.Operator, error) {
-	rows, err := s.query(ctx, s.read, `SELECT `+operatorColumns+` FROM operators WHERE account_id = ? ORDER BY name, id`, accountID)
+	rows, err := s.query(ctx, s.read, `SELECT `+operatorColumns+` FROM operators WHERE account_id = ? AND deleted_at IS NULL ORDER BY name, id`, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -75,9 +77,12 @@ func scanOperator(row scanner) (*domain.Operator, error) {
 	var o domain.Operator
 	var role, status string
 	var created int64
-	if err := row.Scan(&o.ID, &o.AccountID, &o.Email, &o.Name, &role, &status, &o.PhotoURL, &o.PasswordHash, &created); err != nil {
+	var notify, sound int
+	if err := row.Scan(&o.ID, &o.AccountID, &o.Email, &o.Name, &role, &status, &o.PhotoURL, &o.PasswordHash, &created,
+		&o.Phone, &o.TranscriptEmail, &notify, &sound); err != nil {
 		return nil, notFound(err)
 	}
+	o.NotifyColleaguePickup, o.AlertSound = notify != 0, sound != 0
 	o.Role, o.Status, o.CreatedAt = domain.Role(role), domain.OperatorStatus(status), fromMS(created)
 	return &o, nil
 }

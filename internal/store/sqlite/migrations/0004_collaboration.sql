@@ -1,0 +1,1 @@
+-- Working together: transfers, invitations, colleague rooms, searchable history.
