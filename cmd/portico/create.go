@@ -141,7 +141,7 @@ func createOperator(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	op := &domain.Operator{ID: domain.NewID(), AccountID: acc.ID, Email: strings.ToLower(e), Name: n, Role: domain.Role(*role),
-		Status: domain.StatusOffline, PasswordHash: hash, CreatedAt: time.Now().UTC()}
+		Status: domain.StatusOffline, AlertSound: true, PasswordHash: hash, CreatedAt: time.Now().UTC()}
 	if err := s.CreateOperator(ctx, op); err != nil {
 		return err
 	}

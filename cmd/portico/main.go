@@ -27,6 +27,7 @@ commands:
   account create     create an account:  --name N [--kind website|portal|advertiser] [--parent KEY] [--external-id X] [--json]
   operator create    create an operator: --account KEY --email E [--name N] [--role admin|agent] [--password P] [--json]
   migrate            bring the database schema up to date and exit
+  bench              run a bounded load against a server and report speed and cost per connection
   version            print the version
 
 Run "portico serve -h" for the server's flags; each also reads a PORTICO_* environment variable.
@@ -44,6 +45,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cmd, rest, getenv, stdout, stderr, true)
 	case "migrate":
 		return migrate(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "portico", version())
 		return nil

@@ -22,9 +22,14 @@ import (
 	"github.com/portico/portico/internal/config"
 	"github.com/portico/portico/internal/conversations"
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/history"
 	"github.com/portico/portico/internal/httpapi"
 	"github.com/portico/portico/internal/live"
+	"github.com/portico/portico/internal/mail"
 	"github.com/portico/portico/internal/metrics"
+	"github.com/portico/portico/internal/operators"
+	"github.com/portico/portico/internal/rooms"
+	"github.com/portico/portico/internal/routing"
 	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/postgres"
 	"github.com/portico/portico/internal/store/sqlite"
@@ -45,8 +50,18 @@ type App struct {
 	Auth          *auth.Service
 	Conversations *conversations.Service
 	Visitors      *visitors.Service
+	Operators     *operators.Service
+	Routing       *routing.Service
 	Publisher     *live.Publisher
 	Metrics       *metrics.Metrics
+	// MailWorker sends the outbox; Mail holds categories and offline messages.
+	MailWorker *mail.Worker
+	Mail       *mail.Service
+	// Participation, Rooms and History are working together: transfers and invitations,
+	// colleague chat, and the searchable chat history.
+	Participation *conversations.Participation
+	Rooms         *rooms.Service
+	History       *history.Service
 }
 
 // OpenStore opens the configured database and brings its schema up to date.
@@ -71,6 +86,10 @@ func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 // New builds an App on an open store.
 func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 	node := nodeName()
+	mailWorker, mailService, err := newMail(cfg, s, log)
+	if err != nil {
+		return nil, err
+	}
 	var b bus.Bus = bus.NewMemory()
 	if cfg.NATSURL != "" {
 		nb, err := nats.Connect(cfg.NATSURL, node, log)
@@ -90,6 +109,11 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 	convs.Metrics = m
 	hub := live.NewHub(b, convs, s, log, node)
 	hub.Metrics = m
+	convs.MailQueued = mailWorker.Wake
+	outboxDepth(m, s)
+	team := operators.NewService(s, hub, pub, log)
+	router := routing.NewService(s, log)
+	convs.Router, convs.Activity = router, team
 	m.Gauge("portico_connections", "Open WebSocket connections on this node.", prometheus.Labels{"kind": "operator"},
 		func() float64 { ops, _ := hub.ConnectionCounts(); return float64(ops) })
 	m.Gauge("portico_connections", "Open WebSocket connections on this node.", prometheus.Labels{"kind": "visitor"},
@@ -103,25 +127,39 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 		Auth:          auth.NewService(s),
 		Conversations: convs,
 		Visitors:      visitors.NewService(s, hub, log),
+		Operators:     team,
+		Routing:       router,
 		Publisher:     pub,
 		Metrics:       m,
+		MailWorker:    mailWorker,
+		Mail:          mailService,
+		Participation: conversations.NewParticipation(convs, s, pub),
+		Rooms:         rooms.NewService(s, pub, log),
+		History:       history.NewService(s, convs),
 	}, nil
 }
 
 // Handler is the whole HTTP surface; demo pages are served when demo is not nil.
 func (a *App) Handler(demo http.Handler) http.Handler {
 	return httpapi.New(httpapi.Deps{
-		Store:         a.Store,
-		Auth:          a.Auth,
-		Conversations: a.Conversations,
-		Visitors:      a.Visitors,
-		Hub:           a.Hub,
-		Publisher:     a.Publisher,
-		Static:        httpapi.Static(web.Dist(), demo),
-		Metrics:       a.Metrics.Handler(),
-		Log:           a.Log,
-		SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
-		Version:       Version,
+		Store:          a.Store,
+		Auth:           a.Auth,
+		Conversations:  a.Conversations,
+		Visitors:       a.Visitors,
+		Operators:      a.Operators,
+		Routing:        a.Routing,
+		Hub:            a.Hub,
+		Publisher:      a.Publisher,
+		Static:         httpapi.Static(web.Dist(), demo),
+		Metrics:        a.Metrics.Handler(),
+		Log:            a.Log,
+		SecureCookies:  strings.HasPrefix(a.Config.PublicURL, "https://"),
+		Version:        Version,
+		Mail:           a.Mail,
+		MailConfigured: a.MailWorker.Configured(),
+		Participation:  a.Participation,
+		Rooms:          a.Rooms,
+		History:        a.History,
 	})
 }
 
@@ -136,6 +174,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) 
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.Hub.Run(gctx) })
+	g.Go(func() error { return a.MailWorker.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err

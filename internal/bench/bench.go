@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,18 +39,15 @@ type Options struct {
 	Progress io.Writer
 }
 
-func (o *Options) validate() error {
+// Validate checks the shape of the load; Run also needs the nodes and the seeded account.
+func (o *Options) Validate() error {
 	switch {
-	case len(o.URLs) == 0:
-		return errors.New("no node to run against")
-	case o.Account == "":
-		return errors.New("no account")
 	case o.Visitors < 0 || o.PageViews < 0 || o.Chatting < 0:
 		return errors.New("--visitors, --chatting and --pageviews cannot be negative")
 	case o.Chatting > o.Visitors:
 		return fmt.Errorf("--chatting %d is more than --visitors %d", o.Chatting, o.Visitors)
 	case o.Chatting > 0 && len(o.Operators) == 0:
-		return errors.New("chatting visitors need at least one operator")
+		return errors.New("chatting visitors need at least one operator (--operators)")
 	case o.Rate <= 0 && o.Chatting > 0:
 		return errors.New("--rate must be positive")
 	case o.Concurrency < 1:
@@ -92,8 +90,11 @@ type runner struct {
 // Run performs every phase in turn and returns the report; a setup problem is an error, while
 // what goes wrong under load is in the report (Failures, OK).
 func Run(ctx context.Context, opt Options) (*Report, error) {
-	if err := opt.validate(); err != nil {
+	if err := opt.Validate(); err != nil {
 		return nil, err
+	}
+	if len(opt.URLs) == 0 || opt.Account == "" {
+		return nil, errors.New("bench: no node or no account to run against")
 	}
 	r := &runner{
 		opt:     opt,
@@ -104,6 +105,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if len(opt.PIDs) > 0 {
 		r.rep.Target.Usage = "proc"
 	}
+	r.rep.Machine = Machine{CPUs: runtime.NumCPU(), LoadBefore: loadAverage()}
 	r.tracker.msgs = map[string]*tracked{}
 	r.rep.Settings = Settings{Visitors: opt.Visitors, Operators: len(opt.Operators), Chatting: opt.Chatting, Rate: opt.Rate,
 		DurationSeconds: opt.Duration.Seconds(), HoldSeconds: opt.Hold.Seconds(), PageViews: opt.PageViews,
@@ -113,7 +115,6 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	var failures []string
 	check := func() bool {
 		if ctx.Err() != nil {
-			failures = append(failures, "interrupted")
 			return false
 		}
 		if opt.Check != nil {
@@ -136,7 +137,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		{"connect", func(ctx context.Context) {
 			// The page views' keep-alive connections are not part of what is measured.
 			closeIdle(r.clients)
-			base = r.state(ctx)
+			base = r.settledState(ctx)
 			go r.pinger(pingCtx)
 			r.connect(ctx)
 		}},
@@ -151,6 +152,9 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		r.progress("%s", p.name)
 		p.run(ctx)
 	}
+	if ctx.Err() != nil {
+		failures = append(failures, "interrupted")
+	}
 	stopPings()
 	r.progress("teardown")
 	// Teardown runs even after Ctrl-C: the connections must be closed either way.
@@ -164,6 +168,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	}
 
 	rep := r.rep
+	rep.Machine.LoadAfter = loadAverage()
 	rep.UnexpectedDisconnects = int(r.unexpected.Load())
 	rep.Errors = rep.PageViews.Errors + rep.Connect.Errors + rep.Messaging.Errors + rep.Fanout.Errors
 	if rep.Errors > 0 {
@@ -256,6 +261,7 @@ func (r *runner) pageViews(ctx context.Context) {
 	var stored, fresh, returning atomic.Int64
 	var tokMu sync.Mutex
 	var tokens []string
+	mark := r.markCPU(ctx)
 	start := time.Now()
 	parallel(ctx, n, r.opt.Concurrency, func(i int) {
 		token := ""
@@ -292,6 +298,7 @@ func (r *runner) pageViews(ctx context.Context) {
 	rep.Seconds = round3(elapsed.Seconds())
 	rep.PerSecond = round3(float64(rep.Stored) / elapsed.Seconds())
 	rep.Latency = lat.summary()
+	rep.CPU = r.cpuSince(ctx, mark)
 }
 
 type loginAnswer struct {
@@ -338,6 +345,7 @@ func (r *runner) connect(ctx context.Context) {
 
 	var lat recorder
 	visitors := make([]*visitorConn, r.opt.Visitors)
+	mark := r.markCPU(ctx)
 	start := time.Now()
 	parallel(ctx, len(visitors), r.opt.Concurrency, func(i int) {
 		v := &visitorConn{node: r.node(i), http: r.client(i)}
@@ -377,6 +385,7 @@ func (r *runner) connect(ctx context.Context) {
 	rep.Seconds = round3(elapsed.Seconds())
 	rep.PerSecond = round3(float64(len(r.visitors)) / elapsed.Seconds())
 	rep.Latency = lat.summary()
+	rep.CPU = r.cpuSince(ctx, mark)
 }
 
 // serverState is what the bench knows of the servers at one moment.
@@ -394,6 +403,25 @@ func (r *runner) state(ctx context.Context) serverState {
 	if s.metrics, err = r.scrape(ctx); err != nil {
 		r.problems.note("metrics", err)
 		s.metrics = map[string]float64{}
+	}
+	return s
+}
+
+// settledState waits (up to 3 s) for the servers' goroutine count to stop falling, so that
+// connections just closed do not inflate the baseline, and returns the state then.
+func (r *runner) settledState(ctx context.Context) serverState {
+	s := r.state(ctx)
+	for range 30 {
+		select {
+		case <-ctx.Done():
+			return s
+		case <-time.After(100 * time.Millisecond):
+		}
+		next := r.state(ctx)
+		if next.metrics["go_goroutines"] >= s.metrics["go_goroutines"] {
+			return next
+		}
+		s = next
 	}
 	return s
 }

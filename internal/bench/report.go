@@ -11,6 +11,7 @@ import (
 // Report is everything a run measured. The JSON keys are stable: scripts and docs rely on them.
 type Report struct {
 	Target    Target          `json:"target"`
+	Machine   Machine         `json:"machine"`
 	Settings  Settings        `json:"settings"`
 	PageViews PageViewsReport `json:"page_views"`
 	Connect   ConnectReport   `json:"connect"`
@@ -32,6 +33,14 @@ type Target struct {
 	Bus     string   `json:"bus,omitempty"`   // memory or nats, when the bench knows
 	Started bool     `json:"started"`         // the bench started the nodes itself
 	Usage   string   `json:"usage_from"`      // where server memory and CPU come from: proc or metrics
+}
+
+// Machine says what else the machine was doing: the load average before and after the run
+// (the servers and the bench themselves add about 2 while they work).
+type Machine struct {
+	CPUs       int     `json:"cpus"`
+	LoadBefore float64 `json:"load_before"`
+	LoadAfter  float64 `json:"load_after"`
 }
 
 type Settings struct {
@@ -56,6 +65,7 @@ type PageViewsReport struct {
 	Seconds     float64 `json:"seconds"`
 	PerSecond   float64 `json:"per_second"`
 	Latency     Latency `json:"latency"`
+	CPU         CPU     `json:"cpu"`
 }
 
 type ConnectReport struct {
@@ -66,6 +76,7 @@ type ConnectReport struct {
 	Seconds         float64 `json:"seconds"`    // to connect all visitors
 	PerSecond       float64 `json:"per_second"` // visitors connected per second
 	Latency         Latency `json:"latency"`    // per visitor: page view, then WebSocket handshake
+	CPU             CPU     `json:"cpu"`
 }
 
 type IdleReport struct {
@@ -105,6 +116,14 @@ type MessagingReport struct {
 	MessagesAcked     int       `json:"messages_acked"`
 	MessagesReceived  int       `json:"messages_received"`
 	Errors            int       `json:"errors"`
+	CPU               CPU       `json:"cpu"`
+}
+
+// CPU is how a phase's processor time was shared between the servers and the bench, which run
+// on the same machine.
+type CPU struct {
+	ServerSeconds float64 `json:"server_seconds"`
+	BenchSeconds  float64 `json:"bench_seconds"`
 }
 
 type FanoutReport struct {
@@ -143,11 +162,15 @@ func (r *Report) WriteTable(w io.Writer) error {
 		row(phase, metric, fmt.Sprintf("p50 %s  p95 %s  p99 %s  max %s ms  (n=%d)",
 			num(l.P50), num(l.P95), num(l.P99), num(l.Max), l.Count), target)
 	}
+	cpu := func(phase string, c CPU) {
+		row(phase, "CPU seconds: server / bench", num(c.ServerSeconds)+" / "+num(c.BenchSeconds), "")
+	}
 	t := r.Target
 	row("target", "nodes", fmt.Sprintf("%d  %s", t.Nodes, strings.Join(t.URLs, " ")), "")
 	if t.Store != "" {
 		row("target", "store, bus", t.Store+", "+t.Bus, "")
 	}
+	row("machine", "CPUs, load average before -> after", fmt.Sprintf("%d, %s -> %s", r.Machine.CPUs, num(r.Machine.LoadBefore), num(r.Machine.LoadAfter)), "")
 	s := r.Settings
 	row("settings", "visitors, operators, chatting", fmt.Sprintf("%d, %d, %d", s.Visitors, s.Operators, s.Chatting), "")
 	row("settings", "rate, duration, hold", fmt.Sprintf("%s msg/s, %ss, %ss", num(s.Rate), num(s.DurationSeconds), num(s.HoldSeconds)), "")
@@ -157,12 +180,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("page views", "per second", num(p.PerSecond), ">= 5000")
 	lat("page views", "latency", p.Latency, "p99 <= 50 ms")
 	row("page views", "errors", fmt.Sprint(p.Errors), "0")
+	cpu("page views", p.CPU)
 
 	c := r.Connect
 	row("connect", "visitors + operators", fmt.Sprintf("%d + %d", c.Visitors, c.Operators), "")
 	row("connect", "new connections per second", fmt.Sprintf("%s  (%ss)", num(c.PerSecond), num(c.Seconds)), ">= 2000")
 	lat("connect", "visit + handshake", c.Latency, "")
 	row("connect", "errors", fmt.Sprint(c.Errors), "0")
+	cpu("connect", c.CPU)
 
 	i := r.Idle
 	row("idle", "connections held", fmt.Sprintf("%d for %ss", r.Connect.ConnectionsHeld, num(i.HoldSeconds)), "")
@@ -191,6 +216,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		row("messaging", d.name+" lost / duplicates", fmt.Sprintf("%d / %d", d.d.Lost, d.d.Duplicates), "0 / 0")
 	}
 	row("messaging", "errors", fmt.Sprint(m.Errors), "0")
+	cpu("messaging", m.CPU)
 
 	f := r.Fanout
 	row("fan-out", "received / clients", fmt.Sprintf("%d / %d", f.Received, f.Clients), "")

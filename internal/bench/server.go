@@ -145,3 +145,36 @@ func scrapeOne(ctx context.Context, c *http.Client, url string, into map[string]
 	}
 	return sc.Err()
 }
+
+// cpuMark is where a phase's CPU accounting starts.
+type cpuMark struct{ server, bench float64 }
+
+func (r *runner) markCPU(ctx context.Context) cpuMark {
+	var m cpuMark
+	if u, err := r.serverUsage(ctx); err == nil {
+		m.server = u.cpu
+	}
+	if u, err := readProc(os.Getpid()); err == nil {
+		m.bench = u.cpu
+	}
+	return m
+}
+
+func (r *runner) cpuSince(ctx context.Context, start cpuMark) CPU {
+	end := r.markCPU(ctx)
+	return CPU{ServerSeconds: round3(end.server - start.server), BenchSeconds: round3(end.bench - start.bench)}
+}
+
+// loadAverage is the one-minute load average, or 0 where /proc/loadavg does not exist.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ type Config struct {
 	DatabaseURL     string
 	NATSURL         string
 	SMTPURL         string
+	MailFrom        string
 	PublicURL       string
 	Dev             bool
 	LogLevel        slog.Level
@@ -36,6 +38,7 @@ func Options() []Option {
 		{"database-url", "PORTICO_DATABASE_URL", "", "PostgreSQL URL (postgres://user:pass@host/db); SQLite in --data when empty"},
 		{"nats-url", "PORTICO_NATS_URL", "", "NATS server for several nodes (nats://host:4222); in-process when empty"},
 		{"smtp-url", "PORTICO_SMTP_URL", "", "mail server (smtp://user:pass@host:587 or smtps://…); mail stays in the outbox when empty"},
+		{"mail-from", "PORTICO_MAIL_FROM", "", "sender of Portico's e-mail (default Portico <portico@HOST>, HOST from --public-url)"},
 		{"public-url", "PORTICO_PUBLIC_URL", "", "the URL visitors and operators reach Portico at (default http://ADDR)"},
 		{"dev", "PORTICO_DEV", "false", "development mode: plain http to loopback is allowed where https is required"},
 		{"log-level", "PORTICO_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -78,6 +81,7 @@ func build(v map[string]*string) (*Config, error) {
 		DatabaseURL: *v["database-url"],
 		NATSURL:     *v["nats-url"],
 		SMTPURL:     *v["smtp-url"],
+		MailFrom:    strings.TrimSpace(*v["mail-from"]),
 		PublicURL:   strings.TrimSuffix(*v["public-url"], "/"),
 	}
 	switch strings.ToLower(*v["dev"]) {
@@ -101,8 +105,15 @@ func build(v map[string]*string) (*Config, error) {
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr
 	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--public-url: %q is not an http(s) URL", c.PublicURL)
+	}
+	if c.MailFrom == "" {
+		c.MailFrom = DefaultMailFrom(u.Hostname())
+	}
+	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+		return nil, fmt.Errorf("--mail-from: %q is not an e-mail address (like Portico <portico@example.com>)", c.MailFrom)
 	}
 	for name, raw := range map[string]string{"database-url": c.DatabaseURL, "nats-url": c.NATSURL, "smtp-url": c.SMTPURL} {
 		if raw == "" {
@@ -115,10 +126,22 @@ func build(v map[string]*string) (*Config, error) {
 	return c, nil
 }
 
+// DefaultMailFrom is the sender when --mail-from is not set. A host without a dot (localhost, an
+// IP address is fine) still gives a syntactically valid address.
+func DefaultMailFrom(host string) string {
+	if host == "" {
+		host = "localhost"
+	}
+	if strings.Contains(host, ":") { // an IPv6 address
+		host = "[" + host + "]"
+	}
+	return "Portico <portico@" + host + ">"
+}
+
 // String prints the configuration with passwords in URLs hidden.
 func (c *Config) String() string {
-	return fmt.Sprintf("addr=%s data=%s database-url=%s nats-url=%s smtp-url=%s public-url=%s dev=%t",
-		c.Addr, c.Data, Redact(c.DatabaseURL), Redact(c.NATSURL), Redact(c.SMTPURL), c.PublicURL, c.Dev)
+	return fmt.Sprintf("addr=%s data=%s database-url=%s nats-url=%s smtp-url=%s mail-from=%q public-url=%s dev=%t",
+		c.Addr, c.Data, Redact(c.DatabaseURL), Redact(c.NATSURL), Redact(c.SMTPURL), c.MailFrom, c.PublicURL, c.Dev)
 }
 
 // Redact hides the password in a URL.

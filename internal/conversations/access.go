@@ -35,8 +35,13 @@ func (s *Service) canSee(ctx context.Context, op *domain.Operator, c *domain.Con
 	if err := s.inTenant(ctx, op, c); err != nil {
 		return err
 	}
-	if op.Role == domain.RoleAdmin || c.Status == domain.ConversationWaiting || c.HasParticipant(op.ID) {
+	// A waiting chat that a rule routed to other operators is not an agent's to see.
+	if op.Role == domain.RoleAdmin || (c.Status == domain.ConversationWaiting && c.MayTake(op.ID)) || c.HasParticipant(op.ID) {
 		return nil
+	}
+	// An agent who took part once may still read the chat (their history), not write in it.
+	if took, err := s.store.OperatorTookPart(ctx, c.ID, op.ID); err != nil || took {
+		return err
 	}
 	return domain.ErrForbidden
 }

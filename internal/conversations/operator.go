@@ -46,6 +46,9 @@ func (s *Service) Claim(ctx context.Context, op *domain.Operator, id string) (*d
 	if err := s.inTenant(ctx, op, current); err != nil {
 		return nil, err
 	}
+	if !current.MayTake(op.ID) {
+		return nil, domain.ErrNotRouted
+	}
 	c, err := s.store.ClaimConversation(ctx, id, op.ID, s.now())
 	if err != nil {
 		return nil, err
@@ -70,7 +73,11 @@ func (s *Service) OperatorSend(ctx context.Context, op *domain.Operator, id, bod
 		return nil, false, errors.Join(domain.ErrForbidden, errors.New("claim the conversation before writing in it"))
 	}
 	author := domain.Author{Type: domain.AuthorOperator, ID: op.ID, Name: op.Name, PhotoURL: op.PhotoURL}
-	return s.send(ctx, c, author, body, clientMsgID)
+	m, created, err := s.send(ctx, c, author, body, clientMsgID)
+	if err == nil && created {
+		s.operatorActive(ctx, op)
+	}
+	return m, created, err
 }
 
 // Close ends a conversation. Its owner, a participant or an admin may close it.
@@ -82,10 +89,16 @@ func (s *Service) Close(ctx context.Context, op *domain.Operator, id, categoryID
 	if op.Role != domain.RoleAdmin && !c.HasParticipant(op.ID) {
 		return nil, domain.ErrForbidden
 	}
-	closed, err := s.store.CloseConversation(ctx, id, categoryID, s.now())
+	at := s.now().UTC()
+	mails, err := s.closeMails(ctx, c, categoryID, at)
 	if err != nil {
 		return nil, err
 	}
+	closed, err := s.store.CloseConversation(ctx, id, categoryID, at, mails)
+	if err != nil {
+		return nil, err
+	}
+	s.mailQueued(mails)
 	by := &domain.Person{ID: op.ID, Name: op.Name, PhotoURL: op.PhotoURL}
 	s.announce(s.notify.ConversationChanged(ctx, closed, "closed", by), "closed", closed.ID)
 	return closed, nil

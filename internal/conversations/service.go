@@ -24,9 +24,12 @@ type Store interface {
 	ConversationByStart(ctx context.Context, visitorID, clientMsgID string) (*domain.Conversation, error)
 	ListConversations(ctx context.Context, f store.ConversationFilter) ([]domain.Conversation, error)
 	ClaimConversation(ctx context.Context, id, operatorID string, at time.Time) (*domain.Conversation, error)
-	CloseConversation(ctx context.Context, id, categoryID string, at time.Time) (*domain.Conversation, error)
+	// CloseConversation closes the conversation and queues its mail in the same transaction.
+	CloseConversation(ctx context.Context, id, categoryID string, at time.Time, mails []domain.OutboxMail) (*domain.Conversation, error)
+	MailStore
 	AppendMessage(ctx context.Context, m *domain.Message) (*domain.Message, bool, error)
 	MessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]domain.Message, error)
+	OperatorTookPart(ctx context.Context, conversationID, operatorID string) (bool, error)
 }
 
 // Notifier announces committed changes to live clients.
@@ -43,6 +46,12 @@ type Service struct {
 	now    func() time.Time
 	// Metrics, when set, counts the messages stored.
 	Metrics *metrics.Metrics
+	// MailQueued, when set, is told after a commit that queued mail (it wakes the mail worker).
+	MailQueued func()
+	// Router, when set, routes new conversations by the account's rules.
+	Router Router
+	// Activity, when set, hears of operators' messages (seats in use).
+	Activity ActivityRecorder
 }
 
 func NewService(s Store, n Notifier, log *slog.Logger) *Service {

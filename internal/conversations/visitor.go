@@ -69,6 +69,9 @@ func (s *Service) Start(ctx context.Context, v *domain.Visitor, in StartInput) (
 		}
 		c.Listing = l
 	}
+	if c.RoutedTo, err = s.route(ctx, target.ID, v.ID); err != nil {
+		return nil, nil, false, fmt.Errorf("route: %w", err)
+	}
 	first = &domain.Message{
 		ID:          domain.NewID(),
 		Author:      domain.Author{Type: domain.AuthorVisitor, ID: v.ID, Name: v.Name},

@@ -121,7 +121,7 @@ func ensureOperator(ctx context.Context, s Store, acc *domain.Account, email, na
 		return "", err
 	}
 	op := &domain.Operator{ID: domain.NewID(), AccountID: acc.ID, Email: email, Name: name, Role: role,
-		Status: domain.StatusOffline, PasswordHash: hash, CreatedAt: time.Now().UTC()}
+		Status: domain.StatusOffline, AlertSound: true, PasswordHash: hash, CreatedAt: time.Now().UTC()}
 	return password, s.CreateOperator(ctx, op)
 }
 

@@ -145,6 +145,8 @@ type Conversation struct {
 	ClosedAt     *time.Time         `json:"closed_at"`
 	LastSeq      int64              `json:"last_seq"`
 	LastMessage  *MessagePreview    `json:"last_message"`
+	// RoutedTo are the operators a routing rule gave the chat to; empty means everyone.
+	RoutedTo []string `json:"routed_to"`
 }
 
 // HasParticipant reports whether the operator owns or was invited into the conversation.

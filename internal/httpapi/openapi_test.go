@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/history"
+	"github.com/portico/portico/internal/mail"
 )
 
 // openAPIExempt are routes that are served but are not API operations, with the reason.
@@ -328,6 +330,38 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"ListingInput", listingJSON{}, false},
 		{"StartConversationRequest", startRequest{}, false},
 		{"OfflineMessageRequest", offlineRequest{}, false},
+		{"System", systemResponse{}, true},
+		{"Category", domain.Category{}, true},
+		{"CategoryRequest", categoryRequest{}, false},
+		{"CategoryPatch", categoryPatch{}, false},
+		{"OfflineMessage", domain.OfflineMessage{}, true},
+		{"OfflineRecipients", mail.Recipients{}, true},
+		{"OfflineRecipient", mail.RecipientChoice{}, true},
+		{"OfflineRecipientsRequest", recipientsRequest{}, false},
+		{"TranscriptRequest", transcriptRequest{}, false},
+		{"Transfer", domain.Transfer{}, true},
+		{"TransferRequest", transferRequest{}, false},
+		{"TransferResponse", transferResponse{}, true},
+		{"InviteRequest", inviteRequest{}, false},
+		{"Room", domain.Room{}, true},
+		{"RoomMember", domain.RoomMember{}, true},
+		{"RoomMessage", domain.RoomMessage{}, true},
+		{"CreateRoomRequest", createRoomRequest{}, false},
+		{"AddRoomMemberRequest", addRoomMemberRequest{}, false},
+		{"UpdateRoomMemberRequest", updateRoomMemberRequest{}, false},
+		{"RoomReadRequest", roomReadRequest{}, false},
+		{"HistoryResult", domain.HistoryResult{}, true},
+		{"HistoryPage", history.Page{}, true},
+		{"TranscriptExport", transcriptExport{}, true},
+		{"Colleague", domain.Colleague{}, true},
+		{"OperatorWithPassword", operatorWithPassword{}, true},
+		{"CreateOperatorRequest", createOperatorRequest{}, false},
+		{"UpdateOperatorRequest", updateOperatorRequest{}, false},
+		{"UsageMonth", domain.UsageMonth{}, true},
+		{"CannedResponse", domain.CannedResponse{}, true},
+		{"CannedResponseRequest", cannedRequest{}, false},
+		{"RoutingRule", domain.RoutingRule{}, true},
+		{"RoutingRuleRequest", routingRuleRequest{}, false},
 	}
 	for _, c := range cases {
 		ref := "#/components/schemas/" + c.schema
@@ -397,7 +431,8 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 
 // oaNeverNil are pointer fields the handlers always set, documented as not null.
 var oaNeverNil = map[string]bool{
-	"LoginResponse.operator": true, // login answers only after a successful sign-in
+	"LoginResponse.operator":        true, // login answers only after a successful sign-in
+	"OperatorWithPassword.operator": true, // answered only with the operator created or changed
 }
 
 // oaJSONTypes is what encoding/json can write for a Go type (and read into it).

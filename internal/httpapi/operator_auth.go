@@ -82,6 +82,7 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 		}
 		login.Operator.Status = domain.StatusOnline
 	}
+	a.Operators.OperatorActive(r.Context(), login.Operator)
 	a.setSessionCookies(w, login.Token, login.CSRFToken, login.ExpiresAt)
 	a.Log.Info("operator signed in", "operator_id", login.Operator.ID, "account_id", login.Operator.AccountID)
 	writeJSON(w, http.StatusOK, loginResponse{Token: login.Token, CSRFToken: login.CSRFToken, Operator: login.Operator})
@@ -111,6 +112,15 @@ func (a *api) me(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
 
 type updateMeRequest struct {
 	Status *domain.OperatorStatus `json:"status"`
+	// The profile (team_profile.go): nil leaves a field as it is.
+	Name                  *string `json:"name"`
+	Phone                 *string `json:"phone"`
+	TranscriptEmail       *string `json:"transcript_email"`
+	NotifyColleaguePickup *bool   `json:"notify_colleague_pickup"`
+	AlertSound            *bool   `json:"alert_sound"`
+	// NewPassword changes the password when CurrentPassword is right.
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
 }
 
 func (a *api) updateMe(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
@@ -119,11 +129,15 @@ func (a *api) updateMe(w http.ResponseWriter, r *http.Request, op *domain.Operat
 		writeError(w, r, a.Log, err)
 		return
 	}
+	if req.Status != nil && !req.Status.Valid() {
+		writeError(w, r, a.Log, domain.Invalid("invalid_field", "status", "status must be online, away or offline"))
+		return
+	}
+	op, ok := a.updateProfile(w, r, op, req)
+	if !ok {
+		return
+	}
 	if req.Status != nil {
-		if !req.Status.Valid() {
-			writeError(w, r, a.Log, domain.Invalid("invalid_field", "status", "status must be online, away or offline"))
-			return
-		}
 		if err := a.Store.SetOperatorStatus(r.Context(), op.ID, *req.Status); err != nil {
 			writeError(w, r, a.Log, err)
 			return

@@ -64,10 +64,16 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		writeErrorCode(w, http.StatusUnauthorized, "unauthorized", "sign in first: the token is missing, expired or wrong")
 	case errors.Is(err, domain.ErrNotFound):
 		writeErrorCode(w, http.StatusNotFound, "not_found", "not found")
+	case errors.Is(err, domain.ErrNotRouted):
+		writeErrorCode(w, http.StatusForbidden, "not_routed", "a routing rule gave this chat to other operators")
+	case errors.Is(err, domain.ErrLastAdmin):
+		writeErrorCode(w, http.StatusConflict, "last_admin", "the account must keep at least one admin")
 	case errors.Is(err, domain.ErrForbidden):
 		writeErrorCode(w, http.StatusForbidden, "forbidden", forbiddenMessage(err))
 	case errors.Is(err, domain.ErrClosed):
 		writeErrorCode(w, http.StatusConflict, "conversation_closed", "the conversation is closed")
+	case errors.Is(err, domain.ErrRateLimited):
+		writeErrorCode(w, http.StatusTooManyRequests, "rate_limited", "too many requests of this kind; try again later")
 	case errors.Is(err, domain.ErrConflict):
 		writeErrorCode(w, http.StatusConflict, "conflict", err.Error())
 	default:

@@ -12,7 +12,12 @@ import (
 	"github.com/portico/portico/internal/auth"
 	"github.com/portico/portico/internal/conversations"
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/history"
 	"github.com/portico/portico/internal/live"
+	"github.com/portico/portico/internal/mail"
+	"github.com/portico/portico/internal/operators"
+	"github.com/portico/portico/internal/rooms"
+	"github.com/portico/portico/internal/routing"
 	"github.com/portico/portico/internal/visitors"
 )
 
@@ -23,7 +28,6 @@ type Store interface {
 	VisitorByID(ctx context.Context, id string) (*domain.Visitor, error)
 	PagesOfLatestVisit(ctx context.Context, visitorID string, limit int) ([]domain.PageView, error)
 	SetOperatorStatus(ctx context.Context, id string, status domain.OperatorStatus) error
-	CreateOfflineMessage(ctx context.Context, m *domain.OfflineMessage) error
 }
 
 // Deps are the parts the API is built from, wired by the composition root.
@@ -32,6 +36,8 @@ type Deps struct {
 	Auth          *auth.Service
 	Conversations *conversations.Service
 	Visitors      *visitors.Service
+	Operators     *operators.Service
+	Routing       *routing.Service
 	Hub           *live.Hub
 	Publisher     *live.Publisher
 	Static        http.Handler // widget, console and demo pages; may be nil
@@ -39,6 +45,13 @@ type Deps struct {
 	Log           *slog.Logger
 	SecureCookies bool // set when the public URL is https
 	Version       string
+	// Mail holds categories and offline messages; MailConfigured says whether a mail server is set.
+	Mail           *mail.Service
+	MailConfigured bool
+	// Participation transfers chats, invites colleagues and lets them leave.
+	Participation *conversations.Participation
+	Rooms         *rooms.Service   // colleague chat
+	History       *history.Service // chat history search and export
 }
 
 type api struct {
@@ -100,6 +113,40 @@ func (a *api) routes() []route {
 		{"GET", "/api/v1/visitors/{id}", a.operator(a.getVisitor)},
 		{"GET", "/api/v1/ws", a.operator(a.operatorSocket)},
 
+		{"POST", "/api/v1/conversations/{id}/transfer", a.operator(a.transferConversation)},
+		{"GET", "/api/v1/conversations/{id}/transfers", a.operator(a.listTransfers)},
+		{"POST", "/api/v1/conversations/{id}/invite", a.operator(a.inviteToConversation)},
+		{"POST", "/api/v1/conversations/{id}/leave", a.operator(a.leaveConversation)},
+		{"GET", "/api/v1/conversations/{id}/export", a.operator(a.exportConversation)},
+		{"GET", "/api/v1/history", a.operator(a.searchHistory)},
+		{"GET", "/api/v1/rooms", a.operator(a.listRooms)},
+		{"POST", "/api/v1/rooms", a.operator(a.createRoom)},
+		{"GET", "/api/v1/rooms/{id}", a.operator(a.getRoom)},
+		{"GET", "/api/v1/rooms/{id}/messages", a.operator(a.roomMessages)},
+		{"POST", "/api/v1/rooms/{id}/messages", a.operator(a.sendRoomMessage)},
+		{"POST", "/api/v1/rooms/{id}/read", a.operator(a.markRoomRead)},
+		{"POST", "/api/v1/rooms/{id}/members", a.operator(a.addRoomMember)},
+		{"PATCH", "/api/v1/rooms/{id}/members/{operator_id}", a.operator(a.updateRoomMember)},
+		{"DELETE", "/api/v1/rooms/{id}/members/{operator_id}", a.operator(a.removeRoomMember)},
+		{"POST", "/api/v1/rooms/{id}/leave", a.operator(a.leaveRoom)},
+
+		{"GET", "/api/v1/operators", a.operator(a.listOperators)},
+		{"POST", "/api/v1/operators", a.operator(a.createOperator)},
+		{"PATCH", "/api/v1/operators/{id}", a.operator(a.updateOperator)},
+		{"DELETE", "/api/v1/operators/{id}", a.operator(a.deleteOperator)},
+		{"GET", "/api/v1/usage", a.operator(a.usage)},
+		{"POST", "/api/v1/me/photo", a.operator(a.uploadPhoto)},
+		{"DELETE", "/api/v1/me/photo", a.operator(a.deletePhoto)},
+		{"GET", "/api/v1/photos/{id}", h(a.servePhoto)},
+		{"GET", "/api/v1/canned-responses", a.operator(a.listCanned)},
+		{"POST", "/api/v1/canned-responses", a.operator(a.createCanned)},
+		{"PATCH", "/api/v1/canned-responses/{id}", a.operator(a.updateCanned)},
+		{"DELETE", "/api/v1/canned-responses/{id}", a.operator(a.deleteCanned)},
+		{"GET", "/api/v1/routing-rules", a.operator(a.listRoutingRules)},
+		{"POST", "/api/v1/routing-rules", a.operator(a.createRoutingRule)},
+		{"PATCH", "/api/v1/routing-rules/{id}", a.operator(a.updateRoutingRule)},
+		{"DELETE", "/api/v1/routing-rules/{id}", a.operator(a.deleteRoutingRule)},
+
 		{"OPTIONS", "/api/v1/widget/", h(a.widgetPreflight)},
 		{"POST", "/api/v1/widget/visits", a.widgetCORS(h(a.widgetVisit))},
 		{"POST", "/api/v1/widget/conversations", a.visitor(a.widgetStart)},
@@ -108,6 +155,16 @@ func (a *api) routes() []route {
 		{"GET", "/api/v1/widget/conversations/{id}/messages", a.visitor(a.widgetMessages)},
 		{"POST", "/api/v1/widget/offline-messages", a.visitor(a.widgetOfflineMessage)},
 		{"GET", "/api/v1/widget/ws", h(a.visitorSocket)},
+
+		{"GET", "/api/v1/system", a.operator(a.system)},
+		{"GET", "/api/v1/categories", a.operator(a.listCategories)},
+		{"POST", "/api/v1/categories", a.operator(a.createCategory)},
+		{"PATCH", "/api/v1/categories/{id}", a.operator(a.updateCategory)},
+		{"DELETE", "/api/v1/categories/{id}", a.operator(a.deleteCategory)},
+		{"GET", "/api/v1/offline-messages", a.operator(a.listOfflineMessages)},
+		{"GET", "/api/v1/offline-messages/recipients", a.operator(a.getOfflineRecipients)},
+		{"PUT", "/api/v1/offline-messages/recipients", a.operator(a.setOfflineRecipients)},
+		{"POST", "/api/v1/widget/conversations/{id}/transcript", a.visitor(a.widgetTranscript)},
 	}
 }
 

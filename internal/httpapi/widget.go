@@ -220,7 +220,8 @@ type offlineRequest struct {
 	Advertiser string `json:"advertiser"`
 }
 
-// widgetOfflineMessage stores what a visitor leaves when nobody is online.
+// widgetOfflineMessage stores what a visitor leaves when nobody is online and, in the same
+// transaction, queues it by e-mail to the account's chosen recipients (or its admins).
 func (a *api) widgetOfflineMessage(w http.ResponseWriter, r *http.Request, v *domain.Visitor) {
 	var req offlineRequest
 	if err := decode(w, r, &req); err != nil {
@@ -247,7 +248,7 @@ func (a *api) widgetOfflineMessage(w http.ResponseWriter, r *http.Request, v *do
 		return
 	}
 	m := &domain.OfflineMessage{ID: domain.NewID(), AccountID: accountID, VisitorID: v.ID, Name: name, Email: email, Body: body, CreatedAt: a.now()}
-	if err := a.Store.CreateOfflineMessage(r.Context(), m); err != nil {
+	if err := a.Mail.LeaveOfflineMessage(r.Context(), m); err != nil {
 		writeError(w, r, a.Log, err)
 		return
 	}

@@ -35,9 +35,14 @@ func (a audience) includes(op *domain.Operator) bool {
 }
 
 // conversationAudience is who may follow a conversation: its owner and participants, the admins,
-// and, while it waits for someone to pick it up, everyone.
+// and, while it waits for someone to pick it up, everyone — or, when a routing rule gave it to
+// some operators, those.
 func conversationAudience(c *domain.Conversation) audience {
-	a := audience{Admins: true, Everyone: c.Status == domain.ConversationWaiting}
+	waiting := c.Status == domain.ConversationWaiting
+	a := audience{Admins: true, Everyone: waiting && len(c.RoutedTo) == 0}
+	if waiting {
+		a.Operators = append(a.Operators, c.RoutedTo...)
+	}
 	if c.OwnerID != "" {
 		a.Operators = append(a.Operators, c.OwnerID)
 	}
@@ -79,10 +84,6 @@ type (
 		Online    bool   `json:"online"`
 		// Advertiser names the portal advertiser (its external id) whose availability changed.
 		Advertiser *string `json:"advertiser,omitempty"`
-	}
-	operatorFrame struct {
-		Type     string           `json:"type"`
-		Operator *domain.Operator `json:"operator"`
 	}
 	simpleFrame struct {
 		Type string `json:"type"`

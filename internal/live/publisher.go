@@ -31,7 +31,8 @@ func (p *Publisher) ConversationChanged(ctx context.Context, c *domain.Conversat
 	a := conversationAudience(c)
 	if event == "claimed" {
 		// Everyone who was alerted must learn that the chat is gone, and who took it.
-		a.Everyone = true
+		a.Everyone = len(c.RoutedTo) == 0
+		a.Operators = append(a.Operators, c.RoutedTo...)
 	}
 	return errors.Join(
 		p.toOperators(ctx, c.AccountID, a, frame),
@@ -64,7 +65,7 @@ func (p *Publisher) Typing(ctx context.Context, c *domain.Conversation, author d
 
 // OperatorChanged tells the operator's colleagues about a new status.
 func (p *Publisher) OperatorChanged(ctx context.Context, op *domain.Operator) error {
-	frame := mustEncode(operatorFrame{Type: "operator", Operator: op})
+	frame := mustEncode(colleagueFrame{Type: "operator", Operator: domain.ColleagueOf(op)})
 	return p.publishEnvelope(ctx, bus.AccountTopic(op.AccountID), audience{Everyone: true}, frame)
 }
 

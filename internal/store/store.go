@@ -35,6 +35,10 @@ type PageViewInput struct {
 const VisitGap = 30 * time.Minute
 
 type Store interface {
+	TeamStore
+	CollaborationStore
+	MailStore
+
 	Close() error
 	Migrate(ctx context.Context) error
 	Ping(ctx context.Context) error
@@ -75,12 +79,14 @@ type Store interface {
 	// ClaimConversation makes the operator the owner of a waiting conversation. Exactly one of
 	// several concurrent claims succeeds; the others get a *domain.ClaimedError.
 	ClaimConversation(ctx context.Context, id, operatorID string, at time.Time) (*domain.Conversation, error)
-	CloseConversation(ctx context.Context, id, categoryID string, at time.Time) (*domain.Conversation, error)
+	// CloseConversation closes the conversation and queues its mails in the same transaction.
+	CloseConversation(ctx context.Context, id, categoryID string, at time.Time, mails []domain.OutboxMail) (*domain.Conversation, error)
 	// AppendMessage gives the message the conversation's next seq. A message whose author and
 	// ClientMsgID were already stored is not stored again: the original is returned with created=false.
 	AppendMessage(ctx context.Context, m *domain.Message) (stored *domain.Message, created bool, err error)
 	MessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]domain.Message, error)
 
-	CreateOfflineMessage(ctx context.Context, m *domain.OfflineMessage) error
+	// CreateOfflineMessage stores the message and queues its mails in the same transaction.
+	CreateOfflineMessage(ctx context.Context, m *domain.OfflineMessage, mails []domain.OutboxMail) error
 	ListOfflineMessages(ctx context.Context, accountID string, limit int) ([]domain.OfflineMessage, error)
 }

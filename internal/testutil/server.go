@@ -18,6 +18,7 @@ import (
 	"github.com/portico/portico/internal/config"
 	"github.com/portico/portico/internal/demo"
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/mail"
 	"github.com/portico/portico/internal/store"
 )
 
@@ -37,6 +38,8 @@ type serverOptions struct {
 	store   store.Store
 	demo    bool
 	natsURL string
+	smtpURL string
+	mail    func(*mail.Worker)
 }
 
 type Option func(*serverOptions)
@@ -62,7 +65,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	cfg := &config.Config{Addr: srv.Listener.Addr().String(), PublicURL: base, NATSURL: o.natsURL, ShutdownTimeout: 5 * time.Second}
+	cfg := &config.Config{Addr: srv.Listener.Addr().String(), PublicURL: base, NATSURL: o.natsURL, SMTPURL: o.smtpURL, ShutdownTimeout: 5 * time.Second}
 	a, err := app.New(cfg, o.store, log)
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +75,14 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	go func() {
 		defer close(hubDone)
 		a.Hub.Run(ctx)
+	}()
+	if o.mail != nil {
+		o.mail(a.MailWorker)
+	}
+	mailDone := make(chan struct{})
+	go func() {
+		defer close(mailDone)
+		a.MailWorker.Run(ctx)
 	}()
 	var demoPages http.Handler
 	if o.demo {
@@ -83,6 +94,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	s.stop = func() {
 		stop()
 		<-hubDone
+		<-mailDone
 		a.Bus.Close()
 	}
 	t.Cleanup(s.Close)

@@ -2,16 +2,19 @@
 // live socket and the views, and holds every action the views can trigger.
 
 import { api, onUnauthorized, uuid } from './lib/api.js';
-import { beep, setSoundEnabled, soundEnabled, TitleAlert } from './lib/alerts.js';
+import { beep, soundEnabled, TitleAlert } from './lib/alerts.js';
 import { h } from './lib/dom.js';
 import { visitorName } from './lib/format.js';
 import { LiveSocket, operatorSocketURL } from './lib/socket.js';
 import { State } from './lib/state.js';
 import { ChatView } from './views/chat.js';
 import { ListsView } from './views/lists.js';
+import { Team } from './views/team.js';
+import { closeChatDialog, mailApi, mailNav } from './views/mail.js';
 import { confirmDialog, Toasts } from './views/overlays.js';
 import { TopBar } from './views/topbar.js';
 import { VisitorView } from './views/visitor.js';
+import { Collaboration } from './collab.js';
 
 const TYPING_REFRESH_MS = 3000; // resend typing:true at most this often
 const TYPING_IDLE_MS = 4000; // typing:false after this long without a key
@@ -39,6 +42,8 @@ export class Console {
       setStatus: (status) => this.setStatus(status),
       toggleSound: () => this.toggleSound(),
       logout: () => this.logout(),
+      openProfile: () => this.team.openProfile(),
+      openTeam: () => this.team.openTeam(),
     });
     this.lists = new ListsView({
       select: (id) => this.select(id),
@@ -61,16 +66,24 @@ export class Console {
       showView: (view) => this.showView(view),
       reloadVisitor: (id) => this.loadVisitor(id, true),
     });
+    // Transfer and invite, colleague rooms and the chat history: collab.js.
+    this.collab = new Collaboration(this);
+    // Offline messages and categories live in views/mail.js.
+    const spacer = this.topbar.el.querySelector('.spacer');
+    if (spacer) spacer.after(mailNav(me, this.toasts));
     this.el = h(
       'div',
       { class: 'app' },
       this.topbar.el,
       this.topbar.conn,
       h('div', { class: 'columns' }, this.lists.el, this.chat.el, this.visitor.el),
+      this.collab.views,
       this.toasts.el,
     );
     root.replaceChildren(this.el);
 
+    // Profile, team dialog, canned responses and routing: views/team.js.
+    this.team = new Team(this);
     this.socket = new LiveSocket(operatorSocketURL(), {
       onHello: () => this.resync(),
       onFrame: (frame) => this.onFrame(frame),
@@ -78,7 +91,8 @@ export class Console {
         this.state.connection = conn;
         this.invalidate();
       },
-      onUnauthorized: () => this.sessionEnded(),
+      // 4401 also comes when only the operator's role changed: ask before signing out.
+      onUnauthorized: () => this.team.recheckSession(),
       onFailedOpen: () => this.checkSession(),
     });
     onUnauthorized(() => this.sessionEnded());
@@ -140,6 +154,7 @@ export class Console {
     this.lists.render(s);
     this.chat.render(s);
     this.visitor.render(s);
+    this.collab.render(s);
   }
 
   // chatVisible says whether the operator can see the open conversation,
@@ -153,12 +168,14 @@ export class Console {
 
   fromURL() {
     const path = location.pathname;
+    if (this.collab.fromURL(path)) return this.invalidate();
     const id = path.startsWith(CHAT_PATH) ? decodeURIComponent(path.slice(CHAT_PATH.length)) : null;
     this.select(id || null, { push: false });
   }
 
   select(id, { push = true, earlier = false } = {}) {
     const s = this.state;
+    this.collab.showChats();
     if (id !== s.selectedId) {
       this.stopTyping();
       s.selectedError = '';
@@ -244,6 +261,7 @@ export class Console {
   // fall between it and these fetches (docs/protocol.md, "Resume").
   async resync() {
     const s = this.state;
+    this.collab.resync();
     for (const t of s.threads.values()) if (t.loaded) t.stale = true;
     await this.loadLists();
     const id = s.selectedId;
@@ -261,12 +279,13 @@ export class Console {
       s.listsError = '';
       this.invalidate();
     }
+    const since = s.mark();
     try {
       const [waiting, active] = await Promise.all([api.conversations('waiting'), api.conversations('active')]);
       if (req !== this.listsReq || this.destroyed) return;
       const hadLists = s.listsLoaded;
       const known = new Set(s.conversations.keys());
-      const recheck = s.replaceLists([...(waiting?.conversations || []), ...(active?.conversations || [])]);
+      const recheck = s.replaceLists([...(waiting?.conversations || []), ...(active?.conversations || [])], since);
       // A chat that started while the socket was down still rings.
       if (hadLists) for (const c of s.waiting()) if (!known.has(c.id)) this.announce(c);
       for (const id of recheck) this.fetchConversation(id);
@@ -392,6 +411,7 @@ export class Console {
   // --- live frames ------------------------------------------------------
 
   onFrame(frame) {
+    if (this.collab.onFrame(frame)) return;
     switch (frame.type) {
       case 'message':
         if (frame.message) this.onMessage(frame.message);
@@ -406,6 +426,7 @@ export class Console {
         this.onPresence(frame);
         break;
       case 'operator':
+        this.team.onOperatorFrame(frame);
         if (frame.operator && frame.operator.id === this.state.me.id) {
           this.state.me = { ...this.state.me, ...frame.operator };
           this.invalidate();
@@ -430,6 +451,7 @@ export class Console {
     const old = s.conversations.get(conversation.id);
     const wasMine = !!old && s.isMine(old);
     const conv = s.upsert(conversation);
+    this.team.onConversation(event, conv, by);
     const open = s.selectedId === conv.id;
     const byMe = !!by && by.id === s.me.id;
     const byName = (by && by.name) || 'another operator';
@@ -462,7 +484,7 @@ export class Console {
 
   announce(conv) {
     const s = this.state;
-    if (s.alerted.has(conv.id)) return;
+    if (s.alerted.has(conv.id) || !s.mayTake(conv)) return;
     s.alerted.add(conv.id);
     s.fresh.add(conv.id);
     beep();
@@ -527,17 +549,13 @@ export class Console {
 
   async closeChat(id) {
     const s = this.state;
-    const ok = await confirmDialog({
-      title: 'Close this chat?',
-      text: 'The visitor is told that the chat has ended. You can still read it afterwards.',
-      confirm: 'Close chat',
-      danger: true,
-    });
+    const conv = s.conversations.get(id) || { id };
+    const { ok, categoryId } = await closeChatDialog(conv, s.me);
     if (!ok || this.destroyed) return;
     s.closing.add(id);
     this.invalidate();
     try {
-      const { conversation } = await api.close(id);
+      const { conversation } = await mailApi.close(id, categoryId);
       s.upsert(conversation);
       this.toasts.show('Chat closed');
       // The button that had the focus is gone; keep keyboard users in the chat.
@@ -644,7 +662,7 @@ export class Console {
 
   toggleSound() {
     const on = !soundEnabled();
-    setSoundEnabled(on);
+    this.team.setAlertSound(on); // kept in the profile
     if (on) beep(); // let the operator hear what an alert sounds like
     this.invalidate();
   }

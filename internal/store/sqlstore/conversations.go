@@ -45,6 +45,9 @@ func (s *Store) CreateConversation(ctx context.Context, c *domain.Conversation, 
 		if _, _, err := s.appendMessage(ctx, tx, first); err != nil {
 			return err
 		}
+		if err := s.insertRoutes(ctx, tx, c); err != nil {
+			return err
+		}
 		c.Status, c.LastSeq = domain.ConversationWaiting, first.Seq
 		return nil
 	})
@@ -91,9 +94,12 @@ func (s *Store) ListConversations(ctx context.Context, f store.ConversationFilte
 		args = append(args, f.VisitorID)
 	}
 	if f.VisibleTo != "" {
-		where = append(where, `(c.status = 'waiting' OR c.owner_id = ? OR EXISTS (
+		// A waiting chat that a rule routed to others is not theirs to see.
+		where = append(where, `((c.status = 'waiting' AND (NOT EXISTS (SELECT 1 FROM conversation_routes r WHERE r.conversation_id = c.id)
+				OR EXISTS (SELECT 1 FROM conversation_routes r WHERE r.conversation_id = c.id AND r.operator_id = ?)))
+			OR c.owner_id = ? OR EXISTS (
 			SELECT 1 FROM conversation_participants p WHERE p.conversation_id = c.id AND p.operator_id = ?))`)
-		args = append(args, f.VisibleTo, f.VisibleTo)
+		args = append(args, f.VisibleTo, f.VisibleTo, f.VisibleTo)
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 500 {
@@ -152,7 +158,10 @@ func (s *Store) conversations(ctx context.Context, q querier, query string, args
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return out, s.loadParticipants(ctx, q, out)
+	if err := s.loadParticipants(ctx, q, out); err != nil {
+		return nil, err
+	}
+	return out, s.loadRoutes(ctx, q, out)
 }
 
 // loadParticipants fills in the operators taking part, for all the conversations in one query.
@@ -224,7 +233,7 @@ func (s *Store) claimRefusal(ctx context.Context, q querier, id string) error {
 	return &domain.ClaimedError{Owner: domain.Person{ID: owner.String, Name: name}}
 }
 
-func (s *Store) CloseConversation(ctx context.Context, id, categoryID string, at time.Time) (*domain.Conversation, error) {
+func (s *Store) CloseConversation(ctx context.Context, id, categoryID string, at time.Time, mails []domain.OutboxMail) (*domain.Conversation, error) {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, `UPDATE conversations SET status = 'closed', closed_at = ?, category_id = ? WHERE id = ? AND status <> 'closed'`,
 			ms(at), nullString(categoryID), id)
@@ -241,7 +250,10 @@ func (s *Store) CloseConversation(ctx context.Context, id, categoryID string, at
 			return domain.ErrClosed
 		}
 		_, err = s.exec(ctx, tx, `UPDATE conversation_participants SET left_at = ? WHERE conversation_id = ? AND left_at IS NULL`, ms(at), id)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.insertMails(ctx, tx, mails)
 	})
 	if err != nil {
 		return nil, err

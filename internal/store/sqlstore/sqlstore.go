@@ -24,6 +24,9 @@ type Dialect interface {
 	IsUniqueViolation(err error) bool
 	// Migrations holds NNNN_name.sql files, applied in order, one transaction each.
 	Migrations() fs.FS
+	// TextSearch returns a query that selects (conversation_id, seq) of the messages whose body
+	// holds every one of words (full-text, case-insensitive), with one `?` for arg.
+	TextSearch(words []string) (query string, arg any)
 }
 
 // Store is the shared implementation. SQLite gets one writer connection and a pool of readers;

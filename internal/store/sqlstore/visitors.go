@@ -109,10 +109,15 @@ func (s *Store) UpsertListing(ctx context.Context, l *domain.Listing) error {
 		RETURNING id, title, url`, domain.NewID(), l.AccountID, l.ExternalID, l.Title, l.URL).Scan(&l.ID, &l.Title, &l.URL)
 }
 
-func (s *Store) CreateOfflineMessage(ctx context.Context, m *domain.OfflineMessage) error {
-	_, err := s.exec(ctx, s.write, `INSERT INTO offline_messages (id, account_id, visitor_id, name, email, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.AccountID, nullString(m.VisitorID), m.Name, m.Email, m.Body, ms(m.CreatedAt))
-	return err
+func (s *Store) CreateOfflineMessage(ctx context.Context, m *domain.OfflineMessage, mails []domain.OutboxMail) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, `INSERT INTO offline_messages (id, account_id, visitor_id, name, email, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, m.AccountID, nullString(m.VisitorID), m.Name, m.Email, m.Body, ms(m.CreatedAt))
+		if err != nil {
+			return err
+		}
+		return s.insertMails(ctx, tx, mails)
+	})
 }
 
 func (s *Store) ListOfflineMessages(ctx context.Context, accountID string, limit int) ([]domain.OfflineMessage, error) {

@@ -33,6 +33,25 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"tenant filter", testTenantFilter},
 		{"listings are upserted", testListings},
 		{"offline messages", testOfflineMessages},
+		{"transfer hands a chat over", testTransfer},
+		{"invite and leave", testInviteAndLeave},
+		{"colleague rooms", testRooms},
+		{"history search", testHistorySearch},
+		{"categories", testCategories},
+		{"closing queues its mail in the same transaction", testCloseQueuesMail},
+		{"offline message and its mail are one transaction", testOfflineMessageMail},
+		{"offline message recipients", testOfflineRecipients},
+		{"outbox claims are compare-and-set", testOutboxClaim},
+		{"visitor transcripts are rate limited", testTranscriptLimits},
+		{"operators who took part", testConversationOperators},
+		{"updating operators keeps an admin", testUpdateOperatorKeepsAnAdmin},
+		{"deleting an operator", testDeleteOperator},
+		{"ending an operator's other sessions", testOperatorSessions},
+		{"operator usage per month", testOperatorUsage},
+		{"operator photos", testOperatorPhotos},
+		{"canned responses", testCannedResponses},
+		{"routing rules", testRoutingRules},
+		{"conversation routes", testConversationRoutes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -266,14 +285,14 @@ func testConversationLifecycle(t *testing.T, s store.Store) {
 	if _, _, err := s.AppendMessage(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	closed, err := s.CloseConversation(ctx, c.ID, "", time.Now())
+	closed, err := s.CloseConversation(ctx, c.ID, "", time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if closed.Status != domain.ConversationClosed || closed.ClosedAt == nil || !closed.Meaningful {
 		t.Fatalf("closed = %+v (an operator answered, so it is meaningful)", closed)
 	}
-	if _, err := s.CloseConversation(ctx, c.ID, "", time.Now()); !errors.Is(err, domain.ErrClosed) {
+	if _, err := s.CloseConversation(ctx, c.ID, "", time.Now(), nil); !errors.Is(err, domain.ErrClosed) {
 		t.Fatalf("closing twice: %v", err)
 	}
 	late := visitorMessage(f.visitor, "still there?", "late")
@@ -473,7 +492,7 @@ func testOfflineMessages(t *testing.T, s store.Store) {
 	f := newFixture(t, s)
 	m := &domain.OfflineMessage{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID, Name: "Ada", Email: "ada@example.com",
 		Body: "call me", CreatedAt: time.Now()}
-	if err := s.CreateOfflineMessage(ctx, m); err != nil {
+	if err := s.CreateOfflineMessage(ctx, m, nil); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.ListOfflineMessages(ctx, f.account.ID, 10)

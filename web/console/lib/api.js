@@ -18,7 +18,7 @@ export function setCsrfToken(token) {
   csrfFromLogin = token || '';
 }
 
-function csrfToken() {
+export function csrfToken() {
   const m = document.cookie.match(/(?:^|;\s*)portico_csrf=([^;]*)/);
   if (m) {
     try {

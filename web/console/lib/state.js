@@ -8,6 +8,8 @@ export class State {
   constructor(me) {
     this.me = me;
     this.conversations = new Map(); // id → conversation object (as the API sends it)
+    this.touched = new Map(); // id → clock value of its last change
+    this.clock = 0;
     this.threads = new Map(); // id → Thread
     this.visitors = new Map(); // visitor id → {data, loading, error, fetchedAt}
     this.presence = new Map(); // visitor id → online, from presence frames
@@ -42,6 +44,13 @@ export class State {
     return conv.status === 'active' && this.isMine(conv);
   }
 
+  // mayTake: a waiting chat is for this operator unless a routing rule gave
+  // it to others.
+  mayTake(conv) {
+    const routed = conv.routed_to || [];
+    return !routed.length || routed.includes(this.me.id);
+  }
+
   isOwn(message) {
     return message.author?.type === 'operator' && message.author.id === this.me.id;
   }
@@ -59,18 +68,28 @@ export class State {
     if (merged.status !== 'waiting') this.fresh.delete(conv.id);
     if (merged.status === 'closed') this.typing.delete(conv.id);
     this.conversations.set(conv.id, merged);
+    this.touched.set(conv.id, ++this.clock);
     return merged;
+  }
+
+  // mark returns a point in time to hand to replaceLists: what changes after it is newer
+  // than the answer of a request started now.
+  mark() {
+    return this.clock;
   }
 
   // replaceLists takes the answers of ?status=waiting and ?status=active as
   // the truth: a waiting or active chat missing from them was claimed by
   // someone else, closed or moved away while the console was not listening.
   // It returns the ids of conversations to look up one by one (the open one).
-  replaceLists(list) {
+  // Chats that a socket event brought in after the request started (since) are newer than
+  // the answer and stay.
+  replaceLists(list, since = Infinity) {
     const ids = new Set(list.map((c) => c.id));
     const recheck = [];
     for (const [id, conv] of this.conversations) {
       if (ids.has(id) || (conv.status !== 'waiting' && conv.status !== 'active')) continue;
+      if ((this.touched.get(id) || 0) > since) continue;
       if (id === this.selectedId) recheck.push(id);
       else {
         this.conversations.delete(id);

@@ -162,13 +162,14 @@ export class ChatView {
       state.closing.has(conv.id),
       state.canWrite(conv),
       conv.owner_id === state.me.id,
+      state.mayTake(conv),
     ]);
     setIfChanged(this.head, sig, () => {
       const name = visitorName(conv);
       const email = conv.visitor?.email && conv.visitor.email !== name ? conv.visitor.email : '';
       const listing = conv.listing;
       const actions = [];
-      if (conv.status === 'waiting') {
+      if (conv.status === 'waiting' && state.mayTake(conv)) {
         const claiming = state.claiming.has(conv.id);
         actions.push(
           h(
@@ -330,7 +331,7 @@ export class ChatView {
 }
 
 function composerNote(conv, state) {
-  if (conv.status === 'waiting') return 'Claim this chat to reply.';
+  if (conv.status === 'waiting') return state.mayTake(conv) ? 'Claim this chat to reply.' : 'A routing rule gave this chat to other operators.';
   if (conv.status === 'closed') return 'This chat is closed.';
   const owner = conv.owner?.name;
   return owner ? `${owner} is handling this chat.` : 'Another operator is handling this chat.';

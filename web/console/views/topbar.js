@@ -2,9 +2,10 @@
 
 import { h } from '../lib/dom.js';
 import { soundEnabled } from '../lib/alerts.js';
+import { avatar } from './team_form.js';
 
 export class TopBar {
-  // actions: setStatus(status), toggleSound(), logout()
+  // actions: setStatus(status), toggleSound(), logout(), openProfile(), openTeam()
   constructor(me, actions) {
     this.status = h(
       'select',
@@ -13,13 +14,15 @@ export class TopBar {
       h('option', { value: 'away' }, 'Away'),
     );
     this.sound = h('button', { type: 'button', class: 'btn btn-quiet', testid: 'sound', onclick: () => actions.toggleSound() });
-    this.name = h('span', { class: 'me-name' }, me.name || me.email);
+    this.name = h('button', { type: 'button', class: 'btn btn-quiet me-button', testid: 'open-profile', title: 'Your profile', onclick: () => actions.openProfile() });
+    this.team = h('button', { type: 'button', class: 'btn btn-quiet', testid: 'open-team', onclick: () => actions.openTeam() });
     this.el = h(
       'header',
       { class: 'topbar' },
       h('span', { class: 'brand' }, h('img', { src: new URL('/console/icon.svg', location.href).href, alt: '', width: 24, height: 24 }), 'Portico'),
       h('span', { class: 'spacer' }),
       this.name,
+      this.team,
       h('label', { class: 'visually-hidden', for: 'operator-status' }, 'Your status'),
       this.status,
       this.sound,
@@ -43,6 +46,16 @@ export class TopBar {
     } else if (extra) extra.remove();
     if (this.status.value !== status) this.status.value = status || 'online';
     this.status.dataset.status = this.status.value;
+
+    const me = state.me;
+    const face = JSON.stringify([me.name, me.email, me.photo_url]);
+    if (this.name.dataset.face !== face) {
+      this.name.dataset.face = face;
+      this.name.replaceChildren(avatar(me, 26), h('span', { class: 'me-name' }, me.name || me.email));
+      this.name.setAttribute('aria-label', `Your profile: ${me.name || me.email}`);
+    }
+    this.team.textContent = me.role === 'admin' ? 'Team' : 'Replies';
+    this.team.title = me.role === 'admin' ? 'Operators, canned responses, routing and usage' : 'Canned responses';
 
     const on = soundEnabled();
     this.sound.textContent = on ? 'Sound on' : 'Sound off';

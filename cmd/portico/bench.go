@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/portico/portico/internal/app"
+	"github.com/portico/portico/internal/bench"
+	"github.com/portico/portico/internal/config"
+)
+
+// benchCmd runs a bounded load against a server, started here on loopback unless --url names
+// one, and reports what it measured. It fails when anything went wrong under load.
+func benchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	load := config.Bind(fs, getenv)
+	target := fs.String("url", "", "base URL of a running node, whose store --data or --database-url names; empty: start nodes on loopback")
+	pid := fs.Int("pid", 0, "with --url: the server's process id, to read its memory and CPU from /proc rather than /metrics")
+	nodes := fs.Int("nodes", 1, "without --url: how many nodes to start; more than one needs --database-url and --nats-url")
+	visitors := fs.Int("visitors", 100, "visitors that keep the widget's socket open")
+	operators := fs.Int("operators", 5, "operators signed in with the console's socket open")
+	chatting := fs.Int("chatting", -1, "visitors that hold a conversation (default min(visitors, 50))")
+	rate := fs.Float64("rate", 100, "visitor messages per second, over all conversations")
+	duration := fs.Duration("duration", 10*time.Second, "length of the messaging phase")
+	hold := fs.Duration("hold", 10*time.Second, "time every connection is held idle to measure its cost")
+	pageviews := fs.Int("pageviews", 1000, "page views sent in the page-view phase")
+	concurrency := fs.Int("concurrency", 64, "requests in flight at once")
+	sources := fs.Int("sources", 8, "spread connections over the source addresses 127.0.0.1 … 127.0.0.N")
+	heartbeat := fs.Int("heartbeat", 25, "seconds between pings on each socket, as the protocol asks")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	started := *target == ""
+	switch {
+	case !started && *nodes != 1:
+		return errors.New("--nodes is for nodes the bench starts itself; without --url")
+	case started && *pid != 0:
+		return errors.New("--pid goes with --url; the bench knows the nodes it starts")
+	case *operators < 0:
+		return errors.New("--operators cannot be negative")
+	case *nodes < 1:
+		return errors.New("--nodes must be at least 1")
+	case *nodes > 1 && (cfg.DatabaseURL == "" || cfg.NATSURL == ""):
+		return errors.New("several nodes share one installation: --nodes above 1 needs --database-url and --nats-url")
+	}
+	if *chatting < 0 {
+		*chatting = min(*visitors, 50)
+	}
+	opts := bench.Options{
+		Visitors: *visitors, Chatting: *chatting, Rate: *rate, Duration: *duration, Hold: *hold,
+		PageViews: *pageviews, Concurrency: *concurrency, Sources: *sources,
+		Heartbeat: time.Duration(*heartbeat) * time.Second, Progress: stderr,
+		Operators: make([]bench.Login, *operators), // the count, for Validate; filled by Seed
+	}
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	if _, err := bench.RaiseFileLimit(); err != nil {
+		fmt.Fprintf(stderr, "bench: the open-file limit stays as it is: %v\n", err)
+	}
+
+	if started && cfg.DatabaseURL == "" {
+		dir, err := os.MkdirTemp("", "portico-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.Data = dir
+	}
+	s, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	seeded, err := bench.Seed(ctx, s, *operators)
+	s.Close()
+	if err != nil {
+		return err
+	}
+
+	opts.Account, opts.Operators = seeded.AccountKey, seeded.Operators
+	var ns *bench.Nodes
+	if started {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		serveArgs := []string{"--data", cfg.Data}
+		if cfg.DatabaseURL != "" {
+			serveArgs = append(serveArgs, "--database-url", cfg.DatabaseURL)
+		}
+		if cfg.NATSURL != "" {
+			serveArgs = append(serveArgs, "--nats-url", cfg.NATSURL)
+		}
+		// PORTICO_TEST_BE_MAIN lets the test binary stand in for portico (see main_test.go);
+		// the real binary ignores it.
+		env := append(os.Environ(), "PORTICO_TEST_BE_MAIN=1")
+		ns, err = bench.StartNodes(ctx, bench.NodeSpec{Exe: exe, Args: serveArgs, Env: env, Count: *nodes})
+		if err != nil {
+			return err
+		}
+		defer ns.Stop()
+		opts.URLs, opts.PIDs, opts.Check = ns.URLs(), ns.PIDs(), ns.Check
+	} else {
+		opts.URLs = []string{strings.TrimSuffix(*target, "/")}
+		if *pid != 0 {
+			opts.PIDs = []int{*pid}
+		}
+	}
+
+	rep, err := bench.Run(ctx, opts)
+	if err != nil {
+		return err
+	}
+	rep.Target.Started = started
+	rep.Target.Store = "sqlite"
+	if cfg.DatabaseURL != "" {
+		rep.Target.Store = "postgres"
+	}
+	if started {
+		rep.Target.Bus = "memory"
+		if cfg.NATSURL != "" {
+			rep.Target.Bus = "nats"
+		}
+	}
+	if *asJSON {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteTable(stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if ns != nil {
+		if err := ns.Stop(); err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+		}
+		if !rep.OK {
+			fmt.Fprint(stderr, ns.Logs())
+		}
+	}
+	if !rep.OK {
+		return fmt.Errorf("bench: %s", strings.Join(rep.Failures, "; "))
+	}
+	return nil
+}
