@@ -1,0 +1,1 @@
+-- Portal sign-in: the portal's external authentication and its health.

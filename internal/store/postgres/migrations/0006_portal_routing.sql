@@ -1,0 +1,1 @@
+-- Portal routing: listing agents, backup operators, settings locks.
