@@ -35,6 +35,7 @@ type Store struct {
 	write   *sql.DB
 	read    *sql.DB
 	dialect Dialect
+	views   pageViewBatcher
 	observe func(kind string, start time.Time)
 }
 
@@ -54,6 +55,7 @@ func New(write, read *sql.DB, d Dialect) *Store {
 }
 
 func (s *Store) Close() error {
+	s.views.stop()
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())

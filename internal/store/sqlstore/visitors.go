@@ -48,10 +48,10 @@ func (s *Store) SetVisitorIdentity(ctx context.Context, id, name, email string) 
 		email = CASE WHEN ? = '' THEN email ELSE ? END WHERE id = ?`, name, name, email, email, id)
 }
 
-// RecordPageView adds the page to the visitor's current visit, or starts a visit when the last
+// recordPageView adds the page to the visitor's current visit, or starts a visit when the last
 // one has been quiet for longer than store.VisitGap.
-func (s *Store) RecordPageView(ctx context.Context, in store.PageViewInput) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *Store) recordPageView(ctx context.Context, tx *sql.Tx, in store.PageViewInput) error {
+	{
 		var visitID string
 		err := s.queryRow(ctx, tx, `SELECT id FROM visits WHERE visitor_id = ? AND last_at > ? ORDER BY started_at DESC LIMIT 1`,
 			in.VisitorID, ms(in.At.Add(-store.VisitGap))).Scan(&visitID)
@@ -75,7 +75,7 @@ func (s *Store) RecordPageView(ctx context.Context, in store.PageViewInput) erro
 		}
 		_, err = s.exec(ctx, tx, `UPDATE visitors SET last_seen_at = ? WHERE id = ?`, ms(in.At), in.VisitorID)
 		return err
-	})
+	}
 }
 
 // PagesOfLatestVisit returns the pages of the visitor's most recent visit, newest first.

@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"accounts and advertisers", testAccounts},
 		{"operators and sessions", testOperators},
 		{"visitors, visits and page views", testVisits},
+		{"concurrent page views are all stored", testConcurrentPageViews},
 		{"conversation lifecycle", testConversationLifecycle},
 		{"claim race has one winner", testClaimRace},
 		{"starting twice with one client id is one conversation", testStartTwice},
