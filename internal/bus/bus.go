@@ -32,9 +32,15 @@ func NewMemory() *Memory {
 }
 
 func (m *Memory) Publish(_ context.Context, topic string, payload []byte) error {
+	// Handlers run after the lock is released: a handler may itself subscribe or unsubscribe
+	// (the hub does, under its own lock), and holding the lock here would deadlock with it.
 	m.mu.RLock()
-	defer m.mu.RUnlock()
+	subs := make([]*subscription, 0, len(m.topics[topic]))
 	for s := range m.topics[topic] {
+		subs = append(subs, s)
+	}
+	m.mu.RUnlock()
+	for _, s := range subs {
 		s.h(payload)
 	}
 	return nil

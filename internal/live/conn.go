@@ -37,6 +37,7 @@ type conn struct {
 
 	mu      sync.Mutex
 	queue   [][]byte // encoded WebSocket frames
+	queued  int      // bytes in queue
 	writing bool
 	closed  bool
 }
@@ -54,7 +55,7 @@ func (c *conn) enqueue(frame []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if len(c.queue) >= sendQueueLen {
+	if len(c.queue) >= sendQueueLen || c.queued+len(frame) > sendQueueBytes {
 		c.mu.Unlock()
 		if c.onSlow != nil {
 			c.onSlow()
@@ -63,6 +64,7 @@ func (c *conn) enqueue(frame []byte) {
 		return
 	}
 	c.queue = append(c.queue, frame)
+	c.queued += len(frame)
 	start := !c.writing
 	c.writing = true
 	c.mu.Unlock()
@@ -76,7 +78,7 @@ func (c *conn) writeQueued() {
 	for {
 		c.mu.Lock()
 		batch := c.queue
-		c.queue = nil
+		c.queue, c.queued = nil, 0
 		if len(batch) == 0 || c.closed {
 			c.writing = false
 			c.mu.Unlock()

@@ -18,10 +18,14 @@ const (
 	HeartbeatInterval = 25 * time.Second
 	idleTimeout       = 60 * time.Second
 	writeTimeout      = 10 * time.Second
-	sendQueueLen      = 64
-	maxClientFrame    = 4096
-	sweepEvery        = 5 * time.Second
-	workerCount       = 8
+	// A burst (presence of many visitors arriving from other nodes at once) must not drop a
+	// healthy client whose writer has not had the CPU yet; a client that stopped reading fills
+	// this anyway within a second or two of traffic.
+	sendQueueLen   = 1024
+	sendQueueBytes = 1 << 20
+	maxClientFrame = 4096
+	sweepEvery     = 5 * time.Second
+	workerCount    = 8
 )
 
 // TypingRelay checks that the sender may see the conversation and relays the indicator.

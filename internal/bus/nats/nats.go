@@ -31,6 +31,9 @@ func Connect(url, node string, log *slog.Logger) (*Bus, error) {
 		nats.ReconnectWait(250*time.Millisecond),
 		nats.ReconnectBufSize(16<<20),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err == nil {
+				return // our own Close at shutdown
+			}
 			log.Warn("NATS disconnected; live events between nodes pause until it is back", "err", err)
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "server", c.ConnectedUrlRedacted()) }),

@@ -23,6 +23,7 @@ type pageViewRequest struct {
 
 type pageViewBatcher struct {
 	start    sync.Once
+	stopped  sync.Once
 	queue    chan *pageViewRequest
 	quit     chan struct{}
 	finished chan struct{}
@@ -37,6 +38,9 @@ func (s *Store) RecordPageView(ctx context.Context, in store.PageViewInput) erro
 		b.finished = make(chan struct{})
 		go s.writePageViews()
 	})
+	if b.queue == nil { // closed before the first page view
+		return sql.ErrConnDone
+	}
 	req := &pageViewRequest{ctx: ctx, in: in, done: make(chan error, 1)}
 	select {
 	case b.queue <- req:
@@ -53,12 +57,18 @@ func (s *Store) RecordPageView(ctx context.Context, in store.PageViewInput) erro
 	}
 }
 
+// stop ends the writer; a store may be closed more than once.
 func (b *pageViewBatcher) stop() {
-	if b.quit == nil {
-		return
-	}
-	close(b.quit)
-	<-b.finished
+	b.stopped.Do(func() {
+		// A store closed before its first page view never started the writer; starting the
+		// once here keeps a late RecordPageView from starting it after the close.
+		b.start.Do(func() {})
+		if b.quit == nil {
+			return
+		}
+		close(b.quit)
+		<-b.finished
+	})
 }
 
 func (s *Store) writePageViews() {
