@@ -28,6 +28,8 @@ import (
 	"github.com/portico/portico/internal/mail"
 	"github.com/portico/portico/internal/metrics"
 	"github.com/portico/portico/internal/operators"
+	"github.com/portico/portico/internal/portal"
+	"github.com/portico/portico/internal/portalauth"
 	"github.com/portico/portico/internal/rooms"
 	"github.com/portico/portico/internal/routing"
 	"github.com/portico/portico/internal/store"
@@ -62,6 +64,10 @@ type App struct {
 	Participation *conversations.Participation
 	Rooms         *rooms.Service
 	History       *history.Service
+	// PortalAuth signs portals' operators in through the portals' own servers.
+	PortalAuth *portalauth.Service
+	// Portal holds widget settings and locks, listing agents and backup operators.
+	Portal *portal.Service
 }
 
 // OpenStore opens the configured database and brings its schema up to date.
@@ -118,15 +124,24 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 		func() float64 { ops, _ := hub.ConnectionCounts(); return float64(ops) })
 	m.Gauge("portico_connections", "Open WebSocket connections on this node.", prometheus.Labels{"kind": "visitor"},
 		func() float64 { _, visitors := hub.ConnectionCounts(); return float64(visitors) })
+	authService := auth.NewService(s)
+	portalAuth := portalauth.NewService(s, authService, portalauth.NewClient(cfg.Dev), log)
+	portalAuth.MailQueued = mailWorker.Wake
+	portalService := portal.NewService(s, hub)
+	convs.Portal = portalService
+	visitorService := visitors.NewService(s, hub, log)
+	visitorService.Backup = portalService
 	return &App{
+		PortalAuth:    portalAuth,
 		Config:        cfg,
 		Log:           log,
 		Store:         s,
 		Bus:           b,
 		Hub:           hub,
-		Auth:          auth.NewService(s),
+		Auth:          authService,
 		Conversations: convs,
-		Visitors:      visitors.NewService(s, hub, log),
+		Visitors:      visitorService,
+		Portal:        portalService,
 		Operators:     team,
 		Routing:       router,
 		Publisher:     pub,
@@ -160,6 +175,8 @@ func (a *App) Handler(demo http.Handler) http.Handler {
 		Participation:  a.Participation,
 		Rooms:          a.Rooms,
 		History:        a.History,
+		PortalAuth:     a.PortalAuth,
+		Portal:         a.Portal,
 	})
 }
 

@@ -77,6 +77,10 @@ func (s *Service) inTenant(ctx context.Context, op *domain.Operator, c *domain.C
 		return err
 	}
 	if !slices.Contains(accounts, c.AccountID) {
+		// A portal's backup operator may take an advertiser's chat it was routed to.
+		if slices.Contains(c.RoutedTo, op.ID) || c.HasParticipant(op.ID) {
+			return nil
+		}
 		return domain.ErrNotFound
 	}
 	return nil

@@ -18,7 +18,11 @@ func (s *Service) List(ctx context.Context, op *domain.Operator, status domain.C
 	if op.Role != domain.RoleAdmin {
 		f.VisibleTo = op.ID
 	}
-	return s.store.ListConversations(ctx, f)
+	list, err := s.store.ListConversations(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return s.withBackupChats(ctx, op, list, status)
 }
 
 // ListByVisitor returns a visitor's conversations that the operator may see, newest first.

@@ -12,6 +12,13 @@ type Router interface {
 	Route(ctx context.Context, accountID, visitorID string) ([]string, error)
 }
 
+// PortalRouter routes a portal advertiser's chats: to the listing's responsible operators, or
+// to the portal's backup operators when nobody of the advertiser can answer. Nil: the account's
+// routing rules decide.
+type PortalRouter interface {
+	Route(ctx context.Context, target *domain.Account, listing *domain.Listing) ([]string, error)
+}
+
 // ActivityRecorder notes that an operator was active, for the monthly count of seats.
 type ActivityRecorder interface {
 	OperatorActive(ctx context.Context, op *domain.Operator)

@@ -50,6 +50,8 @@ type Service struct {
 	MailQueued func()
 	// Router, when set, routes new conversations by the account's rules.
 	Router Router
+	// Portal, when set, routes advertisers' chats to listing agents and backup operators.
+	Portal PortalRouter
 	// Activity, when set, hears of operators' messages (seats in use).
 	Activity ActivityRecorder
 }

@@ -69,8 +69,15 @@ func (s *Service) Start(ctx context.Context, v *domain.Visitor, in StartInput) (
 		}
 		c.Listing = l
 	}
-	if c.RoutedTo, err = s.route(ctx, target.ID, v.ID); err != nil {
-		return nil, nil, false, fmt.Errorf("route: %w", err)
+	if s.Portal != nil {
+		if c.RoutedTo, err = s.Portal.Route(ctx, target, c.Listing); err != nil {
+			return nil, nil, false, fmt.Errorf("portal route: %w", err)
+		}
+	}
+	if len(c.RoutedTo) == 0 {
+		if c.RoutedTo, err = s.route(ctx, target.ID, v.ID); err != nil {
+			return nil, nil, false, fmt.Errorf("route: %w", err)
+		}
 	}
 	first = &domain.Message{
 		ID:          domain.NewID(),

@@ -30,11 +30,13 @@ const (
 	MailTranscriptVisitor MailKind = "transcript_visitor"
 	// MailOfflineMessage is a message a visitor left while nobody was online.
 	MailOfflineMessage MailKind = "offline_message"
+	// MailPortalAuthProblem tells a portal's admin that its authentication server failed.
+	MailPortalAuthProblem MailKind = "portal_auth_problem"
 )
 
 func (k MailKind) Valid() bool {
 	switch k {
-	case MailTranscriptCategory, MailTranscriptOperator, MailTranscriptVisitor, MailOfflineMessage:
+	case MailTranscriptCategory, MailTranscriptOperator, MailTranscriptVisitor, MailOfflineMessage, MailPortalAuthProblem:
 		return true
 	}
 	return false
@@ -64,6 +66,9 @@ type MailParams struct {
 	Category string `json:"category,omitempty"`
 	// UpToSeq ends a transcript at this message (0: all of them).
 	UpToSeq int64 `json:"up_to_seq,omitempty"`
+	// Problem and Detail describe a portal authentication problem (domain.Problem* kinds).
+	Problem string `json:"problem,omitempty"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 // NewMail is an outbox row ready to be sent now.

@@ -19,6 +19,8 @@ import (
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/history"
 	"github.com/portico/portico/internal/mail"
+	"github.com/portico/portico/internal/portal"
+	"github.com/portico/portico/internal/portalauth"
 )
 
 // openAPIExempt are routes that are served but are not API operations, with the reason.
@@ -362,6 +364,25 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"CannedResponseRequest", cannedRequest{}, false},
 		{"RoutingRule", domain.RoutingRule{}, true},
 		{"RoutingRuleRequest", routingRuleRequest{}, false},
+		{"PortalLoginResponse", portalLoginResponse{}, true},
+		{"PortalLoginError", portalErrorBody{}, true},
+		{"PortalLoginError/properties/error", portalErrorDetail{}, true},
+		{"RemediationOption", portalauth.RemediationOption{}, true},
+		{"TokenLoginRequest", tokenLoginRequest{}, false},
+		{"PortalLoginInfo", portalLoginInfo{}, true},
+		{"ExternalAuthRequest", externalAuthRequest{}, false},
+		{"ExternalAuth", domain.PortalAuth{}, true},
+		{"ExternalAuthResponse", externalAuthResponse{}, true},
+		{"ExternalAuthHealth", externalAuthHealth{}, true},
+		{"PortalAuthProblem", domain.PortalAuthProblem{}, true},
+		{"WidgetSettingsView", portal.SettingsView{}, true},
+		{"WidgetSettingsPatch", settingsPatchRequest{}, false},
+		{"PortalListing", domain.PortalListing{}, true},
+		{"ListingOperatorsRequest", listingOperatorsRequest{}, false},
+		{"PortalBackup", domain.PortalBackup{}, true},
+		{"PortalBackupRequest", portalBackupRequest{}, false},
+		{"AdvertiserOverview", portal.AdvertiserOverview{}, true},
+		{"AdvertiserMember", portal.AdvertiserMember{}, true},
 	}
 	for _, c := range cases {
 		ref := "#/components/schemas/" + c.schema
@@ -431,8 +452,10 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 
 // oaNeverNil are pointer fields the handlers always set, documented as not null.
 var oaNeverNil = map[string]bool{
-	"LoginResponse.operator":        true, // login answers only after a successful sign-in
-	"OperatorWithPassword.operator": true, // answered only with the operator created or changed
+	"LoginResponse.operator":             true, // login answers only after a successful sign-in
+	"OperatorWithPassword.operator":      true, // answered only with the operator created or changed
+	"PortalLoginResponse.operator":       true, // answered only after a successful sign-in
+	"ExternalAuthResponse.external_auth": true, // always the settings, blank when never set
 }
 
 // oaJSONTypes is what encoding/json can write for a Go type (and read into it).

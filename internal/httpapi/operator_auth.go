@@ -51,6 +51,9 @@ func (a *api) operator(h operatorHandler) http.Handler {
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	// Portal and Username sign a portal's operator in with the portal's own accounts (portal_auth.go).
+	Portal   string `json:"portal"`
+	Username string `json:"username"`
 }
 
 type loginResponse struct {
@@ -63,6 +66,10 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
 	if err := decode(w, r, &req); err != nil {
 		writeError(w, r, a.Log, err)
+		return
+	}
+	if req.Portal != "" {
+		a.portalLogin(w, r, req)
 		return
 	}
 	if req.Email == "" || req.Password == "" || len(req.Email) > 254 || len(req.Password) > 1024 {
@@ -97,13 +104,21 @@ func (a *api) setSessionCookies(w http.ResponseWriter, token, csrf string, expir
 
 func (a *api) logout(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
 	token, _ := r.Context().Value(sessionKey).(string)
+	portalID, portalToken, viaPortal := a.PortalAuth.PortalToken(r.Context(), auth.HashToken(token))
 	if err := a.Auth.Logout(r.Context(), token); err != nil {
 		writeError(w, r, a.Log, err)
 		return
 	}
 	a.Hub.EndSession(auth.HashToken(token))
 	a.setSessionCookies(w, "", "", time.Unix(0, 0))
+	if viaPortal {
+		// LogOut is sent after the answer: the connection must not carry the client's next request meanwhile.
+		w.Header().Set("Connection", "close")
+	}
 	w.WriteHeader(http.StatusNoContent)
+	if viaPortal {
+		a.portalLogOut(w, r, portalID, portalToken)
+	}
 }
 
 func (a *api) me(w http.ResponseWriter, r *http.Request, op *domain.Operator) {

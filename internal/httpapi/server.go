@@ -16,6 +16,8 @@ import (
 	"github.com/portico/portico/internal/live"
 	"github.com/portico/portico/internal/mail"
 	"github.com/portico/portico/internal/operators"
+	"github.com/portico/portico/internal/portal"
+	"github.com/portico/portico/internal/portalauth"
 	"github.com/portico/portico/internal/rooms"
 	"github.com/portico/portico/internal/routing"
 	"github.com/portico/portico/internal/visitors"
@@ -50,8 +52,10 @@ type Deps struct {
 	MailConfigured bool
 	// Participation transfers chats, invites colleagues and lets them leave.
 	Participation *conversations.Participation
-	Rooms         *rooms.Service   // colleague chat
-	History       *history.Service // chat history search and export
+	Rooms         *rooms.Service      // colleague chat
+	History       *history.Service    // chat history search and export
+	PortalAuth    *portalauth.Service // sign-in through a portal's own accounts
+	Portal        *portal.Service     // widget settings and locks, listing agents, backup operators
 }
 
 type api struct {
@@ -165,6 +169,20 @@ func (a *api) routes() []route {
 		{"GET", "/api/v1/offline-messages/recipients", a.operator(a.getOfflineRecipients)},
 		{"PUT", "/api/v1/offline-messages/recipients", a.operator(a.setOfflineRecipients)},
 		{"POST", "/api/v1/widget/conversations/{id}/transcript", a.visitor(a.widgetTranscript)},
+
+		{"POST", "/api/v1/auth/token", h(a.portalTokenLogin)},
+		{"GET", "/api/v1/portal/{key}/login-info", h(a.portalLoginInfo)},
+		{"GET", "/api/v1/portal/external-auth", a.operator(a.getExternalAuth)},
+		{"PUT", "/api/v1/portal/external-auth", a.operator(a.putExternalAuth)},
+		{"GET", "/api/v1/portal/external-auth/health", a.operator(a.externalAuthHealth)},
+
+		{"GET", "/api/v1/settings", a.operator(a.getSettings)},
+		{"PATCH", "/api/v1/settings", a.operator(a.patchSettings)},
+		{"GET", "/api/v1/listings", a.operator(a.listListings)},
+		{"PUT", "/api/v1/listings/{listing_id}/operators", a.operator(a.setListingOperators)},
+		{"GET", "/api/v1/portal/backup", a.operator(a.getPortalBackup)},
+		{"PUT", "/api/v1/portal/backup", a.operator(a.putPortalBackup)},
+		{"GET", "/api/v1/portal/advertisers", a.operator(a.listAdvertisers)},
 	}
 }
 

@@ -78,7 +78,8 @@ func (p *Publisher) toOperators(ctx context.Context, accountID string, a audienc
 	if err != nil || acc.ParentID == "" {
 		return err
 	}
-	return p.publishEnvelope(ctx, bus.AccountTopic(acc.ParentID), audience{Admins: true}, frame)
+	// The portal's admins follow everything; its backup operators the chats routed to them.
+	return p.publishEnvelope(ctx, bus.AccountTopic(acc.ParentID), audience{Admins: true, Operators: a.Operators, Except: a.Except}, frame)
 }
 
 func (p *Publisher) publishEnvelope(ctx context.Context, topic string, a audience, frame []byte) error {

@@ -35,6 +35,8 @@ func Render(ctx context.Context, s RenderStore, m domain.OutboxMail, publicURL s
 		return renderTranscript(ctx, s, m, publicURL)
 	case domain.MailOfflineMessage:
 		return renderOffline(ctx, s, m, publicURL)
+	case domain.MailPortalAuthProblem:
+		return renderPortalAuthProblem(ctx, s, m, publicURL)
 	}
 	return nil, fmt.Errorf("%w: unknown kind %q", errUnrenderable, m.Kind)
 }

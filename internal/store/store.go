@@ -16,7 +16,10 @@ type ConversationFilter struct {
 	VisitorID  string
 	// VisibleTo limits the list to what an agent may see: waiting chats and the ones they take part in.
 	VisibleTo string
-	Limit     int
+	// RoutedTo limits the list to chats routed to, owned by or shared with this operator (a
+	// portal's backup operator looking at its advertisers' chats).
+	RoutedTo string
+	Limit    int
 }
 
 // PageViewInput is one page shown to a visitor; a new visit starts after VisitGap of silence.
@@ -38,6 +41,8 @@ type Store interface {
 	TeamStore
 	CollaborationStore
 	MailStore
+	PortalAuthStore
+	PortalStore
 
 	Close() error
 	Migrate(ctx context.Context) error

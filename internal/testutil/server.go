@@ -62,7 +62,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	if o.store == nil {
 		o.store = OpenSQLite(t)
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logs := &testWriter{t: t}
+	// Registered first, so it runs last: a socket's goroutine that outlives the test (hijacked
+	// connections are not waited for) must not write to a finished test's log.
+	t.Cleanup(logs.finish)
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
 	cfg := &config.Config{Addr: srv.Listener.Addr().String(), PublicURL: base, NATSURL: o.natsURL, SMTPURL: o.smtpURL, ShutdownTimeout: 5 * time.Second}
@@ -113,11 +117,25 @@ func (s *Server) Close() {
 }
 
 // testWriter sends server logs to the test's log, so they show only for failing tests.
-type testWriter struct{ t testing.TB }
+type testWriter struct {
+	t    testing.TB
+	mu   sync.Mutex
+	done bool
+}
 
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSpace(string(p)))
+	}
 	return len(p), nil
+}
+
+func (w *testWriter) finish() {
+	w.mu.Lock()
+	w.done = true
+	w.mu.Unlock()
 }
 
 // Account creates an account directly in the store.

@@ -32,11 +32,18 @@ type Availability interface {
 	AnyOperatorAvailable(accountIDs ...string) bool
 }
 
+// BackupChecker tells whether a portal's backup operators would answer for an advertiser.
+type BackupChecker interface {
+	BackupAvailable(ctx context.Context, advertiserID string) (bool, error)
+}
+
 type Service struct {
 	store     Store
 	available Availability
-	log       *slog.Logger
-	now       func() time.Time
+	// Backup, when set, counts a portal's backup operators as online for its advertisers.
+	Backup BackupChecker
+	log    *slog.Logger
+	now    func() time.Time
 }
 
 func NewService(s Store, a Availability, log *slog.Logger) *Service {
@@ -105,11 +112,17 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 	if eff["title"] == "" {
 		eff["title"] = acc.Name
 	}
+	online := s.available.AnyOperatorAvailable(answering...)
+	if !online && s.Backup != nil && acc.Kind == domain.KindPortal && len(answering) == 1 && answering[0] != acc.ID {
+		if online, err = s.Backup.BackupAvailable(ctx, answering[0]); err != nil {
+			return nil, err
+		}
+	}
 	return &VisitResult{
 		VisitorToken: token,
 		Visitor:      v,
 		Account:      acc,
-		Online:       s.available.AnyOperatorAvailable(answering...),
+		Online:       online,
 		Settings:     eff,
 	}, nil
 }

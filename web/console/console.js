@@ -13,6 +13,8 @@ import { Team } from './views/team.js';
 import { closeChatDialog, mailApi, mailNav } from './views/mail.js';
 import { confirmDialog, Toasts } from './views/overlays.js';
 import { TopBar } from './views/topbar.js';
+import { portalAuthNav } from './views/portal_auth_admin.js';
+import { portalRoutingNav } from './views/portal_routing.js';
 import { VisitorView } from './views/visitor.js';
 import { Collaboration } from './collab.js';
 
@@ -71,6 +73,10 @@ export class Console {
     // Offline messages and categories live in views/mail.js.
     const spacer = this.topbar.el.querySelector('.spacer');
     if (spacer) spacer.after(mailNav(me, this.toasts));
+    // Sign-in through the portal's own accounts: views/portal_auth_admin.js.
+    if (spacer) spacer.after(portalAuthNav(me));
+    // Widget settings and the portal's advertisers: views/portal_routing.js.
+    if (spacer) spacer.after(portalRoutingNav(me));
     this.el = h(
       'div',
       { class: 'app' },

@@ -101,6 +101,12 @@ func (s *Store) ListConversations(ctx context.Context, f store.ConversationFilte
 			SELECT 1 FROM conversation_participants p WHERE p.conversation_id = c.id AND p.operator_id = ?))`)
 		args = append(args, f.VisibleTo, f.VisibleTo, f.VisibleTo)
 	}
+	if f.RoutedTo != "" {
+		where = append(where, `(EXISTS (SELECT 1 FROM conversation_routes r WHERE r.conversation_id = c.id AND r.operator_id = ?)
+			OR c.owner_id = ? OR EXISTS (
+			SELECT 1 FROM conversation_participants p WHERE p.conversation_id = c.id AND p.operator_id = ?))`)
+		args = append(args, f.RoutedTo, f.RoutedTo, f.RoutedTo)
+	}
 	limit := f.Limit
 	if limit <= 0 || limit > 500 {
 		limit = 500

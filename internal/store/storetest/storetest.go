@@ -53,6 +53,9 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"canned responses", testCannedResponses},
 		{"routing rules", testRoutingRules},
 		{"conversation routes", testConversationRoutes},
+		{"portal routing: settings, listing agents, backup", testPortalRouting},
+		{"portal external authentication", testPortalAuth},
+		{"operators signed in by a portal", testExternalOperators},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@
 
 import { externalLink, h, linkify, reconcile, setIfChanged } from '../lib/dom.js';
 import { clock, codePoints, dayKey, dayLabel, MAX_BODY, number, STATUS_LABEL, visitorName } from '../lib/format.js';
+import { conversationPlace } from '../lib/portal_routing.js';
 
 const NEAR_BOTTOM_PX = 80;
 
@@ -156,6 +157,7 @@ export class ChatView {
       visitorName(conv),
       conv.visitor?.email,
       conv.listing,
+      conversationPlace(conv, state.me),
       conv.status,
       owner,
       state.claiming.has(conv.id),
@@ -206,7 +208,8 @@ export class ChatView {
             'p',
             { class: 'head-sub' },
             email ? h('span', {}, email) : null,
-            listing ? h('span', { class: 'head-listing' }, externalLink(listing.url, listing.title || listing.url || `Listing ${listing.id}`)) : null,
+            conversationPlace(conv, state.me) ? h('span', { class: 'head-advertiser', testid: 'head-advertiser' }, conversationPlace(conv, state.me)) : null,
+            listing ? h('span', { class: 'head-listing', testid: 'head-listing' }, externalLink(listing.url, listing.title || listing.url || `Listing ${listing.id}`)) : null,
           ),
           h(
             'p',

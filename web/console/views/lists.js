@@ -3,6 +3,7 @@
 
 import { h, reconcile, setIfChanged } from '../lib/dom.js';
 import { age, lastMessagePreview, visitorName } from '../lib/format.js';
+import { conversationPlace } from '../lib/portal_routing.js';
 
 export class ListsView {
   // actions: select(id)
@@ -85,7 +86,7 @@ export class ListsView {
     const name = visitorName(conv);
     const since = conv.status === 'waiting' ? conv.created_at : conv.last_message?.created_at || conv.created_at;
     const when = age(since, now);
-    const listing = conv.listing?.title || '';
+    const listing = [conversationPlace(conv, state.me), conv.listing?.title].filter(Boolean).join(' · ');
     const text = lastMessagePreview(conv, state.me.id);
     const owner = conv.status === 'active' && !state.isMine(conv) ? conv.owner?.name || '' : '';
     // The label read out by screen readers carries the same facts as the item.

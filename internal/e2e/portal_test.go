@@ -1,0 +1,128 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/portico/portico/internal/demo"
+	"github.com/portico/portico/internal/testutil"
+)
+
+// A visitor on the demo portal's results page chats with two advertisers at once; each
+// advertiser's operator sees only their own chat, with the listing's title.
+func TestPortalVisitorChatsWithTwoAdvertisers(t *testing.T) {
+	srv := testutil.NewServer(t, testutil.WithDemo())
+	seeded, err := demo.Seed(context.Background(), srv.Store, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logins := map[string]demo.Login{}
+	for _, l := range seeded.Logins {
+		logins[l.Account] = l
+	}
+	north, south := logins["North Homes"], logins["South Estates"]
+	northOp := newBrowser(t, 1280, 800)
+	southOp := newBrowser(t, 1280, 800)
+	visitor := newBrowser(t, 1280, 800)
+	signIn(t, northOp, srv.URL, north.Email, north.Password)
+	signIn(t, southOp, srv.URL, south.Email, south.Password)
+
+	run(t, visitor, "open the results page", chromedp.Navigate(srv.URL+"/demo/portal/"))
+	waitJS(t, visitor, "the widget's launcher", widget(`[data-testid=launcher]`))
+	chat := func(advertiser, listing, text string) {
+		t.Helper()
+		run(t, visitor, "chat with "+advertiser,
+			chromedp.Click(chromedp.CSS(`[data-portico-advertiser=`+advertiser+`][data-portico-listing=`+listing+`]`)))
+		waitJS(t, visitor, "the composer for "+advertiser, widget(`[data-testid=composer]`)+`?.offsetParent`)
+		run(t, visitor, "write to "+advertiser,
+			chromedp.SendKeys(inWidget(`[data-testid=composer]`), text),
+			chromedp.SendKeys(inWidget(`[data-testid=composer]`), kb.Enter))
+		waitJS(t, visitor, "the message to "+advertiser+" is stored",
+			widgetAll(`[data-testid=message][data-seq="1"]`)+`.some(m => m.textContent.includes(`+jsString(text)+`))`)
+	}
+	chat("agency-north", "flat-101", "Is the flat by the river still free?")
+	// The open chat box covers part of the page: the visitor closes it, then picks the loft.
+	run(t, visitor, "close the chat box", chromedp.Click(inWidget(`[data-testid=launcher]`)))
+	waitJS(t, visitor, "the chat box is closed", widget(`[data-testid=panel]`)+`?.hidden`)
+	chat("agency-south", "loft-201", "Can I see the loft on Friday?")
+	if n := evalJS[int](t, visitor, widgetAll(`[data-testid=message][data-author-type=visitor]`)+`.filter(m => m.textContent.includes('river')).length`); n != 0 {
+		t.Fatal("the chat with South shows the message written to North")
+	}
+
+	items := `[...document.querySelectorAll('[data-testid=waiting-item]')]`
+	waitJS(t, northOp, "North's waiting chat with the listing", items+`.some(i => i.textContent.includes('Bright two-bedroom flat by the river'))`)
+	waitJS(t, southOp, "South's waiting chat with the listing", items+`.some(i => i.textContent.includes('Loft in the old harbour'))`)
+	for name, page := range map[string]context.Context{"North": northOp, "South": southOp} {
+		if n := evalJS[int](t, page, items+`.length`); n != 1 {
+			t.Fatalf("%s's console lists %d waiting chats, want only its own", name, n)
+		}
+	}
+	if evalJS[bool](t, northOp, items+`.some(i => i.textContent.includes('Loft'))`) || evalJS[bool](t, southOp, items+`.some(i => i.textContent.includes('river'))`) {
+		t.Fatal("an advertiser's console shows the other advertiser's chat")
+	}
+	run(t, northOp, "open North's chat", chromedp.Click(chromedp.CSS(`[data-testid=waiting-item]`)))
+	waitJS(t, northOp, "the listing in the chat header", `document.querySelector('[data-testid=head-listing]')?.textContent.includes('Bright two-bedroom flat')`)
+	waitJS(t, northOp, "the visitor's message", `[...document.querySelectorAll('[data-testid=message]')].some(m => m.textContent.includes('river'))`)
+
+	// Through the API as well: each sees one chat, its own.
+	for _, l := range []demo.Login{north, south} {
+		convs := testutil.DoHeaders(t, http.MethodGet, srv.URL+"/api/v1/conversations", loginToken(t, srv, l.Email, l.Password), nil, nil).List("conversations")
+		if len(convs) != 1 || convs[0].(map[string]any)["advertiser"].(map[string]any)["name"] != l.Account {
+			t.Fatalf("%s's conversations: %v", l.Account, convs)
+		}
+	}
+}
+
+// The Settings view: the portal's admin locks settings, the advertiser's admin sees which of
+// theirs the portal overrides, and the portal's admin sees the advertisers and who is online.
+func TestPortalSettingsAndAdvertisersInTheConsole(t *testing.T) {
+	srv := testutil.NewServer(t, testutil.WithDemo())
+	seeded, err := demo.Seed(context.Background(), srv.Store, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logins := map[string]demo.Login{}
+	for _, l := range seeded.Logins {
+		logins[l.Account] = l
+	}
+	portalAdmin, north := logins["Demo Property Portal"], logins["North Homes"]
+	northTok := loginToken(t, srv, north.Email, north.Password)
+	portalTok := loginToken(t, srv, portalAdmin.Email, portalAdmin.Password)
+	testutil.DoHeaders(t, http.MethodPatch, srv.URL+"/api/v1/settings", northTok, map[string]any{"settings": map[string]any{"auto_open_after_seconds": 10}}, nil).Want(t, http.StatusOK)
+	testutil.DoHeaders(t, http.MethodPatch, srv.URL+"/api/v1/settings", portalTok, map[string]any{"settings": map[string]any{}, "locked": []string{"auto_open_after_seconds"}}, nil).Want(t, http.StatusOK)
+
+	adv := newBrowser(t, 390, 800) // a phone
+	signIn(t, adv, srv.URL, north.Email, north.Password)
+	run(t, adv, "open the settings", chromedp.Click(chromedp.CSS(`[data-testid=open-settings]`)))
+	waitJS(t, adv, "the advertiser's own auto-open value", `document.querySelector('[data-testid=setting-auto_open_after_seconds]')?.value === '10'`)
+	waitJS(t, adv, "the overridden mark", `document.querySelector('[data-testid=overridden-auto_open_after_seconds]')?.offsetParent`)
+	if evalJS[bool](t, adv, `!!document.querySelector('[data-testid=overridden-color]')?.offsetParent || !!document.querySelector('[data-testid=lock-color]')?.offsetParent`) {
+		t.Fatal("the advertiser's admin sees a lock toggle or an override that is not there")
+	}
+	if evalJS[bool](t, adv, `!!document.querySelector('[data-testid=open-advertisers]')?.offsetParent`) {
+		t.Fatal("an advertiser's admin is offered the portal's advertisers")
+	}
+
+	p := newBrowser(t, 1280, 800)
+	signIn(t, p, srv.URL, portalAdmin.Email, portalAdmin.Password)
+	run(t, p, "open the settings", chromedp.Click(chromedp.CSS(`[data-testid=open-settings]`)))
+	waitJS(t, p, "the lock on auto-open", `document.querySelector('[data-testid=lock-auto_open_after_seconds]')?.checked`)
+	run(t, p, "lock the colour and save",
+		chromedp.Click(chromedp.CSS(`[data-testid=lock-color]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=settings-save]`)))
+	waitEqual(t, p, "saved", `document.querySelector('[data-testid=settings-message]')?.textContent`, "Saved.")
+	locked := testutil.DoHeaders(t, http.MethodGet, srv.URL+"/api/v1/settings", portalTok, nil, nil).Want(t, http.StatusOK).List("locked")
+	if len(locked) != 2 {
+		t.Fatalf("locked after saving: %v", locked)
+	}
+	run(t, p, "close the settings", chromedp.Click(chromedp.CSS(`[data-testid=settings-panel-close]`)))
+	run(t, p, "open the advertisers", chromedp.Click(chromedp.CSS(`[data-testid=open-advertisers]`)))
+	waitEqual(t, p, "two advertisers", `String(document.querySelectorAll('[data-testid=advertiser]').length)`, "2")
+	// North's admin is signed in on the phone: North is online, South is not.
+	waitEqual(t, p, "who is online", `[...document.querySelectorAll('[data-testid=advertiser]')].map(a => a.querySelector('[data-testid=advertiser-name]').textContent + ':' + a.querySelector('[data-testid=advertiser-online]').textContent).join(',')`,
+		"North Homes:online,South Estates:offline")
+}
