@@ -25,7 +25,10 @@ var migrations embed.FS
 
 type dialect struct{}
 
-func (dialect) Name() string               { return "sqlite" }
+func (dialect) Name() string { return "sqlite" }
+
+// PrepareStatements: SQLite spends much of a small query's time parsing it.
+func (dialect) PrepareStatements() bool    { return true }
 func (dialect) Rebind(query string) string { return query }
 
 func (dialect) IsUniqueViolation(err error) bool {

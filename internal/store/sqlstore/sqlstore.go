@@ -35,6 +35,7 @@ type Store struct {
 	write   *sql.DB
 	read    *sql.DB
 	dialect Dialect
+	stmts   statementCache
 	views   pageViewBatcher
 	observe func(kind string, start time.Time)
 }
@@ -56,6 +57,7 @@ func New(write, read *sql.DB, d Dialect) *Store {
 
 func (s *Store) Close() error {
 	s.views.stop()
+	s.stmts.close()
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -74,22 +76,23 @@ type querier interface {
 
 func (s *Store) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
 	defer s.timed("write", q)()
-	return q.ExecContext(ctx, s.dialect.Rebind(query), args...)
+	return s.prepared(ctx, q, query).ExecContext(ctx, s.dialect.Rebind(query), args...)
 }
 
 func (s *Store) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
 	defer s.timed("read", q)()
-	return q.QueryContext(ctx, s.dialect.Rebind(query), args...)
+	return s.prepared(ctx, q, query).QueryContext(ctx, s.dialect.Rebind(query), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
 	defer s.timed("read", q)()
-	return q.QueryRowContext(ctx, s.dialect.Rebind(query), args...)
+	return s.prepared(ctx, q, query).QueryRowContext(ctx, s.dialect.Rebind(query), args...)
 }
 
 // inTx runs fn in a write transaction, committing when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	defer s.timed("write", s.write)()
+	defer s.stmts.prepareDeferred(ctx, s.write)
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
