@@ -37,6 +37,7 @@ import (
 	"github.com/portico/portico/internal/store/sqlite"
 	"github.com/portico/portico/internal/store/sqlstore"
 	"github.com/portico/portico/internal/visitors"
+	"github.com/portico/portico/internal/visitors/enrich"
 	"github.com/portico/portico/web"
 )
 
@@ -64,6 +65,8 @@ type App struct {
 	Participation *conversations.Participation
 	Rooms         *rooms.Service
 	History       *history.Service
+	// Live is the console's visitor list, invitations and proactive rules.
+	Live *visitors.Live
 	// PortalAuth signs portals' operators in through the portals' own servers.
 	PortalAuth *portalauth.Service
 	// Portal holds widget settings and locks, listing agents and backup operators.
@@ -131,6 +134,18 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 	convs.Portal = portalService
 	visitorService := visitors.NewService(s, hub, log)
 	visitorService.Backup = portalService
+	if visitorService.Geo, err = openGeoIP(cfg.GeoIPDB); err != nil {
+		return nil, err
+	}
+	visitorService.AnonymizeIP, visitorService.RespectDNT = cfg.AnonymizeIP, cfg.RespectDNT
+	liveVisitors := visitors.NewLive(s, hub, pub, convs, log)
+	visitorService.Live = liveVisitors
+	convs.Identity = liveVisitors
+	hub.VisitorEvents = liveVisitors
+	if cfg.VisitorLeaveAfter > 0 {
+		hub.LeaveAfter = cfg.VisitorLeaveAfter
+	}
+	pub.ConversationHook = func(ctx context.Context, c *domain.Conversation) { liveVisitors.Refresh(ctx, c.VisitorID) }
 	return &App{
 		PortalAuth:    portalAuth,
 		Config:        cfg,
@@ -151,7 +166,20 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 		Participation: conversations.NewParticipation(convs, s, pub),
 		Rooms:         rooms.NewService(s, pub, log),
 		History:       history.NewService(s, convs),
+		Live:          liveVisitors,
 	}, nil
+}
+
+// openGeoIP opens the visitors' location database, if one is configured.
+func openGeoIP(path string) (*enrich.GeoIP, error) {
+	if path == "" {
+		return nil, nil
+	}
+	g, err := enrich.OpenGeoIP(path)
+	if err != nil {
+		return nil, fmt.Errorf("--geoip-db: %w", err)
+	}
+	return g, nil
 }
 
 // Handler is the whole HTTP surface; demo pages are served when demo is not nil.
@@ -177,6 +205,8 @@ func (a *App) Handler(demo http.Handler) http.Handler {
 		History:        a.History,
 		PortalAuth:     a.PortalAuth,
 		Portal:         a.Portal,
+		Live:           a.Live,
+		ClientIPHeader: a.Config.ClientIPHeader,
 	})
 }
 
@@ -192,6 +222,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.Hub.Run(gctx) })
 	g.Go(func() error { return a.MailWorker.Run(gctx) })
+	g.Go(func() error { return visitors.PrunePageViews(gctx, a.Store, a.Config.PageViewRetention, a.Log) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -216,5 +247,5 @@ func nodeName() string {
 }
 
 func (a *App) Close() error {
-	return errors.Join(a.Bus.Close(), a.Store.Close())
+	return errors.Join(a.Bus.Close(), a.Store.Close(), a.Visitors.Geo.Close())
 }

@@ -5,3 +5,7 @@ package bus
 func AccountTopic(accountID string) string         { return "account." + accountID }
 func VisitorTopic(visitorID string) string         { return "visitor." + visitorID }
 func AccountVisitorsTopic(accountID string) string { return "visitors." + accountID }
+
+// IntegrationTopic carries an account's events for integrations (e.g. "visitor.left"); on NATS
+// an integration subscribes to this subject.
+func IntegrationTopic(accountID string) string { return "integrations." + accountID }

@@ -24,6 +24,13 @@ type Config struct {
 	Dev             bool
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+	// Visitors and privacy.
+	GeoIPDB           string        // a MaxMind-format .mmdb for visitors' country and city
+	AnonymizeIP       bool          // store only the network part of visitors' addresses
+	RespectDNT        bool          // record no page views for browsers that send Do Not Track
+	PageViewRetention time.Duration // page views older than this are deleted; 0 keeps them
+	VisitorLeaveAfter time.Duration // a visitor with no tab open this long has left
+	ClientIPHeader    string        // behind a proxy: the header holding the visitor's address
 }
 
 // Option documents one setting; the README's configuration table is generated from the same list.
@@ -43,6 +50,12 @@ func Options() []Option {
 		{"dev", "PORTICO_DEV", "false", "development mode: plain http to loopback is allowed where https is required"},
 		{"log-level", "PORTICO_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"shutdown-timeout", "PORTICO_SHUTDOWN_TIMEOUT", "15s", "how long a stopping node waits for connections to finish"},
+		{"geoip-db", "PORTICO_GEOIP_DB", "", "MaxMind-format .mmdb file (e.g. GeoLite2-City) for visitors' country and city; no location when empty"},
+		{"anonymize-ip", "PORTICO_ANONYMIZE_IP", "false", "store visitors' IP addresses without their last part (IPv4 /24, IPv6 /48)"},
+		{"respect-dnt", "PORTICO_RESPECT_DNT", "false", "record no page views for browsers that send Do Not Track or Global Privacy Control"},
+		{"pageview-retention", "PORTICO_PAGEVIEW_RETENTION", "0", "delete page views older than this (e.g. 2160h for 90 days); 0 keeps them"},
+		{"visitor-leave-after", "PORTICO_VISITOR_LEAVE_AFTER", "60s", "a visitor whose tabs are all closed this long has left the website"},
+		{"client-ip-header", "PORTICO_CLIENT_IP_HEADER", "", "behind a reverse proxy: the header it puts the visitor's address in (X-Forwarded-For: its last address is used, X-Real-IP); empty: the connection's address"},
 	}
 }
 
@@ -84,12 +97,9 @@ func build(v map[string]*string) (*Config, error) {
 		MailFrom:    strings.TrimSpace(*v["mail-from"]),
 		PublicURL:   strings.TrimSuffix(*v["public-url"], "/"),
 	}
-	switch strings.ToLower(*v["dev"]) {
-	case "true", "1", "yes":
-		c.Dev = true
-	case "false", "0", "no", "":
-	default:
-		return nil, fmt.Errorf("--dev: %q is not true or false", *v["dev"])
+	var err error
+	if c.Dev, err = parseBool("dev", *v["dev"]); err != nil {
+		return nil, err
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(*v["log-level"])); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
@@ -99,6 +109,23 @@ func build(v map[string]*string) (*Config, error) {
 		return nil, fmt.Errorf("--shutdown-timeout: %q is not a positive duration", *v["shutdown-timeout"])
 	}
 	c.ShutdownTimeout = d
+	c.GeoIPDB = strings.TrimSpace(*v["geoip-db"])
+	c.ClientIPHeader = strings.TrimSpace(*v["client-ip-header"])
+	if c.AnonymizeIP, err = parseBool("anonymize-ip", *v["anonymize-ip"]); err != nil {
+		return nil, err
+	}
+	if c.RespectDNT, err = parseBool("respect-dnt", *v["respect-dnt"]); err != nil {
+		return nil, err
+	}
+	if c.PageViewRetention, err = time.ParseDuration(*v["pageview-retention"]); err != nil || c.PageViewRetention < 0 {
+		return nil, fmt.Errorf("--pageview-retention: %q is not a duration (like 2160h), or 0", *v["pageview-retention"])
+	}
+	if c.PageViewRetention > 0 && c.PageViewRetention < time.Hour {
+		return nil, fmt.Errorf("--pageview-retention: %s is less than an hour: page views would vanish while visitors are still on the site", c.PageViewRetention)
+	}
+	if c.VisitorLeaveAfter, err = time.ParseDuration(*v["visitor-leave-after"]); err != nil || c.VisitorLeaveAfter <= 0 {
+		return nil, fmt.Errorf("--visitor-leave-after: %q is not a positive duration", *v["visitor-leave-after"])
+	}
 	if c.Addr == "" {
 		return nil, fmt.Errorf("--addr is empty")
 	}
@@ -124,6 +151,16 @@ func build(v map[string]*string) (*Config, error) {
 		}
 	}
 	return c, nil
+}
+
+func parseBool(flag, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true", "1", "yes":
+		return true, nil
+	case "false", "0", "no", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("--%s: %q is not true or false", flag, v)
 }
 
 // DefaultMailFrom is the sender when --mail-from is not set. A host without a dot (localhost, an

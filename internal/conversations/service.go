@@ -54,6 +54,14 @@ type Service struct {
 	Portal PortalRouter
 	// Activity, when set, hears of operators' messages (seats in use).
 	Activity ActivityRecorder
+	// Identity, when set, hears who visitors say they are: the pre-chat form and their messages.
+	Identity IdentityListener
+}
+
+// IdentityListener keeps the visitor's name and e-mail, and the console's visitor list, current.
+type IdentityListener interface {
+	Identify(ctx context.Context, v *domain.Visitor, name, email string) (string, error)
+	VisitorWrote(ctx context.Context, v *domain.Visitor, body string)
 }
 
 func NewService(s Store, n Notifier, log *slog.Logger) *Service {

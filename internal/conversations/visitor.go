@@ -102,6 +102,16 @@ func (s *Service) Start(ctx context.Context, v *domain.Visitor, in StartInput) (
 	}
 	s.announce(s.notify.ConversationChanged(ctx, stored, "created", nil), "created", c.ID)
 	s.log.Info("conversation started", "conversation_id", c.ID, "account_id", c.AccountID, "visitor_id", v.ID)
+	if s.Identity != nil {
+		// After the conversation exists, so that merging the visitor with an earlier one by
+		// e-mail takes this conversation along.
+		if name != "" || email != "" {
+			if _, err := s.Identity.Identify(ctx, v, name, email); err != nil {
+				s.log.Warn("visitor identity not recorded", "visitor_id", v.ID, "err", err)
+			}
+		}
+		s.Identity.VisitorWrote(ctx, v, body)
+	}
 	return stored, first, true, nil
 }
 
@@ -163,7 +173,11 @@ func (s *Service) VisitorSend(ctx context.Context, v *domain.Visitor, id, body, 
 	if c.Status == domain.ConversationClosed {
 		return nil, false, domain.ErrClosed
 	}
-	return s.send(ctx, c, domain.Author{Type: domain.AuthorVisitor, ID: v.ID, Name: v.Name}, body, clientMsgID)
+	m, created, err := s.send(ctx, c, domain.Author{Type: domain.AuthorVisitor, ID: v.ID, Name: v.Name}, body, clientMsgID)
+	if created && s.Identity != nil {
+		s.Identity.VisitorWrote(ctx, v, m.Body)
+	}
+	return m, created, err
 }
 
 func (s *Service) VisitorMessages(ctx context.Context, v *domain.Visitor, id string, after int64) ([]domain.Message, error) {

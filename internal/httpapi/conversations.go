@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/portico/portico/internal/conversations"
 	"github.com/portico/portico/internal/domain"
@@ -151,14 +152,24 @@ func (a *api) getVisitor(w http.ResponseWriter, r *http.Request, op *domain.Oper
 		writeError(w, r, a.Log, domain.ErrNotFound)
 		return
 	}
-	pages, err := a.Store.PagesOfLatestVisit(r.Context(), v.ID, 50)
+	details, err := a.Live.Details(r.Context(), v.ID)
 	if err != nil {
 		writeError(w, r, a.Log, err)
 		return
 	}
-	if pages == nil {
-		pages = []domain.PageView{}
-	}
-	v.Online = a.Hub.VisitorOnline(v.ID)
-	writeJSON(w, http.StatusOK, map[string]any{"visitor": v, "pages": pages, "conversations": nonNilConversations(theirs)})
+	v.Online = details.Visitor.Online
+	writeJSON(w, http.StatusOK, map[string]any{
+		"visitor":       visitorJSON{LiveVisitor: details.Visitor, CurrentPage: v.CurrentPage, CreatedAt: v.CreatedAt, LastSeenAt: v.LastSeenAt},
+		"pages":         details.Pages,
+		"conversations": nonNilConversations(theirs),
+		"invitations":   details.Invitations,
+	})
+}
+
+// visitorJSON is a live visitor with what the chat's side panel has always shown.
+type visitorJSON struct {
+	domain.LiveVisitor
+	CurrentPage *domain.PageView `json:"current_page"`
+	CreatedAt   time.Time        `json:"created_at"`
+	LastSeenAt  time.Time        `json:"last_seen_at"`
 }

@@ -58,6 +58,10 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		writeErrorCode(w, http.StatusBadRequest, "invalid_json", err.Error())
 	case errors.Is(err, auth.ErrWrongCredentials):
 		writeErrorCode(w, http.StatusUnauthorized, "wrong_credentials", "wrong e-mail or password")
+	case errors.Is(err, visitors.ErrVisitorOffline):
+		writeErrorCode(w, http.StatusConflict, "visitor_offline", "the visitor has no chat window open any more")
+	case errors.Is(err, visitors.ErrAlreadyChatting):
+		writeErrorCode(w, http.StatusConflict, "already_chatting", "the visitor is already chatting")
 	case errors.Is(err, visitors.ErrUnknownAccount):
 		writeErrorCode(w, http.StatusNotFound, "unknown_account", "no account has this key")
 	case errors.Is(err, domain.ErrUnauthorized):

@@ -28,7 +28,6 @@ type Store interface {
 	Ping(ctx context.Context) error
 	AccountByID(ctx context.Context, id string) (*domain.Account, error)
 	VisitorByID(ctx context.Context, id string) (*domain.Visitor, error)
-	PagesOfLatestVisit(ctx context.Context, visitorID string, limit int) ([]domain.PageView, error)
 	SetOperatorStatus(ctx context.Context, id string, status domain.OperatorStatus) error
 }
 
@@ -56,6 +55,10 @@ type Deps struct {
 	History       *history.Service    // chat history search and export
 	PortalAuth    *portalauth.Service // sign-in through a portal's own accounts
 	Portal        *portal.Service     // widget settings and locks, listing agents, backup operators
+	Live          *visitors.Live      // the live visitor list, invitations, proactive rules, identity
+	// ClientIPHeader names the header a reverse proxy puts the visitor's address in; empty: the
+	// connection's own address.
+	ClientIPHeader string
 }
 
 type api struct {
@@ -114,7 +117,14 @@ func (a *api) routes() []route {
 		{"POST", "/api/v1/conversations/{id}/close", a.operator(a.closeConversation)},
 		{"POST", "/api/v1/conversations/{id}/messages", a.operator(a.operatorSend)},
 		{"GET", "/api/v1/conversations/{id}/messages", a.operator(a.operatorMessages)},
+		{"GET", "/api/v1/visitors", a.operator(a.listVisitors)},
 		{"GET", "/api/v1/visitors/{id}", a.operator(a.getVisitor)},
+		{"POST", "/api/v1/visitors/{id}/invite", a.operator(a.inviteVisitor)},
+		{"GET", "/api/v1/invitations/stats", a.operator(a.invitationStats)},
+		{"GET", "/api/v1/proactive-rules", a.operator(a.listProactiveRules)},
+		{"POST", "/api/v1/proactive-rules", a.operator(a.createProactiveRule)},
+		{"PATCH", "/api/v1/proactive-rules/{id}", a.operator(a.updateProactiveRule)},
+		{"DELETE", "/api/v1/proactive-rules/{id}", a.operator(a.deleteProactiveRule)},
 		{"GET", "/api/v1/ws", a.operator(a.operatorSocket)},
 
 		{"POST", "/api/v1/conversations/{id}/transfer", a.operator(a.transferConversation)},
@@ -158,6 +168,10 @@ func (a *api) routes() []route {
 		{"POST", "/api/v1/widget/conversations/{id}/messages", a.visitor(a.widgetSend)},
 		{"GET", "/api/v1/widget/conversations/{id}/messages", a.visitor(a.widgetMessages)},
 		{"POST", "/api/v1/widget/offline-messages", a.visitor(a.widgetOfflineMessage)},
+		{"POST", "/api/v1/widget/identify", a.visitor(a.widgetIdentify)},
+		{"POST", "/api/v1/widget/invitations", a.visitor(a.widgetShowProactive)},
+		{"POST", "/api/v1/widget/invitations/{id}/accept", a.visitor(a.widgetAcceptInvitation)},
+		{"POST", "/api/v1/widget/invitations/{id}/decline", a.visitor(a.widgetDeclineInvitation)},
 		{"GET", "/api/v1/widget/ws", h(a.visitorSocket)},
 
 		{"GET", "/api/v1/system", a.operator(a.system)},

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -141,6 +142,8 @@ func (a *api) widgetVisit(w http.ResponseWriter, r *http.Request) {
 		Listing:      req.Listing.domain(),
 		UserAgent:    r.UserAgent(),
 		Language:     r.Header.Get("Accept-Language"),
+		ClientIP:     a.clientIP(r),
+		DoNotTrack:   r.Header.Get("DNT") == "1" || r.Header.Get("Sec-GPC") == "1",
 	})
 	if err != nil {
 		writeError(w, r, a.Log, err)
@@ -151,6 +154,7 @@ func (a *api) widgetVisit(w http.ResponseWriter, r *http.Request) {
 		"visitor_id":    res.Visitor.ID,
 		"online":        res.Online,
 		"settings":      res.Settings,
+		"proactive":     res.Proactive,
 	})
 }
 
@@ -267,4 +271,21 @@ func (a *api) visitorSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Hub.ServeVisitor(w, r, v)
+}
+
+// clientIP is the visitor's address: the connection's, or behind a proxy the one it reports.
+// Of a list (X-Forwarded-For) the last entry is the one the proxy itself added; earlier ones
+// come from the client and could be anything.
+func (a *api) clientIP(r *http.Request) string {
+	if a.ClientIPHeader != "" {
+		if v := r.Header.Values(a.ClientIPHeader); len(v) > 0 {
+			list := strings.Split(v[len(v)-1], ",")
+			return strings.TrimSpace(list[len(list)-1])
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

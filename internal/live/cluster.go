@@ -35,13 +35,13 @@ type presenceMsg struct {
 	On      bool   `json:"on,omitempty"`
 	// A snapshot replaces everything known of the node.
 	Snapshot  bool                `json:"snap,omitempty"`
-	Visitors  []string            `json:"v,omitempty"`
+	Visitors  map[string][]string `json:"v,omitempty"` // account id → visitor ids
 	Operators map[string][]string `json:"o,omitempty"` // account id → available operator ids
 }
 
 type nodePresence struct {
 	seen      time.Time
-	visitors  map[string]bool
+	visitors  map[string]string          // visitor id → account id
 	operators map[string]map[string]bool // account id → operator ids
 }
 
@@ -95,13 +95,15 @@ func (c *cluster) receive(payload []byte, snapshot func() presenceMsg, applyStat
 	}
 	n := c.nodes[m.Node]
 	if n == nil || m.Snapshot {
-		n = &nodePresence{visitors: map[string]bool{}, operators: map[string]map[string]bool{}}
+		n = &nodePresence{visitors: map[string]string{}, operators: map[string]map[string]bool{}}
 		c.nodes[m.Node] = n
 	}
 	n.seen = c.now()
 	if m.Snapshot {
-		for _, id := range m.Visitors {
-			n.visitors[id] = true
+		for acc, ids := range m.Visitors {
+			for _, id := range ids {
+				n.visitors[id] = acc
+			}
 		}
 		for acc, ids := range m.Operators {
 			n.operators[acc] = map[string]bool{}
@@ -114,7 +116,7 @@ func (c *cluster) receive(payload []byte, snapshot func() presenceMsg, applyStat
 	switch m.Kind {
 	case "v":
 		if m.On {
-			n.visitors[m.ID] = true
+			n.visitors[m.ID] = m.Account
 		} else {
 			delete(n.visitors, m.ID)
 		}
@@ -138,11 +140,27 @@ func (c *cluster) visitorOnline(id string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, n := range c.nodes {
-		if c.alive(n) && n.visitors[id] {
+		if _, ok := n.visitors[id]; ok && c.alive(n) {
 			return true
 		}
 	}
 	return false
+}
+
+// addVisitorsOf adds to set the ids of the account's visitors connected to other nodes.
+func (c *cluster) addVisitorsOf(accountID string, set map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range c.nodes {
+		if !c.alive(n) {
+			continue
+		}
+		for id, acc := range n.visitors {
+			if acc == accountID {
+				set[id] = true
+			}
+		}
+	}
 }
 
 func (c *cluster) operatorAvailable(accountID string) bool {

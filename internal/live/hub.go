@@ -49,16 +49,44 @@ type Hub struct {
 	mu       sync.Mutex
 	topics   map[string]*topic
 	conns    map[*conn]struct{}
-	visitors map[string]int                       // visitor id → open connections
-	ops      map[string]map[string]*operatorState // account id → operator id → state
-	closing  bool
-	jobs     chan func(ctx context.Context)
+	visitors map[string]*visitorState  // visitor id → its connections here
+	leaving  map[string]leavingVisitor // visitors whose last tab here closed
+	// LeaveAfter is how long all of a visitor's tabs must be gone before they count as left.
+	LeaveAfter time.Duration
+	// VisitorEvents, when set, hears of visitors arriving and leaving, to tell the console.
+	VisitorEvents VisitorEvents
+	ops           map[string]map[string]*operatorState // account id → operator id → state
+	closing       bool
+	jobs          chan func(ctx context.Context)
 }
 
 type topic struct {
 	unsubscribe func()
 	conns       map[*conn]struct{}
 }
+
+type visitorState struct {
+	accountID string
+	conns     int
+}
+
+type leavingVisitor struct {
+	visitor *domain.Visitor
+	since   time.Time
+}
+
+// VisitorEvents is told when a visitor opens their first tab, closes their last one, and
+// when they have been gone for LeaveAfter. It must not block: it runs on the connection's
+// goroutine or the hub's sweep.
+type VisitorEvents interface {
+	VisitorOnline(ctx context.Context, v *domain.Visitor)
+	VisitorOffline(ctx context.Context, v *domain.Visitor)
+	VisitorLeft(ctx context.Context, v *domain.Visitor)
+}
+
+// DefaultLeaveAfter is how long a visitor with no tab open is still "on the site": long enough
+// to load the next page or come back from a flaky network.
+const DefaultLeaveAfter = 60 * time.Second
 
 type operatorState struct {
 	status domain.OperatorStatus
@@ -69,11 +97,13 @@ type operatorState struct {
 func NewHub(b bus.Bus, typing TypingRelay, accounts AccountLookup, log *slog.Logger, node string) *Hub {
 	return &Hub{
 		bus: b, typing: typing, accounts: accounts, log: log, cluster: newCluster(node, b, log),
-		topics:   map[string]*topic{},
-		conns:    map[*conn]struct{}{},
-		visitors: map[string]int{},
-		ops:      map[string]map[string]*operatorState{},
-		jobs:     make(chan func(context.Context), 1024),
+		topics:     map[string]*topic{},
+		conns:      map[*conn]struct{}{},
+		visitors:   map[string]*visitorState{},
+		leaving:    map[string]leavingVisitor{},
+		LeaveAfter: DefaultLeaveAfter,
+		ops:        map[string]map[string]*operatorState{},
+		jobs:       make(chan func(context.Context), 1024),
 	}
 }
 
@@ -190,9 +220,36 @@ func (st *operatorState) available() bool {
 // VisitorOnline reports whether the visitor has a live connection to any node.
 func (h *Hub) VisitorOnline(visitorID string) bool {
 	h.mu.Lock()
-	local := h.visitors[visitorID] > 0
+	local := h.visitors[visitorID] != nil
 	h.mu.Unlock()
 	return local || h.cluster.visitorOnline(visitorID)
+}
+
+// OnlineVisitors returns the ids of the account's visitors connected to any node.
+func (h *Hub) OnlineVisitors(accountID string) []string {
+	set := map[string]bool{}
+	h.mu.Lock()
+	for id, st := range h.visitors {
+		if st.accountID == accountID {
+			set[id] = true
+		}
+	}
+	h.mu.Unlock()
+	h.cluster.addVisitorsOf(accountID, set)
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// OperatorsConnected reports whether an operator of the account is connected to this node or
+// available on another: whether anyone would see a change to its visitor list.
+func (h *Hub) OperatorsConnected(accountID string) bool {
+	h.mu.Lock()
+	local := len(h.ops[accountID]) > 0
+	h.mu.Unlock()
+	return local || h.cluster.operatorAvailable(accountID)
 }
 
 // SetOperatorStatus records a status change of an operator, on this node and on the others
@@ -264,14 +321,22 @@ func (h *Hub) announceAvailability(accountID string, online bool) {
 	}
 }
 
-// visitorPresence counts a visitor's connections and announces the first and the last.
+// visitorPresence counts a visitor's connections and announces the first and the last. The
+// last one closing starts the visitor's LeaveAfter; the sweep then decides whether they left.
 func (h *Hub) visitorPresence(v *domain.Visitor, delta int) {
 	h.mu.Lock()
-	n := h.visitors[v.ID] + delta
+	st := h.visitors[v.ID]
+	if st == nil {
+		st = &visitorState{accountID: v.AccountID}
+		h.visitors[v.ID] = st
+	}
+	st.conns += delta
+	n := st.conns
 	if n <= 0 {
 		delete(h.visitors, v.ID)
+		h.leaving[v.ID] = leavingVisitor{visitor: v, since: time.Now()}
 	} else {
-		h.visitors[v.ID] = n
+		delete(h.leaving, v.ID)
 	}
 	h.mu.Unlock()
 	if (delta > 0 && n == 1) || (delta < 0 && n == 0) {
@@ -280,6 +345,33 @@ func (h *Hub) visitorPresence(v *domain.Visitor, delta int) {
 		payload := mustEncode(envelope{Audience: audience{Everyone: true}, Frame: frame})
 		if err := h.bus.Publish(context.Background(), bus.AccountTopic(v.AccountID), payload); err != nil {
 			h.log.Warn("presence not published", "visitor_id", v.ID, "err", err)
+		}
+		if ev := h.VisitorEvents; ev != nil {
+			if n > 0 {
+				ev.VisitorOnline(context.Background(), v)
+			} else {
+				ev.VisitorOffline(context.Background(), v)
+			}
+		}
+	}
+}
+
+// sweepLeavers announces the visitors whose tabs have all been gone for LeaveAfter, on every
+// node. A visitor who came back on another node in the meantime has not left.
+func (h *Hub) sweepLeavers(now time.Time) {
+	h.mu.Lock()
+	var gone []*domain.Visitor
+	for id, l := range h.leaving {
+		if now.Sub(l.since) >= h.LeaveAfter {
+			delete(h.leaving, id)
+			gone = append(gone, l.visitor)
+		}
+	}
+	h.mu.Unlock()
+	ev := h.VisitorEvents
+	for _, v := range gone {
+		if ev != nil && !h.VisitorOnline(v.ID) {
+			ev.VisitorLeft(context.Background(), v)
 		}
 	}
 }
@@ -305,7 +397,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	snapshot := time.NewTicker(snapshotEvery)
 	defer snapshot.Stop()
 	// One sweep over all connections replaces a timer per connection.
-	sweep := time.NewTicker(sweepEvery)
+	sweep := time.NewTicker(min(sweepEvery, max(h.LeaveAfter/4, 50*time.Millisecond)))
 	defer sweep.Stop()
 	for {
 		select {
@@ -319,6 +411,7 @@ func (h *Hub) Run(ctx context.Context) error {
 			h.cluster.forgetSilent()
 		case now := <-sweep.C:
 			h.closeIdle(now)
+			h.sweepLeavers(now)
 		}
 	}
 }
@@ -364,9 +457,9 @@ func (h *Hub) work(ctx context.Context) {
 func (h *Hub) snapshot() presenceMsg {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	m := presenceMsg{Visitors: make([]string, 0, len(h.visitors)), Operators: map[string][]string{}}
-	for id := range h.visitors {
-		m.Visitors = append(m.Visitors, id)
+	m := presenceMsg{Visitors: map[string][]string{}, Operators: map[string][]string{}}
+	for id, st := range h.visitors {
+		m.Visitors[st.accountID] = append(m.Visitors[st.accountID], id)
 	}
 	for acc, ops := range h.ops {
 		for id, st := range ops {

@@ -14,6 +14,9 @@ import (
 type Publisher struct {
 	bus      bus.Bus
 	accounts AccountLookup
+	// ConversationHook, when set, hears of every conversation change after it is announced
+	// (the visitor list shows who is chatting).
+	ConversationHook func(ctx context.Context, c *domain.Conversation)
 }
 
 // AccountLookup finds an account's parent, so a portal's admins hear about their advertisers' chats.
@@ -34,10 +37,14 @@ func (p *Publisher) ConversationChanged(ctx context.Context, c *domain.Conversat
 		a.Everyone = len(c.RoutedTo) == 0
 		a.Operators = append(a.Operators, c.RoutedTo...)
 	}
-	return errors.Join(
+	err := errors.Join(
 		p.toOperators(ctx, c.AccountID, a, frame),
 		p.bus.Publish(ctx, bus.VisitorTopic(c.VisitorID), frame),
 	)
+	if p.ConversationHook != nil {
+		p.ConversationHook(ctx, c)
+	}
+	return err
 }
 
 // MessageAdded delivers a stored message to both sides of its conversation.

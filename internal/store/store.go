@@ -32,6 +32,8 @@ type PageViewInput struct {
 	UserAgent string
 	Language  string
 	At        time.Time
+	// Visit describes the visit when this page view starts one: source, device, place, address.
+	Visit domain.VisitInfo
 }
 
 // VisitGap is how long a visitor may be silent before their next page view starts a new visit.
@@ -43,6 +45,7 @@ type Store interface {
 	MailStore
 	PortalAuthStore
 	PortalStore
+	VisitorStore
 
 	Close() error
 	Migrate(ctx context.Context) error
@@ -74,7 +77,8 @@ type Store interface {
 
 	UpsertListing(ctx context.Context, l *domain.Listing) error
 
-	// CreateConversation stores a waiting conversation together with its first message. A second
+	// CreateConversation stores a waiting conversation together with its first message (active,
+	// when it already has an owner: an accepted invitation). A second
 	// start by the same visitor with the same first client_msg_id is ErrConflict.
 	CreateConversation(ctx context.Context, c *domain.Conversation, first *domain.Message) error
 	ConversationByID(ctx context.Context, id string) (*domain.Conversation, error)

@@ -40,6 +40,7 @@ type serverOptions struct {
 	natsURL string
 	smtpURL string
 	mail    func(*mail.Worker)
+	config  []func(*config.Config)
 }
 
 type Option func(*serverOptions)
@@ -49,6 +50,11 @@ func WithStore(s store.Store) Option { return func(o *serverOptions) { o.store =
 
 // WithNATS connects the node to a NATS server, as one of several nodes.
 func WithNATS(url string) Option { return func(o *serverOptions) { o.natsURL = url } }
+
+// WithConfig changes the node's configuration before it starts.
+func WithConfig(change func(*config.Config)) Option {
+	return func(o *serverOptions) { o.config = append(o.config, change) }
+}
 
 // WithDemo serves the demo pages at /demo/ (the caller seeds the demo data).
 func WithDemo() Option { return func(o *serverOptions) { o.demo = true } }
@@ -69,7 +75,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	cfg := &config.Config{Addr: srv.Listener.Addr().String(), PublicURL: base, NATSURL: o.natsURL, SMTPURL: o.smtpURL, ShutdownTimeout: 5 * time.Second}
+	cfg := &config.Config{Addr: srv.Listener.Addr().String(), PublicURL: base, NATSURL: o.natsURL, SMTPURL: o.smtpURL, ShutdownTimeout: 5 * time.Second,
+		VisitorLeaveAfter: time.Minute}
+	for _, change := range o.config {
+		change(cfg)
+	}
 	a, err := app.New(cfg, o.store, log)
 	if err != nil {
 		t.Fatal(err)

@@ -105,6 +105,12 @@ func (s *Socket) NextWhere(typ string, match func(map[string]any) bool) map[stri
 // Quiet checks that no frame of the type arrives within d.
 func (s *Socket) Quiet(typ string, d time.Duration) {
 	s.t.Helper()
+	s.QuietWhere(typ, func(map[string]any) bool { return true }, d)
+}
+
+// QuietWhere checks that no frame of the type that matches arrives within d.
+func (s *Socket) QuietWhere(typ string, match func(map[string]any) bool, d time.Duration) {
+	s.t.Helper()
 	deadline := time.After(d)
 	for {
 		select {
@@ -112,7 +118,7 @@ func (s *Socket) Quiet(typ string, d time.Duration) {
 			if !ok {
 				return
 			}
-			if f["type"] == typ {
+			if f["type"] == typ && match(f) {
 				s.t.Fatalf("unexpected %q frame: %v", typ, f)
 			}
 		case <-deadline:

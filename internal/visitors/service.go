@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/settings"
 	"github.com/portico/portico/internal/store"
+	"github.com/portico/portico/internal/visitors/enrich"
 )
 
 type Store interface {
@@ -42,8 +44,14 @@ type Service struct {
 	available Availability
 	// Backup, when set, counts a portal's backup operators as online for its advertisers.
 	Backup BackupChecker
-	log    *slog.Logger
-	now    func() time.Time
+	// Live, when set, hears of page views (the console's visitor list, proactive rules).
+	Live *Live
+	// Privacy and enrichment of page views.
+	Geo         *enrich.GeoIP // nil: no location
+	AnonymizeIP bool          // keep only the network part of the address
+	RespectDNT  bool          // record no page views for a browser that sends Do Not Track
+	log         *slog.Logger
+	now         func() time.Time
 }
 
 func NewService(s Store, a Availability, log *slog.Logger) *Service {
@@ -68,6 +76,8 @@ type VisitInput struct {
 	Listing      *domain.Listing
 	UserAgent    string
 	Language     string
+	ClientIP     string // the visitor's address, as the edge determined it
+	DoNotTrack   bool   // the browser sent DNT: 1 or Sec-GPC: 1
 }
 
 type VisitResult struct {
@@ -76,6 +86,8 @@ type VisitResult struct {
 	Account      *domain.Account
 	Online       bool
 	Settings     map[string]any
+	// Proactive is the greeting a proactive rule opens the chat box with on this page, or nil.
+	Proactive *Proactive
 }
 
 // ErrUnknownAccount is a widget key that names no account.
@@ -97,12 +109,16 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.RecordPageView(ctx, store.PageViewInput{
-		VisitorID: v.ID, AccountID: acc.ID, URL: page.URL, Title: page.Title, Referrer: page.Referrer,
-		UserAgent: truncate(in.UserAgent, 512), Language: truncate(in.Language, 64), At: now,
-	})
-	if err != nil {
-		return nil, err
+	tracked := !(s.RespectDNT && in.DoNotTrack)
+	if tracked {
+		err = s.store.RecordPageView(ctx, store.PageViewInput{
+			VisitorID: v.ID, AccountID: acc.ID, URL: page.URL, Title: page.Title, Referrer: page.Referrer,
+			UserAgent: truncate(in.UserAgent, 512), Language: truncate(in.Language, 64), At: now,
+			Visit: s.visitInfo(in, page),
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	layers, answering, err := s.pageAccounts(ctx, acc, in)
 	if err != nil {
@@ -118,13 +134,42 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 			return nil, err
 		}
 	}
-	return &VisitResult{
+	res := &VisitResult{
 		VisitorToken: token,
 		Visitor:      v,
 		Account:      acc,
 		Online:       online,
 		Settings:     eff,
-	}, nil
+	}
+	if s.Live != nil && tracked {
+		if res.Proactive, err = s.Live.pageViewed(ctx, v, page.URL); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// visitInfo is what a page view says about the visit it may start: where from, on what, where.
+func (s *Service) visitInfo(in VisitInput, page Page) domain.VisitInfo {
+	src := enrich.ClassifySource(page.URL, page.Referrer)
+	dev := enrich.ParseUserAgent(in.UserAgent)
+	info := domain.VisitInfo{
+		Source: domain.VisitSource{Kind: src.Kind, Name: truncate(src.Name, 100), Campaign: truncate(src.Campaign, 200), Medium: truncate(src.Medium, 100)},
+		Device: domain.Device{Kind: dev.Kind, OS: truncate(dev.OS, 100), Browser: truncate(dev.Browser, 100)},
+	}
+	ip, err := netip.ParseAddr(in.ClientIP)
+	if err != nil {
+		return info
+	}
+	ip = ip.Unmap()
+	if loc, ok := s.Geo.Lookup(ip); ok {
+		info.Location = &domain.Location{Country: loc.Country, CountryCode: loc.CountryCode, City: loc.City}
+	}
+	if s.AnonymizeIP {
+		ip = enrich.AnonymizeIP(ip)
+	}
+	info.IP = ip.String()
+	return info
 }
 
 // pageAccounts works out whose settings apply on this page and whose operators would answer.

@@ -32,9 +32,14 @@ func (s *Store) CreateConversation(ctx context.Context, c *domain.Conversation, 
 		listingID = c.Listing.ID
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, `INSERT INTO conversations (id, account_id, visitor_id, status, listing_id, flagged, last_seq, start_client_msg_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`,
-			c.ID, c.AccountID, c.VisitorID, string(domain.ConversationWaiting), nullString(listingID), boolInt(c.Flagged), first.ClientMsgID, ms(c.CreatedAt))
+		// A conversation with an owner (an accepted invitation) starts active, claimed by them.
+		status, claimedAt := domain.ConversationWaiting, sql.NullInt64{}
+		if c.OwnerID != "" {
+			status, claimedAt = domain.ConversationActive, sql.NullInt64{Int64: ms(c.CreatedAt), Valid: true}
+		}
+		_, err := s.exec(ctx, tx, `INSERT INTO conversations (id, account_id, visitor_id, status, owner_id, listing_id, flagged, last_seq, start_client_msg_id, created_at, claimed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
+			c.ID, c.AccountID, c.VisitorID, string(status), nullString(c.OwnerID), nullString(listingID), boolInt(c.Flagged), first.ClientMsgID, ms(c.CreatedAt), claimedAt)
 		if s.dialect.IsUniqueViolation(err) {
 			return fmt.Errorf("conversation already started with this client_msg_id: %w", domain.ErrConflict)
 		}
@@ -48,7 +53,7 @@ func (s *Store) CreateConversation(ctx context.Context, c *domain.Conversation, 
 		if err := s.insertRoutes(ctx, tx, c); err != nil {
 			return err
 		}
-		c.Status, c.LastSeq = domain.ConversationWaiting, first.Seq
+		c.Status, c.LastSeq = status, first.Seq
 		return nil
 	})
 }

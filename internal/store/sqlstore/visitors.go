@@ -10,7 +10,7 @@ import (
 )
 
 const visitorColumns = `v.id, v.account_id, v.token_hash, v.name, v.email, v.created_at, v.last_seen_at,
-	(SELECT COUNT(*) FROM visits WHERE visitor_id = v.id)`
+	(SELECT COUNT(*) FROM visits WHERE visitor_id = v.id), v.merged_into`
 
 func (s *Store) CreateVisitor(ctx context.Context, v *domain.Visitor) error {
 	_, err := s.exec(ctx, s.write, `INSERT INTO visitors (id, account_id, token_hash, name, email, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -29,8 +29,13 @@ func (s *Store) VisitorByID(ctx context.Context, id string) (*domain.Visitor, er
 func (s *Store) scanVisitor(ctx context.Context, row *sql.Row) (*domain.Visitor, error) {
 	var v domain.Visitor
 	var created, seen int64
-	if err := row.Scan(&v.ID, &v.AccountID, &v.TokenHash, &v.Name, &v.Email, &created, &seen, &v.Visits); err != nil {
+	var mergedInto string
+	if err := row.Scan(&v.ID, &v.AccountID, &v.TokenHash, &v.Name, &v.Email, &created, &seen, &v.Visits, &mergedInto); err != nil {
 		return nil, notFound(err)
+	}
+	if mergedInto != "" {
+		// The visitor turned out to be another one (the same e-mail): the token leads there.
+		return s.VisitorByID(ctx, mergedInto)
 	}
 	v.CreatedAt, v.LastSeenAt = fromMS(created), fromMS(seen)
 	pages, err := s.PagesOfLatestVisit(ctx, v.ID, 1)
@@ -49,33 +54,43 @@ func (s *Store) SetVisitorIdentity(ctx context.Context, id, name, email string) 
 }
 
 // recordPageView adds the page to the visitor's current visit, or starts a visit when the last
-// one has been quiet for longer than store.VisitGap.
+// one has been quiet for longer than store.VisitGap. The visit keeps its latest page and count,
+// so that the live visitor list needs no scan of page views.
 func (s *Store) recordPageView(ctx context.Context, tx *sql.Tx, in store.PageViewInput) error {
-	{
-		var visitID string
-		err := s.queryRow(ctx, tx, `SELECT id FROM visits WHERE visitor_id = ? AND last_at > ? ORDER BY started_at DESC LIMIT 1`,
-			in.VisitorID, ms(in.At.Add(-store.VisitGap))).Scan(&visitID)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			visitID = domain.NewID()
-			if _, err := s.exec(ctx, tx, `INSERT INTO visits (id, visitor_id, account_id, started_at, last_at, user_agent, language) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				visitID, in.VisitorID, in.AccountID, ms(in.At), ms(in.At), in.UserAgent, in.Language); err != nil {
-				return err
-			}
-		case err != nil:
-			return err
-		default:
-			if _, err := s.exec(ctx, tx, `UPDATE visits SET last_at = ? WHERE id = ?`, ms(in.At), visitID); err != nil {
-				return err
-			}
+	var visitID string
+	err := s.queryRow(ctx, tx, `SELECT id FROM visits WHERE visitor_id = ? AND last_at > ? ORDER BY started_at DESC LIMIT 1`,
+		in.VisitorID, ms(in.At.Add(-store.VisitGap))).Scan(&visitID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		visitID = domain.NewID()
+		vi := in.Visit
+		var loc domain.Location
+		if vi.Location != nil {
+			loc = *vi.Location
 		}
-		if _, err := s.exec(ctx, tx, `INSERT INTO page_views (id, visit_id, visitor_id, url, title, referrer, viewed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			domain.NewID(), visitID, in.VisitorID, in.URL, in.Title, in.Referrer, ms(in.At)); err != nil {
+		if _, err := s.exec(ctx, tx, `INSERT INTO visits (id, visitor_id, account_id, started_at, last_at, user_agent, language,
+			ip, referrer, source_kind, source_name, campaign, medium, device_kind, os, browser, country, country_code, city,
+			page_count, page_url, page_title, page_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+			visitID, in.VisitorID, in.AccountID, ms(in.At), ms(in.At), in.UserAgent, in.Language,
+			vi.IP, in.Referrer, vi.Source.Kind, vi.Source.Name, vi.Source.Campaign, vi.Source.Medium,
+			vi.Device.Kind, vi.Device.OS, vi.Device.Browser, loc.Country, loc.CountryCode, loc.City,
+			in.URL, in.Title, ms(in.At)); err != nil {
 			return err
 		}
-		_, err = s.exec(ctx, tx, `UPDATE visitors SET last_seen_at = ? WHERE id = ?`, ms(in.At), in.VisitorID)
+	case err != nil:
+		return err
+	default:
+		if _, err := s.exec(ctx, tx, `UPDATE visits SET last_at = ?, page_count = page_count + 1, page_url = ?, page_title = ?, page_since = ? WHERE id = ?`,
+			ms(in.At), in.URL, in.Title, ms(in.At), visitID); err != nil {
+			return err
+		}
+	}
+	if _, err := s.exec(ctx, tx, `INSERT INTO page_views (id, visit_id, visitor_id, url, title, referrer, viewed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		domain.NewID(), visitID, in.VisitorID, in.URL, in.Title, in.Referrer, ms(in.At)); err != nil {
 		return err
 	}
+	_, err = s.exec(ctx, tx, `UPDATE visitors SET last_seen_at = ? WHERE id = ?`, ms(in.At), in.VisitorID)
+	return err
 }
 
 // PagesOfLatestVisit returns the pages of the visitor's most recent visit, newest first.

@@ -56,6 +56,12 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"portal routing: settings, listing agents, backup", testPortalRouting},
 		{"portal external authentication", testPortalAuth},
 		{"operators signed in by a portal", testExternalOperators},
+		{"live visitors", testLiveVisitors},
+		{"a conversation started with an owner", testOwnedConversation},
+		{"merging visitors", testMergeVisitors},
+		{"invitations and their counts", testInvitations},
+		{"proactive rules", testProactiveRules},
+		{"page view retention", testPageViewRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,313 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
+)
+
+// liveVisitorChunk bounds the IN lists of LiveVisitors (SQLite allows 32,766 parameters, but
+// a plan over a few hundred ids is as quick and keeps the statement cache useful).
+const liveVisitorChunk = 500
+
+// LiveVisitors reads the visitors with their latest visit and their open chat.
+func (s *Store) LiveVisitors(ctx context.Context, ids []string) ([]domain.LiveVisitor, error) {
+	out := make([]domain.LiveVisitor, 0, len(ids))
+	for start := 0; start < len(ids); start += liveVisitorChunk {
+		chunk := ids[start:min(start+liveVisitorChunk, len(ids))]
+		got, err := s.liveVisitors(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+func (s *Store) liveVisitors(ctx context.Context, ids []string) ([]domain.LiveVisitor, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	// The chunk is padded to a fixed size so that every chunk is the same prepared statement.
+	in := placeholders(liveVisitorChunk)
+	for len(args) < liveVisitorChunk {
+		args = append(args, "")
+	}
+	rows, err := s.query(ctx, s.read, `SELECT v.id, v.account_id, v.name, v.email,
+		(SELECT COUNT(*) FROM visits WHERE visitor_id = v.id),
+		(SELECT COUNT(*) FROM conversations WHERE visitor_id = v.id),
+		t.started_at, t.page_count, t.referrer, t.language, t.source_kind, t.source_name, t.campaign, t.medium,
+		t.device_kind, t.os, t.browser, t.country, t.country_code, t.city, t.page_url, t.page_title, t.page_since, t.ip
+		FROM visitors v LEFT JOIN visits t ON t.id = (SELECT id FROM visits WHERE visitor_id = v.id ORDER BY started_at DESC LIMIT 1)
+		WHERE v.id IN (`+in+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.LiveVisitor
+	byID := map[string]int{}
+	for rows.Next() {
+		var lv domain.LiveVisitor
+		var started, since sql.NullInt64
+		var pageCount sql.NullInt64
+		var referrer, language, kind, name, campaign, medium, device, os, browser, country, code, city, url, title, ip sql.NullString
+		if err := rows.Scan(&lv.ID, &lv.AccountID, &lv.Name, &lv.Email, &lv.Visits, &lv.Chats,
+			&started, &pageCount, &referrer, &language, &kind, &name, &campaign, &medium,
+			&device, &os, &browser, &country, &code, &city, &url, &title, &since, &ip); err != nil {
+			return nil, err
+		}
+		if started.Valid {
+			lv.Visit = &domain.VisitInfo{
+				StartedAt: fromMS(started.Int64), PageCount: int(pageCount.Int64),
+				Referrer: referrer.String, Language: language.String, IP: ip.String,
+				Source: domain.VisitSource{Kind: kind.String, Name: name.String, Campaign: campaign.String, Medium: medium.String},
+				Device: domain.Device{Kind: device.String, OS: os.String, Browser: browser.String},
+			}
+			if country.String != "" || city.String != "" {
+				lv.Visit.Location = &domain.Location{Country: country.String, CountryCode: code.String, City: city.String}
+			}
+			if url.String != "" {
+				lv.Page = &domain.CurrentPage{URL: url.String, Title: title.String, Since: fromMS(since.Int64)}
+			}
+		}
+		byID[lv.ID] = len(out)
+		out = append(out, lv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, s.attachOpenChats(ctx, out, byID, in, args)
+}
+
+// attachOpenChats adds each visitor's newest open conversation and who answers it.
+func (s *Store) attachOpenChats(ctx context.Context, out []domain.LiveVisitor, byID map[string]int, in string, args []any) error {
+	rows, err := s.query(ctx, s.read, `SELECT c.visitor_id, c.id, c.status, COALESCE(o.id, ''), COALESCE(o.name, '')
+		FROM conversations c LEFT JOIN operators o ON o.id = c.owner_id
+		WHERE c.status <> 'closed' AND c.visitor_id IN (`+in+`) ORDER BY c.created_at`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var visitorID, opID, opName string
+		chat := &domain.VisitorChat{Operators: []domain.Person{}}
+		if err := rows.Scan(&visitorID, &chat.ConversationID, &chat.Status, &opID, &opName); err != nil {
+			return err
+		}
+		if opID != "" {
+			chat.Operators = append(chat.Operators, domain.Person{ID: opID, Name: opName})
+		}
+		if i, ok := byID[visitorID]; ok {
+			out[i].Chat = chat // the newest open one wins
+		}
+	}
+	return rows.Err()
+}
+
+func (s *Store) VisitorByEmail(ctx context.Context, accountID, email, exceptID string) (*domain.Visitor, error) {
+	return s.scanVisitor(ctx, s.queryRow(ctx, s.read, `SELECT `+visitorColumns+` FROM visitors v
+		WHERE v.account_id = ? AND v.email = ? AND v.id <> ? AND v.merged_into = '' ORDER BY v.created_at LIMIT 1`,
+		accountID, email, exceptID))
+}
+
+// MergeVisitor makes one visitor of two: everything of from now belongs to into, and from's
+// token (and the tokens of visitors merged into from before) lead to into.
+func (s *Store) MergeVisitor(ctx context.Context, from, into string) error {
+	if from == into {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`UPDATE visits SET visitor_id = ? WHERE visitor_id = ?`,
+			`UPDATE page_views SET visitor_id = ? WHERE visitor_id = ?`,
+			`UPDATE conversations SET visitor_id = ? WHERE visitor_id = ?`,
+			`UPDATE invitations SET visitor_id = ? WHERE visitor_id = ?`,
+			`UPDATE messages SET author_id = ? WHERE author_type = 'visitor' AND author_id = ?`,
+			`UPDATE visitors SET merged_into = ? WHERE merged_into = ?`,
+			`UPDATE visitors SET merged_into = ? WHERE id = ?`,
+		} {
+			if _, err := s.exec(ctx, tx, q, into, from); err != nil {
+				return err
+			}
+		}
+		// The merged visitor keeps the name it had, or takes the other one's.
+		_, err := s.exec(ctx, tx, `UPDATE visitors SET name = (SELECT name FROM visitors WHERE id = ?)
+			WHERE id = ? AND name = ''`, from, into)
+		return err
+	})
+}
+
+// pageViewDeleteBatch keeps each retention delete short, so page views and chats are not held up.
+const pageViewDeleteBatch = 5000
+
+func (s *Store) DeletePageViewsBefore(ctx context.Context, t time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.exec(ctx, s.write, `DELETE FROM page_views WHERE id IN (SELECT id FROM page_views WHERE viewed_at < ? LIMIT ?)`,
+			ms(t), pageViewDeleteBatch)
+		if err != nil {
+			return total, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < pageViewDeleteBatch || ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
+}
+
+const invitationColumns = `i.id, i.account_id, i.visitor_id, i.kind, i.rule_id, i.operator_id, i.message, i.status,
+	i.conversation_id, i.created_at, i.answered_at, COALESCE(o.name, ''), COALESCE(o.photo_url, '')`
+
+func (s *Store) CreateInvitation(ctx context.Context, inv *domain.Invitation) error {
+	_, err := s.exec(ctx, s.write, `INSERT INTO invitations (id, account_id, visitor_id, kind, rule_id, operator_id, message, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		inv.ID, inv.AccountID, inv.VisitorID, inv.Kind, inv.RuleID, inv.OperatorID, inv.Message, inv.Status, ms(inv.CreatedAt))
+	return err
+}
+
+func (s *Store) InvitationByID(ctx context.Context, id string) (*domain.Invitation, error) {
+	rows, err := s.query(ctx, s.read, `SELECT `+invitationColumns+` FROM invitations i LEFT JOIN operators o ON o.id = i.operator_id WHERE i.id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	list, err := scanInvitations(rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, domain.ErrNotFound
+	}
+	return &list[0], nil
+}
+
+func (s *Store) AnswerInvitation(ctx context.Context, id string, status domain.InvitationStatus, conversationID string, at time.Time) (*domain.Invitation, error) {
+	res, err := s.exec(ctx, s.write, `UPDATE invitations SET status = ?, conversation_id = ?, answered_at = ? WHERE id = ? AND status = 'shown'`,
+		status, conversationID, ms(at), id)
+	if err != nil {
+		return nil, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, err
+	} else if n == 0 {
+		if _, err := s.InvitationByID(ctx, id); err != nil {
+			return nil, err
+		}
+		return nil, domain.ErrConflict
+	}
+	return s.InvitationByID(ctx, id)
+}
+
+func (s *Store) ListInvitations(ctx context.Context, visitorID string, limit int) ([]domain.Invitation, error) {
+	rows, err := s.query(ctx, s.read, `SELECT `+invitationColumns+` FROM invitations i LEFT JOIN operators o ON o.id = i.operator_id
+		WHERE i.visitor_id = ? ORDER BY i.created_at DESC LIMIT ?`, visitorID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanInvitations(rows)
+}
+
+func scanInvitations(rows *sql.Rows) ([]domain.Invitation, error) {
+	defer rows.Close()
+	out := []domain.Invitation{}
+	for rows.Next() {
+		var inv domain.Invitation
+		var created, answered int64
+		var opName, photo string
+		if err := rows.Scan(&inv.ID, &inv.AccountID, &inv.VisitorID, &inv.Kind, &inv.RuleID, &inv.OperatorID, &inv.Message,
+			&inv.Status, &inv.ConversationID, &created, &answered, &opName, &photo); err != nil {
+			return nil, err
+		}
+		inv.CreatedAt = fromMS(created)
+		if answered > 0 {
+			t := fromMS(answered)
+			inv.AnsweredAt = &t
+		}
+		if inv.OperatorID != "" {
+			inv.Operator = &domain.Person{ID: inv.OperatorID, Name: opName, PhotoURL: photo}
+		}
+		out = append(out, inv)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) InvitationStats(ctx context.Context, accountID string, since time.Time) (*domain.InvitationStats, error) {
+	rows, err := s.query(ctx, s.read, `SELECT kind, rule_id, status, COUNT(*) FROM invitations
+		WHERE account_id = ? AND created_at >= ? GROUP BY kind, rule_id, status ORDER BY rule_id`, accountID, ms(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	stats := &domain.InvitationStats{Rules: []domain.RuleStats{}}
+	rules := map[string]*domain.InvitationCounts{}
+	var order []string
+	for rows.Next() {
+		var kind domain.InvitationKind
+		var ruleID string
+		var status domain.InvitationStatus
+		var n int
+		if err := rows.Scan(&kind, &ruleID, &status, &n); err != nil {
+			return nil, err
+		}
+		totals := &stats.Operator
+		if kind == domain.InvitationByProactive {
+			totals = &stats.Proactive
+			if rules[ruleID] == nil {
+				rules[ruleID] = &domain.InvitationCounts{}
+				order = append(order, ruleID)
+			}
+			rules[ruleID].Add(status, n)
+		}
+		totals.Add(status, n)
+	}
+	for _, id := range order {
+		stats.Rules = append(stats.Rules, domain.RuleStats{RuleID: id, InvitationCounts: *rules[id]})
+	}
+	return stats, rows.Err()
+}
+
+const proactiveColumns = `id, account_id, pattern, after_seconds, after_pages, greeting, enabled, created_at`
+
+func (s *Store) ListProactiveRules(ctx context.Context, accountID string) ([]domain.ProactiveRule, error) {
+	rows, err := s.query(ctx, s.read, `SELECT `+proactiveColumns+` FROM proactive_rules WHERE account_id = ? ORDER BY created_at, id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []domain.ProactiveRule{}
+	for rows.Next() {
+		var r domain.ProactiveRule
+		var enabled int
+		var created int64
+		if err := rows.Scan(&r.ID, &r.AccountID, &r.Pattern, &r.AfterSeconds, &r.AfterPages, &r.Greeting, &enabled, &created); err != nil {
+			return nil, err
+		}
+		r.Enabled, r.CreatedAt = enabled != 0, fromMS(created)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) CreateProactiveRule(ctx context.Context, r *domain.ProactiveRule) error {
+	_, err := s.exec(ctx, s.write, `INSERT INTO proactive_rules (`+proactiveColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.AccountID, r.Pattern, r.AfterSeconds, r.AfterPages, r.Greeting, boolInt(r.Enabled), ms(r.CreatedAt))
+	return err
+}
+
+func (s *Store) UpdateProactiveRule(ctx context.Context, r *domain.ProactiveRule) error {
+	return s.updateOne(ctx, `UPDATE proactive_rules SET pattern = ?, after_seconds = ?, after_pages = ?, greeting = ?, enabled = ?
+		WHERE id = ? AND account_id = ?`, r.Pattern, r.AfterSeconds, r.AfterPages, r.Greeting, boolInt(r.Enabled), r.ID, r.AccountID)
+}
+
+func (s *Store) DeleteProactiveRule(ctx context.Context, accountID, id string) error {
+	return s.updateOne(ctx, `DELETE FROM proactive_rules WHERE id = ? AND account_id = ?`, id, accountID)
+}
+
+var _ store.VisitorStore = (*Store)(nil)

@@ -1,0 +1,250 @@
+package storetest
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
+)
+
+// The live visitor list reads a visitor's latest visit in one go: where it came from, on what,
+// where from, its page count and current page, and the open chat.
+func testLiveVisitors(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	start := time.Now().UTC().Truncate(time.Millisecond)
+	info := domain.VisitInfo{
+		Source:   domain.VisitSource{Kind: "search", Name: "Google"},
+		Device:   domain.Device{Kind: "mobile", OS: "iOS 17.2", Browser: "Safari 17.2"},
+		Location: &domain.Location{Country: "Germany", CountryCode: "DE", City: "Berlin"},
+		IP:       "81.2.69.0",
+	}
+	pages := []string{"https://acme.example/", "https://acme.example/cars", "https://acme.example/cars/1"}
+	for i, u := range pages {
+		err := s.RecordPageView(ctx, store.PageViewInput{VisitorID: f.visitor.ID, AccountID: f.account.ID, URL: u, Title: "Page " + u,
+			Referrer: "https://www.google.com/", Language: "de-DE", At: start.Add(time.Duration(i) * time.Second), Visit: info})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := newVisitor(t, s, f.account.ID) // no page views yet
+	list, err := s.LiveVisitors(ctx, []string{f.visitor.ID, other.ID, "no-such-visitor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 {
+		t.Fatalf("got %d visitors, want 2", len(list))
+	}
+	byID := map[string]domain.LiveVisitor{}
+	for _, lv := range list {
+		byID[lv.ID] = lv
+	}
+	lv := byID[f.visitor.ID]
+	if lv.Visit == nil || lv.Page == nil {
+		t.Fatalf("visitor without visit or page: %+v", lv)
+	}
+	if lv.Visits != 1 || lv.Visit.PageCount != 3 || lv.Page.URL != pages[2] || !lv.Page.Since.Equal(start.Add(2*time.Second)) {
+		t.Errorf("visits %d, pages %d, page %+v; want 1 visit of 3 pages, now on %s since +2s", lv.Visits, lv.Visit.PageCount, lv.Page, pages[2])
+	}
+	if !lv.Visit.StartedAt.Equal(start) || lv.Visit.Referrer != "https://www.google.com/" || lv.Visit.Language != "de-DE" {
+		t.Errorf("visit %+v: want started at the first page, with its referrer and language", lv.Visit)
+	}
+	if lv.Visit.Source != info.Source || lv.Visit.Device != info.Device || lv.Visit.IP != info.IP || lv.Visit.Location == nil || *lv.Visit.Location != *info.Location {
+		t.Errorf("visit %+v: want source, device and location as recorded", lv.Visit)
+	}
+	if lv.Chat != nil || lv.Chats != 0 {
+		t.Errorf("chat %+v, chats %d before any conversation", lv.Chat, lv.Chats)
+	}
+	if o := byID[other.ID]; o.Visit != nil || o.Page != nil {
+		t.Errorf("a visitor with no page views has visit %+v, page %+v", o.Visit, o.Page)
+	}
+
+	c := startConversation(t, s, f)
+	if _, err := s.ClaimConversation(ctx, c.ID, f.agent.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	list, err = s.LiveVisitors(ctx, []string{f.visitor.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat := list[0].Chat
+	if chat == nil || chat.ConversationID != c.ID || chat.Status != domain.ConversationActive || len(chat.Operators) != 1 || chat.Operators[0].ID != f.agent.ID {
+		t.Errorf("chat %+v: want the active conversation answered by the agent", chat)
+	}
+	if list[0].Chats != 1 {
+		t.Errorf("chats = %d, want 1", list[0].Chats)
+	}
+}
+
+// A conversation created with an owner (an accepted invitation) starts active and claimed.
+func testOwnedConversation(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	c := &domain.Conversation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID, OwnerID: f.agent.ID, CreatedAt: time.Now().UTC()}
+	first := &domain.Message{ID: domain.NewID(), Author: domain.Author{Type: domain.AuthorOperator, ID: f.agent.ID}, Body: "Can I help?",
+		ClientMsgID: "invitation-1", CreatedAt: c.CreatedAt}
+	if err := s.CreateConversation(ctx, c, first); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ConversationByID(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != domain.ConversationActive || got.OwnerID != f.agent.ID || got.LastSeq != 1 {
+		t.Errorf("conversation %+v: want active, owned by the agent, one message", got)
+	}
+	if _, err := s.ClaimConversation(ctx, c.ID, f.admin.ID, time.Now()); err == nil {
+		t.Error("an owned conversation could be claimed again")
+	}
+}
+
+// Merging moves everything to the surviving visitor, and the merged one's token leads there.
+func testMergeVisitors(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	phone := newVisitor(t, s, f.account.ID)
+	now := time.Now().UTC()
+	for _, v := range []*domain.Visitor{f.visitor, phone} {
+		if err := s.RecordPageView(ctx, store.PageViewInput{VisitorID: v.ID, AccountID: f.account.ID, URL: "https://acme.example/" + v.ID, At: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &domain.Conversation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: phone.ID, CreatedAt: now}
+	if err := s.CreateConversation(ctx, c, visitorMessage(phone, "from my phone", "p1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetVisitorIdentity(ctx, f.visitor.ID, "", "ann@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetVisitorIdentity(ctx, phone.ID, "Ann", "ann@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	found, err := s.VisitorByEmail(ctx, f.account.ID, "ann@example.com", phone.ID)
+	if err != nil || found.ID != f.visitor.ID {
+		t.Fatalf("VisitorByEmail = %v, %v; want the first visitor", found, err)
+	}
+	if err := s.MergeVisitor(ctx, phone.ID, f.visitor.ID); err != nil {
+		t.Fatal(err)
+	}
+	byToken, err := s.VisitorByTokenHash(ctx, phone.TokenHash)
+	if err != nil || byToken.ID != f.visitor.ID {
+		t.Fatalf("the merged visitor's token leads to %v (%v), want %s", byToken, err, f.visitor.ID)
+	}
+	if byToken.Name != "Ann" || byToken.Visits != 2 {
+		t.Errorf("merged visitor: name %q, %d visits; want Ann with both visits", byToken.Name, byToken.Visits)
+	}
+	moved, err := s.ConversationByID(ctx, c.ID)
+	if err != nil || moved.VisitorID != f.visitor.ID {
+		t.Fatalf("conversation visitor %v (%v), want the merged visitor", moved, err)
+	}
+	msgs, err := s.MessagesAfter(ctx, c.ID, 0, 10)
+	if err != nil || len(msgs) != 1 || msgs[0].Author.ID != f.visitor.ID {
+		t.Errorf("message author after merge: %+v (%v)", msgs, err)
+	}
+	if _, err := s.VisitorByEmail(ctx, f.account.ID, "ann@example.com", f.visitor.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("a merged visitor is still found by e-mail: %v", err)
+	}
+}
+
+func testInvitations(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	inv := &domain.Invitation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID, Kind: domain.InvitationByOperator,
+		OperatorID: f.agent.ID, Message: "Hello!", Status: domain.InvitationShown, CreatedAt: now}
+	if err := s.CreateInvitation(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.InvitationByID(ctx, inv.ID)
+	if err != nil || got.Operator == nil || got.Operator.Name != f.agent.Name || got.Status != domain.InvitationShown {
+		t.Fatalf("invitation %+v (%v): want shown, from the agent", got, err)
+	}
+	answered, err := s.AnswerInvitation(ctx, inv.ID, domain.InvitationAccepted, "conv-1", now.Add(time.Second))
+	if err != nil || answered.Status != domain.InvitationAccepted || answered.ConversationID != "conv-1" || answered.AnsweredAt == nil {
+		t.Fatalf("answered %+v (%v)", answered, err)
+	}
+	if _, err := s.AnswerInvitation(ctx, inv.ID, domain.InvitationDeclined, "", now); !errors.Is(err, domain.ErrConflict) {
+		t.Errorf("answering twice: %v, want ErrConflict", err)
+	}
+	if _, err := s.AnswerInvitation(ctx, "no-such", domain.InvitationDeclined, "", now); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("answering an unknown invitation: %v, want ErrNotFound", err)
+	}
+
+	rule := &domain.ProactiveRule{ID: domain.NewID(), AccountID: f.account.ID, Pattern: "/cars/*", AfterSeconds: 5, AfterPages: 2, Greeting: "Looking for a car?", Enabled: true, CreatedAt: now}
+	if err := s.CreateProactiveRule(ctx, rule); err != nil {
+		t.Fatal(err)
+	}
+	for _, status := range []domain.InvitationStatus{domain.InvitationShown, domain.InvitationDeclined, domain.InvitationAccepted} {
+		p := &domain.Invitation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID, Kind: domain.InvitationByProactive,
+			RuleID: rule.ID, Message: rule.Greeting, Status: domain.InvitationShown, CreatedAt: now}
+		if err := s.CreateInvitation(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if status != domain.InvitationShown {
+			if _, err := s.AnswerInvitation(ctx, p.ID, status, "", now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stats, err := s.InvitationStats(ctx, f.account.ID, now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := domain.InvitationStats{
+		Operator:  domain.InvitationCounts{Shown: 1, Accepted: 1},
+		Proactive: domain.InvitationCounts{Shown: 3, Accepted: 1, Declined: 1},
+	}
+	if stats.Operator != want.Operator || stats.Proactive != want.Proactive || len(stats.Rules) != 1 || stats.Rules[0].RuleID != rule.ID || stats.Rules[0].InvitationCounts != want.Proactive {
+		t.Errorf("stats %+v, want %+v with one rule line", stats, want)
+	}
+	list, err := s.ListInvitations(ctx, f.visitor.ID, 10)
+	if err != nil || len(list) != 4 {
+		t.Errorf("ListInvitations: %d (%v), want 4", len(list), err)
+	}
+}
+
+func testProactiveRules(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	other := newFixture(t, s)
+	r := &domain.ProactiveRule{ID: domain.NewID(), AccountID: f.account.ID, Pattern: "", Greeting: "Hi", Enabled: true, CreatedAt: time.Now().UTC()}
+	if err := s.CreateProactiveRule(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	r.Enabled, r.Greeting, r.AfterPages = false, "Hello", 3
+	if err := s.UpdateProactiveRule(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListProactiveRules(ctx, f.account.ID)
+	if err != nil || len(list) != 1 || list[0].Enabled || list[0].Greeting != "Hello" || list[0].AfterPages != 3 {
+		t.Fatalf("rules %+v (%v)", list, err)
+	}
+	if err := s.DeleteProactiveRule(ctx, other.account.ID, r.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("another account deleted the rule: %v", err)
+	}
+	if err := s.DeleteProactiveRule(ctx, f.account.ID, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.ListProactiveRules(ctx, f.account.ID); len(list) != 0 {
+		t.Errorf("%d rules after delete", len(list))
+	}
+}
+
+func testPageViewRetention(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	now := time.Now().UTC()
+	for _, at := range []time.Time{now.Add(-100 * 24 * time.Hour), now.Add(-95 * 24 * time.Hour), now.Add(-time.Hour)} {
+		if err := s.RecordPageView(ctx, store.PageViewInput{VisitorID: f.visitor.ID, AccountID: f.account.ID, URL: "https://acme.example/", At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.DeletePageViewsBefore(ctx, now.Add(-90*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Other tests share the database; at least this visitor's two old page views went.
+	if n < 2 {
+		t.Errorf("deleted %d page views, want at least 2", n)
+	}
+	left, err := s.PagesOfLatestVisit(ctx, f.visitor.ID, 10)
+	if err != nil || len(left) != 1 {
+		t.Errorf("%d page views left (%v), want the recent one", len(left), err)
+	}
+}
