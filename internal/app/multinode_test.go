@@ -132,3 +132,32 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// The visitor list is the same on every node: a visitor on node A is listed, followed and
+// invited by an operator on node B, and their leaving is announced there.
+func TestVisitorListAcrossNodes(t *testing.T) {
+	a, b := twoNodes(t)
+	acc := a.Account(domain.KindWebsite, nil, "")
+	_, opToken := b.Operator(acc, domain.RoleAgent)
+	operator := b.DialOperator(opToken)
+	eventually(t, "node A knows node B", func() bool { return a.App.Hub.OperatorsConnected(acc.ID) })
+
+	vt, vid := a.Visitor(acc, "https://shop.example/cars/1")
+	visitor := a.DialVisitor(vt)
+	if f := operator.NextWhere("visitor", func(f map[string]any) bool { return f["event"] == "online" }); testutil.Field(f, "visitor", "id") != vid {
+		t.Fatalf("online frame on node B: %v", f)
+	}
+	eventually(t, "node B lists the visitor of node A", func() bool {
+		list := b.Do("GET", "/api/v1/visitors?online=true", opToken, nil).List("visitors")
+		return len(list) == 1 && list[0].(map[string]any)["id"] == vid
+	})
+	b.Do("POST", "/api/v1/visitors/"+vid+"/invite", opToken, map[string]string{"message": "Hello from node B"}).Want(t, http.StatusAccepted)
+	if f := visitor.Next("invitation"); testutil.Field(f, "invitation", "message") != "Hello from node B" {
+		t.Fatalf("invitation on node A: %v", f)
+	}
+	visitor.Conn.CloseNow()
+	operator.NextWhere("visitor", func(f map[string]any) bool { return f["event"] == "offline" && f["visitor_id"] == vid })
+	eventually(t, "node B lists nobody", func() bool {
+		return len(b.Do("GET", "/api/v1/visitors?online=true", opToken, nil).List("visitors")) == 0
+	})
+}

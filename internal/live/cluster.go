@@ -174,6 +174,17 @@ func (c *cluster) operatorAvailable(accountID string) bool {
 	return false
 }
 
+func (c *cluster) anyNode() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range c.nodes {
+		if c.alive(n) {
+			return true
+		}
+	}
+	return false
+}
+
 // forgetSilent drops nodes that have not been heard from within nodeTTL.
 func (c *cluster) forgetSilent() {
 	c.mu.Lock()

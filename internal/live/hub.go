@@ -243,13 +243,14 @@ func (h *Hub) OnlineVisitors(accountID string) []string {
 	return ids
 }
 
-// OperatorsConnected reports whether an operator of the account is connected to this node or
-// available on another: whether anyone would see a change to its visitor list.
+// OperatorsConnected reports whether anyone could see a change to the account's visitor list:
+// an operator of the account connected here, or any other node (which may have operators of any
+// status; other nodes only tell which are available).
 func (h *Hub) OperatorsConnected(accountID string) bool {
 	h.mu.Lock()
 	local := len(h.ops[accountID]) > 0
 	h.mu.Unlock()
-	return local || h.cluster.operatorAvailable(accountID)
+	return local || h.cluster.anyNode()
 }
 
 // SetOperatorStatus records a status change of an operator, on this node and on the others

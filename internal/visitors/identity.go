@@ -9,7 +9,7 @@ import (
 var (
 	emailInText = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
 	// "my name is Ann Lee", "name: Ann": the ways people tell an operator who they are.
-	nameInText = regexp.MustCompile(`(?i)(?:\bmy name is|\bname\s*:)\s+([\p{L}][\p{L}'\-]*(?:\s+[\p{Lu}][\p{L}'\-]*)?)`)
+	nameInText = regexp.MustCompile(`(?i:\bmy name is|\bname\s*:)\s+([\p{L}][\p{L}'\-]*(?:\s+[\p{Lu}][\p{L}'\-]*)?)`)
 )
 
 // IdentityInText finds a name or an e-mail address a visitor typed in a chat message.
