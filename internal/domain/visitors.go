@@ -10,7 +10,6 @@ type LiveVisitor struct {
 	Name      string       `json:"name"`
 	Email     string       `json:"email"`
 	Online    bool         `json:"online"`
-	Left      bool         `json:"left"`
 	Visits    int          `json:"visits"`
 	Chats     int          `json:"chats"`
 	Page      *CurrentPage `json:"page"`
