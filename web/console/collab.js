@@ -16,7 +16,7 @@ import { HistoryView } from './views/history.js';
 import { confirmDialog } from './views/overlays.js';
 import { ParticipantsBar } from './views/participants.js';
 
-const PATHS = { colleagues: '/console/colleagues', history: '/console/history' };
+const PATHS = { visitors: '/console/visitors', colleagues: '/console/colleagues', history: '/console/history' };
 const SEND_TRIES = 3;
 
 export class Collaboration {
@@ -95,6 +95,7 @@ export class Collaboration {
         const id = decodeURIComponent(path.slice(base.length + 1)) || null;
         this.enter(area);
         if (area === 'colleagues') this.openRoom(id, { push: false });
+        else if (area === 'visitors') this.app.visitorsArea.fromURL(id);
         else this.openTranscript(id, { push: false });
         return true;
       }
@@ -115,7 +116,7 @@ export class Collaboration {
       this.push(id ? `/console/c/${encodeURIComponent(id)}` : '/console/');
     } else {
       this.enter(area);
-      const id = area === 'colleagues' ? this.rooms.selectedId : this.hist.selectedId;
+      const id = area === 'colleagues' ? this.rooms.selectedId : area === 'visitors' ? this.app.visitorsArea.selectedId : this.hist.selectedId;
       this.push(PATHS[area] + (id ? `/${encodeURIComponent(id)}` : ''));
     }
     this.app.invalidate();
@@ -128,6 +129,13 @@ export class Collaboration {
       if (!this.hist.operatorsLoaded) this.loadOperators();
       if (!this.hist.searched && !this.hist.loading) this.search({});
     }
+  }
+
+  // showTranscript opens a closed chat in the History area (from the
+  // Visitors area's earlier conversations).
+  showTranscript(id) {
+    this.enter('history');
+    this.openTranscript(id);
   }
 
   push(url) {

@@ -17,6 +17,7 @@ import { portalAuthNav } from './views/portal_auth_admin.js';
 import { portalRoutingNav } from './views/portal_routing.js';
 import { VisitorView } from './views/visitor.js';
 import { Collaboration } from './collab.js';
+import { VisitorsArea } from './visitors.js';
 
 const TYPING_REFRESH_MS = 3000; // resend typing:true at most this often
 const TYPING_IDLE_MS = 4000; // typing:false after this long without a key
@@ -70,6 +71,9 @@ export class Console {
     });
     // Transfer and invite, colleague rooms and the chat history: collab.js.
     this.collab = new Collaboration(this);
+    // Who is on the website now, invitations to chat: visitors.js.
+    this.visitorsArea = new VisitorsArea(this);
+    this.state.liveVisitors = this.visitorsArea.model;
     // Offline messages and categories live in views/mail.js.
     const spacer = this.topbar.el.querySelector('.spacer');
     if (spacer) spacer.after(mailNav(me, this.toasts));
@@ -83,6 +87,7 @@ export class Console {
       this.topbar.el,
       this.topbar.conn,
       h('div', { class: 'columns' }, this.lists.el, this.chat.el, this.visitor.el),
+      this.visitorsArea.el,
       this.collab.views,
       this.toasts.el,
     );
@@ -103,7 +108,7 @@ export class Console {
     });
     onUnauthorized(() => this.sessionEnded());
     // Browser tests close the socket through this to exercise reconnection.
-    window.portico = { socket: () => this.socket.ws };
+    window.portico = { socket: () => this.socket.ws, visitors: () => this.visitorsArea.model };
 
     this.listen(window, 'keydown', (ev) => this.onKey(ev));
     this.listen(window, 'popstate', () => this.fromURL());
@@ -130,6 +135,7 @@ export class Console {
     this.destroyed = true;
     this.stopTyping();
     this.socket.stop();
+    this.visitorsArea.destroy();
     this.titleAlert.destroy();
     this.timers.forEach(clearInterval);
     clearTimeout(this.typingExpiry);
@@ -161,6 +167,7 @@ export class Console {
     this.chat.render(s);
     this.visitor.render(s);
     this.collab.render(s);
+    this.visitorsArea.show(this.collab.area === 'visitors');
   }
 
   // chatVisible says whether the operator can see the open conversation,
@@ -268,6 +275,7 @@ export class Console {
   async resync() {
     const s = this.state;
     this.collab.resync();
+    this.visitorsArea.resync();
     for (const t of s.threads.values()) if (t.loaded) t.stale = true;
     await this.loadLists();
     const id = s.selectedId;
@@ -417,6 +425,7 @@ export class Console {
   // --- live frames ------------------------------------------------------
 
   onFrame(frame) {
+    if (this.visitorsArea.onFrame(frame)) return;
     if (this.collab.onFrame(frame)) return;
     switch (frame.type) {
       case 'message':

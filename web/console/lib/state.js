@@ -13,6 +13,7 @@ export class State {
     this.threads = new Map(); // id → Thread
     this.visitors = new Map(); // visitor id → {data, loading, error, fetchedAt}
     this.presence = new Map(); // visitor id → online, from presence frames
+    this.liveVisitors = null; // the Visitors area's VisitorModel (lib/visitors.js), set by the console
     this.typing = new Map(); // conversation id → {label, until}
     this.notices = new Map(); // conversation id → "Taken by Ana" and the like
     this.fresh = new Set(); // waiting conversations announced and not yet looked at

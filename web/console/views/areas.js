@@ -1,10 +1,13 @@
-// The area switch in the top bar: the chats, colleague rooms (with the
-// unread count) and the chat history.
+// The area switch in the top bar: the chats, the visitors on the website
+// (with how many are online), colleague rooms (with the unread count) and
+// the chat history.
 
 import { h } from '../lib/dom.js';
+import { number } from '../lib/format.js';
 
 const AREAS = [
   ['chats', 'Chats'],
+  ['visitors', 'Visitors'],
   ['colleagues', 'Colleagues'],
   ['history', 'History'],
 ];
@@ -13,10 +16,16 @@ export class AreaNav {
   // go(area) switches.
   constructor(go) {
     this.badge = h('span', { class: 'badge', testid: 'colleagues-unread', hidden: true });
+    this.visitors = h('span', { class: 'area-count visitors-count', testid: 'visitors-count', hidden: true });
     this.buttons = new Map();
     for (const [area, label] of AREAS) {
-      const b = h('button', { type: 'button', class: 'btn btn-quiet area-tab', testid: `area-${area}`, onclick: () => go(area) }, label);
+      const b = h(
+        'button',
+        { type: 'button', class: 'btn btn-quiet area-tab', testid: `area-${area}`, dataset: { area }, onclick: () => go(area) },
+        h('span', { class: 'area-label' }, label),
+      );
       if (area === 'colleagues') b.append(this.badge);
+      if (area === 'visitors') b.append(this.visitors);
       this.buttons.set(area, b);
     }
     this.el = h('nav', { class: 'areas', 'aria-label': 'Areas' }, [...this.buttons.values()]);
@@ -31,5 +40,18 @@ export class AreaNav {
     this.badge.hidden = !unread;
     this.badge.textContent = unread ? String(unread) : '';
     this.badge.setAttribute('aria-label', `${unread} unread`);
+  }
+
+  // setCount shows how many visitors are online; null hides the count (not
+  // known yet).
+  setCount(area, n) {
+    if (area !== 'visitors') return;
+    const hidden = n == null;
+    if (this.visitors.hidden !== hidden) this.visitors.hidden = hidden;
+    const text = hidden ? '' : number(n);
+    if (this.visitors.textContent !== text) {
+      this.visitors.textContent = text;
+      this.visitors.setAttribute('aria-label', `${text} online`);
+    }
   }
 }

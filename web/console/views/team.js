@@ -1,5 +1,5 @@
 // Team work in the console: the profile dialog, the team dialog (operators,
-// canned responses, routing, usage), canned response suggestions in the
+// canned responses, routing, proactive chat, usage), canned response suggestions in the
 // composer, the alert sound saved to the profile, and "a colleague picked up
 // the chat" notices.
 
@@ -11,6 +11,7 @@ import { CannedSuggest } from './canned_suggest.js';
 import { openProfile } from './profile.js';
 import { CannedPanel } from './team_canned.js';
 import { OperatorsPanel } from './team_operators.js';
+import { ProactivePanel } from './team_proactive.js';
 import { RoutingPanel } from './team_routing.js';
 import { UsagePanel } from './team_usage.js';
 
@@ -106,9 +107,10 @@ export class Team {
     if (admin) {
       panels.operators = new OperatorsPanel(ctx);
       panels.routing = new RoutingPanel(ctx);
+      panels.proactive = new ProactivePanel(ctx);
       panels.usage = new UsagePanel();
       tabs.unshift(['operators', 'Operators']);
-      tabs.push(['routing', 'Routing'], ['usage', 'Usage']);
+      tabs.push(['routing', 'Routing'], ['proactive', 'Proactive chat'], ['usage', 'Usage']);
     }
     this.open = panels;
 

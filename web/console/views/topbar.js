@@ -55,7 +55,7 @@ export class TopBar {
       this.name.setAttribute('aria-label', `Your profile: ${me.name || me.email}`);
     }
     this.team.textContent = me.role === 'admin' ? 'Team' : 'Replies';
-    this.team.title = me.role === 'admin' ? 'Operators, canned responses, routing and usage' : 'Canned responses';
+    this.team.title = me.role === 'admin' ? 'Operators, canned responses, routing, proactive chat and usage' : 'Canned responses';
 
     const on = soundEnabled();
     this.sound.textContent = on ? 'Sound on' : 'Sound off';

@@ -3,6 +3,7 @@
 
 import { externalLink, h, setIfChanged } from '../lib/dom.js';
 import { clock, dayLabel, lastMessagePreview, STATUS_LABEL, visitorLabel, when } from '../lib/format.js';
+import { device, place, source } from '../lib/visitors.js';
 
 export class VisitorView {
   // actions: openEarlier(conv), showView(view), reloadVisitor(visitorId)
@@ -47,13 +48,17 @@ export class VisitorView {
     const conversations = (entry.data.conversations || []).map((c) => ({ ...c, ...state.conversations.get(c.id) }));
     // Rebuilt only when what it shows changed, so that a refetch with the same
     // answer neither moves the focus nor swallows a click.
-    const sig = JSON.stringify([conv.id, visitor, pages, conversations.map((c) => [c.id, c.status, c.last_message]), online]);
-    setIfChanged(this.body, sig, () => this.build(visitor, pages, conversations, online, conv, state));
+    // The Visitors area's live model knows the visitor when they are on the
+    // website now: its page and visit are fresher than the answer.
+    const live = state.liveVisitors?.get(visitor.id) || null;
+    const sig = JSON.stringify([conv.id, visitor, pages, conversations.map((c) => [c.id, c.status, c.last_message]), online, live]);
+    setIfChanged(this.body, sig, () => this.build(visitor, pages, conversations, online, conv, state, live));
   }
 
-  build(visitor, pages, conversations, online, conv, state) {
+  build(visitor, pages, conversations, online, conv, state, live) {
     const name = visitorLabel(visitor);
-    const page = visitor.current_page;
+    const page = live?.page?.url ? live.page : visitor.current_page || visitor.page;
+    const visit = live?.visit ? live : visitor.visit ? visitor : null;
     const earlier = conversations.filter((c) => c.id !== conv.id);
     const facts = [];
     if (visitor.visits) facts.push(`${visitor.visits} ${visitor.visits === 1 ? 'visit' : 'visits'}`);
@@ -80,6 +85,7 @@ export class VisitorView {
             ]
           : h('p', { class: 'empty' }, online ? 'Unknown' : 'Not on the site now'),
       ),
+      visit ? this.visit(visit) : null,
       h(
         'section',
         { class: 'visitor-section' },
@@ -130,5 +136,28 @@ export class VisitorView {
           : h('p', { class: 'empty', testid: 'visitor-conversations' }, 'None'),
       ),
     ];
+  }
+
+  // visit shows where the visitor came from and on what: source, device,
+  // location and language.
+  visit(v) {
+    const [kind, detail] = source(v);
+    const rows = [
+      ['source', 'Source', [kind, detail].filter(Boolean).join(' · ')],
+      ['device', 'Device', device(v).filter(Boolean).join(' · ')],
+      ['location', 'Location', place(v)],
+      ['language', 'Language', v.visit?.language || ''],
+    ].filter(([, , value]) => value);
+    if (!rows.length) return null;
+    return h(
+      'section',
+      { class: 'visitor-section', testid: 'visitor-visit' },
+      h('h3', {}, 'This visit'),
+      h(
+        'dl',
+        { class: 'visitor-facts' },
+        rows.map(([field, label, value]) => [h('dt', {}, label), h('dd', { dataset: { field } }, value)]),
+      ),
+    );
   }
 }
