@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/portico/portico/internal/bus"
@@ -17,6 +18,8 @@ type Publisher struct {
 	// ConversationHook, when set, hears of every conversation change after it is announced
 	// (the visitor list shows who is chatting).
 	ConversationHook func(ctx context.Context, c *domain.Conversation)
+
+	parents sync.Map // account id → its portal's id ("" for none)
 }
 
 // AccountLookup finds an account's parent, so a portal's admins hear about their advertisers' chats.
@@ -81,12 +84,26 @@ func (p *Publisher) toOperators(ctx context.Context, accountID string, a audienc
 	if err := p.publishEnvelope(ctx, bus.AccountTopic(accountID), a, frame); err != nil {
 		return err
 	}
-	acc, err := p.accounts.AccountByID(ctx, accountID)
-	if err != nil || acc.ParentID == "" {
+	parentID, err := p.parentOf(ctx, accountID)
+	if err != nil || parentID == "" {
 		return err
 	}
 	// The portal's admins follow everything; its backup operators the chats routed to them.
-	return p.publishEnvelope(ctx, bus.AccountTopic(acc.ParentID), audience{Admins: true, Operators: a.Operators, Except: a.Except}, frame)
+	return p.publishEnvelope(ctx, bus.AccountTopic(parentID), audience{Admins: true, Operators: a.Operators, Except: a.Except}, frame)
+}
+
+// parentOf is the account's portal, or "". An account never changes portal, so the answer is
+// kept: it would otherwise cost a read for every message.
+func (p *Publisher) parentOf(ctx context.Context, accountID string) (string, error) {
+	if parent, ok := p.parents.Load(accountID); ok {
+		return parent.(string), nil
+	}
+	acc, err := p.accounts.AccountByID(ctx, accountID)
+	if err != nil {
+		return "", err
+	}
+	p.parents.Store(accountID, acc.ParentID)
+	return acc.ParentID, nil
 }
 
 func (p *Publisher) publishEnvelope(ctx context.Context, topic string, a audience, frame []byte) error {

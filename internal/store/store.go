@@ -69,6 +69,7 @@ type Store interface {
 	DeleteSession(ctx context.Context, tokenHash string) error
 
 	CreateVisitor(ctx context.Context, v *domain.Visitor) error
+	// VisitorByTokenHash finds the visitor a token belongs to (without Visits and CurrentPage).
 	VisitorByTokenHash(ctx context.Context, tokenHash string) (*domain.Visitor, error)
 	VisitorByID(ctx context.Context, id string) (*domain.Visitor, error)
 	SetVisitorIdentity(ctx context.Context, id, name, email string) error

@@ -31,6 +31,9 @@ func (dialect) Name() string { return "sqlite" }
 func (dialect) PrepareStatements() bool    { return true }
 func (dialect) Rebind(query string) string { return query }
 
+// GroupCommitMessages: one connection writes, so a commit per message queues every sender.
+func (dialect) GroupCommitMessages() bool { return true }
+
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *sqlite.Error
 	if !errors.As(err, &e) {
@@ -71,6 +74,10 @@ func Open(ctx context.Context, dir string) (*sqlstore.Store, error) {
 		write.Close()
 		return nil, err
 	}
-	read.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	// Idle readers are kept: opening a connection and preparing its statements again costs far
+	// more than the memory of a few open connections.
+	readers := max(4, runtime.NumCPU())
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
 	return sqlstore.New(write, read, dialect{}), nil
 }

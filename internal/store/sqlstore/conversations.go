@@ -275,11 +275,17 @@ func (s *Store) CloseConversation(ctx context.Context, id, categoryID string, at
 func (s *Store) AppendMessage(ctx context.Context, m *domain.Message) (*domain.Message, bool, error) {
 	var stored *domain.Message
 	var created bool
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	write := func(tx *sql.Tx) error {
 		var err error
 		stored, created, err = s.appendMessage(ctx, tx, m)
 		return err
-	})
+	}
+	var err error
+	if g, ok := s.dialect.(GroupCommitter); ok && g.GroupCommitMessages() {
+		err = s.inGroup(ctx, write)
+	} else {
+		err = s.inTx(ctx, write)
+	}
 	if err != nil {
 		return nil, false, err
 	}

@@ -36,7 +36,7 @@ type Store struct {
 	read    *sql.DB
 	dialect Dialect
 	stmts   statementCache
-	views   pageViewBatcher
+	group   groupCommitter
 	observe func(kind string, start time.Time)
 }
 
@@ -56,7 +56,7 @@ func New(write, read *sql.DB, d Dialect) *Store {
 }
 
 func (s *Store) Close() error {
-	s.views.stop()
+	s.group.stop()
 	s.stmts.close()
 	err := s.write.Close()
 	if s.read != s.write {

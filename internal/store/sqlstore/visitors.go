@@ -18,8 +18,23 @@ func (s *Store) CreateVisitor(ctx context.Context, v *domain.Visitor) error {
 	return err
 }
 
+// VisitorByTokenHash authenticates a visitor's request: it runs on every widget call, so it
+// reads the visitor's own row only (no visit count, no current page).
 func (s *Store) VisitorByTokenHash(ctx context.Context, tokenHash string) (*domain.Visitor, error) {
-	return s.scanVisitor(ctx, s.queryRow(ctx, s.read, `SELECT `+visitorColumns+` FROM visitors v WHERE v.token_hash = ?`, tokenHash))
+	var v domain.Visitor
+	var created, seen int64
+	var mergedInto string
+	err := s.queryRow(ctx, s.read, `SELECT id, account_id, token_hash, name, email, created_at, last_seen_at, merged_into
+		FROM visitors WHERE token_hash = ?`, tokenHash).Scan(&v.ID, &v.AccountID, &v.TokenHash, &v.Name, &v.Email, &created, &seen, &mergedInto)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	if mergedInto != "" {
+		// The visitor turned out to be another one (the same e-mail): the token leads there.
+		return s.VisitorByID(ctx, mergedInto)
+	}
+	v.CreatedAt, v.LastSeenAt = fromMS(created), fromMS(seen)
+	return &v, nil
 }
 
 func (s *Store) VisitorByID(ctx context.Context, id string) (*domain.Visitor, error) {

@@ -129,8 +129,8 @@ func testMergeVisitors(t *testing.T, s store.Store) {
 	if err != nil || byToken.ID != f.visitor.ID {
 		t.Fatalf("the merged visitor's token leads to %v (%v), want %s", byToken, err, f.visitor.ID)
 	}
-	if byToken.Name != "Ann" || byToken.Visits != 2 {
-		t.Errorf("merged visitor: name %q, %d visits; want Ann with both visits", byToken.Name, byToken.Visits)
+	if merged, err := s.VisitorByID(ctx, f.visitor.ID); err != nil || merged.Name != "Ann" || merged.Visits != 2 {
+		t.Errorf("merged visitor %+v (%v): want Ann with both visits", merged, err)
 	}
 	moved, err := s.ConversationByID(ctx, c.ID)
 	if err != nil || moved.VisitorID != f.visitor.ID {
