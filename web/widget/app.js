@@ -4,6 +4,7 @@
 // API, and the controls' handlers.
 import { draftFor, findOpen, listed, markRead, resync, select } from './chat.js';
 import { show } from './dom.js';
+import { acceptInvitation, boxClosed, declineInvitation, greet, toFront } from './invite.js';
 import { onFrame } from './live.js';
 import { flushAll, send } from './outbox.js';
 import { createSocket } from './socket.js';
@@ -17,6 +18,7 @@ import { applyColor, composerChanged, focusView, render, setError, tabAt, toBott
 const PHONE = '(max-width: 480px)';
 
 let reauthAt = 0;
+let sentIdentity = ''; // what the server was last told by identifyOnServer
 
 async function main() {
   const token = local.get(key('token'));
@@ -30,10 +32,7 @@ async function main() {
   applyColor(settings.color);
   ui.title.textContent = settings.title || T.chat;
   ui.panel.setAttribute('aria-label', settings.title || T.chat);
-  if (settings.greeting) {
-    ui.greeting.firstChild.textContent = settings.greeting;
-    show(ui.greeting, true);
-  }
+  ui.greeting.firstChild.textContent = settings.greeting || '';
   S.current = draftFor(S.pageTarget);
 
   S.sock = createSocket(wsUrl, { onUp: reconnected, onFrame, onChange: render, onUnauthorized: reauthorize });
@@ -53,6 +52,7 @@ async function main() {
 
   if (session.get(key('open'))) open(false);
   else autoOpen();
+  if (visit.proactive) greetLater(visit.proactive);
   render();
 }
 
@@ -70,6 +70,7 @@ async function startVisit(token) {
   for (let delay = 2000; ; delay = Math.min(delay * 2, 60000)) {
     try {
       const visit = await S.api.post('/visits', body);
+      S.visitorId = visit.visitor_id;
       S.visitorToken = visit.visitor_token;
       S.api.setToken(S.visitorToken);
       local.set(key('token'), S.visitorToken);
@@ -117,7 +118,7 @@ function publishApi() {
   window.Portico = {
     _cfg: S.cfg,
     _started: true,
-    open: () => open(true),
+    open: openBox,
     close,
     identify,
     openChat,
@@ -132,8 +133,8 @@ function publishApi() {
   }
 }
 
-// identify remembers who the visitor is; it is sent when the next
-// conversation is created and fills in the forms.
+// identify remembers who the visitor is, tells the server, sends it again
+// with the next conversation created, and fills in the forms.
 function identify(who) {
   if (!who) return;
   const me = S.identity;
@@ -144,6 +145,28 @@ function identify(who) {
   ui.preName.value = ui.offName.value = me.name || '';
   ui.preEmail.value = ui.offEmail.value = ui.trEmail.value = me.email || '';
   render();
+  identifyOnServer();
+}
+
+// identifyOnServer sends the known name and e-mail once. When the e-mail makes
+// this visitor one with an earlier visitor, the answer names that visitor,
+// and the socket reconnects to be theirs (the token keeps working).
+async function identifyOnServer() {
+  const who = {};
+  for (const k of ['name', 'email']) if (S.identity[k]) who[k] = S.identity[k];
+  const sig = JSON.stringify(who);
+  if (sig === '{}' || sig === sentIdentity) return;
+  sentIdentity = sig;
+  try {
+    const res = await S.api.post('/identify', who);
+    if (res.visitor_id && res.visitor_id !== S.visitorId) {
+      S.visitorId = res.visitor_id;
+      S.sock.restart();
+    }
+  } catch (e) {
+    sentIdentity = '';
+    console.warn('Portico: ' + e.message);
+  }
 }
 
 function openChat(t) {
@@ -152,9 +175,17 @@ function openChat(t) {
   open(true);
 }
 
-function open(focus) {
+// openBox is the visitor (or the page) opening the box: a waiting invitation
+// comes to the front.
+function openBox() {
+  toFront();
+  open(true);
+}
+
+// open opens the box; `remember` keeps it open on the next pages.
+function open(focus, remember = true) {
   S.isOpen = true;
-  session.set(key('open'), '1');
+  if (remember) session.set(key('open'), '1');
   session.set(key('auto'), '1');
   markRead(S.current);
   render();
@@ -165,6 +196,7 @@ function open(focus) {
 function close() {
   S.isOpen = false;
   session.set(key('open'), '');
+  boxClosed();
   render();
 }
 
@@ -178,10 +210,41 @@ function autoOpen() {
   }, secs * 1000);
 }
 
+// greetLater shows a proactive rule's greeting after its delay on this page,
+// once the visitor's chats are known and the page is in front: in the open box,
+// or on a phone as the card above the launcher. The box opened for it does not
+// stay open on the next pages.
+function greetLater(rule) {
+  const fire = async () => {
+    if (!listed() || document.visibilityState !== 'visible') return setTimeout(fire, 1000);
+    if (!(await greet(rule)) || matchMedia(PHONE).matches) return render();
+    select(S.invited);
+    open(false, false);
+  };
+  setTimeout(fire, Math.max(0, Number(rule.after_seconds) || 0) * 1000);
+}
+
 // ---- controls --------------------------------------------------------------
 
 const handlers = {
-  toggle: () => (S.isOpen ? close() : open(true)),
+  toggle: () => (S.isOpen ? close() : openBox()),
+  // Accepting opens the box on the invitation. In the box, what the composer
+  // holds is sent as the reply; a proactive greeting is accepted only by the
+  // visitor's first message.
+  inviteAccept() {
+    const c = S.invited;
+    if (!c) return;
+    const inBox = S.isOpen;
+    select(c);
+    open(true);
+    if (c.invite.kind === 'proactive') return;
+    if (inBox && S.ui.input.value.trim()) send();
+    else acceptInvitation().then(flushAll);
+  },
+  inviteDecline() {
+    declineInvitation();
+    if (!S.isOpen) S.ui.launcher.focus();
+  },
   close() {
     close();
     S.ui.launcher.focus();

@@ -11,6 +11,7 @@ let resyncing = false;
 let resyncAgain = false;
 let creating = 0; // conversations whose creation is in flight
 let resyncAfterCreate = false;
+let wanted = ''; // a conversation to put on screen once the list has it
 
 export const byId = (id) => S.convs.find((c) => c.id === id);
 
@@ -24,9 +25,10 @@ function latest(list) {
   return list.sort((a, b) => (when(a) < when(b) ? 1 : -1))[0];
 }
 
-// draftFor: the not yet started conversation with `t`, made if needed.
+// draftFor: the not yet started conversation with `t`, made if needed. A
+// draft that answers an invitation is not one: its first message accepts it.
 export function draftFor(t) {
-  let c = S.convs.find((x) => !x.data && x.target.advertiser === t.advertiser && x.target.listing === t.listing);
+  let c = S.convs.find((x) => !x.data && !x.invite && x.target.advertiser === t.advertiser && x.target.listing === t.listing);
   if (!c) S.convs.push((c = new Conversation(null, t)));
   return c;
 }
@@ -62,8 +64,9 @@ export function select(c) {
   if (c === S.current) return;
   stopTyping();
   S.current = c;
-  // Drafts nobody wrote in are forgotten once they are off screen.
-  S.convs = S.convs.filter((x) => x === c || !x.empty);
+  // Drafts nobody wrote in are forgotten once they are off screen, except
+  // the one an invitation waits in.
+  S.convs = S.convs.filter((x) => x === c || x === S.invited || !x.empty);
   const ui = S.ui;
   show(ui.trButton, true);
   show(ui.trForm, false);
@@ -117,16 +120,30 @@ export function listed() {
   return !firstList;
 }
 
+// openById puts a conversation on screen, fetching the list first when this
+// page does not know it yet (an invitation accepted in another tab).
+export function openById(id) {
+  const c = byId(id);
+  if (c) return select(c);
+  wanted = id;
+  resync();
+}
+
 async function refreshList() {
   // A visitor who just got their token has no conversations yet.
   if (!(firstList && S.newVisitor)) {
     const res = await S.api.get('/conversations');
     (res.conversations || []).forEach(upsert);
   }
+  const w = wanted && byId(wanted);
+  if (w) {
+    wanted = '';
+    select(w);
+  }
   // Show the chat with this page's advertiser; on a page without one, the
-  // latest open chat.
+  // latest open chat. An invitation on screen stays there.
   const cur = S.current;
-  if (cur.empty) {
+  if (cur.empty && !cur.invite) {
     const c = findOpen(cur.target) || (firstList && !cur.target.advertiser && latest(S.convs.filter((x) => x.id && !x.closed)));
     if (c) select(c);
   }

@@ -23,6 +23,7 @@ export class Conversation {
     this.syncAgain = false;
     this.flushing = false; // the outbox is sending this conversation's messages
     this.creating = false; // the first message is creating the conversation
+    this.invite = null; // the invitation this draft answers; its first message accepts it
     this.el = h('div', { class: 'msgs' });
   }
 
@@ -44,8 +45,9 @@ export class Conversation {
     return (a && a.external_id) || this.target.advertiser;
   }
 
+  // Until the chat exists, the operator who invited the visitor shows as its owner.
   get owner() {
-    return this.data && this.data.owner;
+    return this.data ? this.data.owner : this.invite && this.invite.operator;
   }
 
   get lastSeq() {

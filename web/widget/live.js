@@ -1,6 +1,7 @@
 // Live events from the socket (docs/protocol.md). The socket only says what
 // happened; anything this page cannot place is fetched from the server.
 import { byId, receive, resync, syncMessages, updated } from './chat.js';
+import { onInvitation } from './invite.js';
 import { S } from './state.js';
 import { render, stickToBottom } from './view.js';
 
@@ -11,6 +12,7 @@ export function onFrame(f) {
   else if (f.type === 'conversation') onConversation(f);
   else if (f.type === 'typing') onTyping(f);
   else if (f.type === 'presence') onPresence(f);
+  else if (f.type === 'invitation') onInvitation(f);
   else return; // unknown frames are ignored, as the protocol asks
   render();
 }

@@ -4,6 +4,7 @@
 // duplicates a message; one the server refuses goes back into the composer,
 // so nothing typed is lost.
 import { beginCreate, endCreate, receive, resync, started, syncMessages } from './chat.js';
+import { forget, gone, invitationPath } from './invite.js';
 import { S, MAX_CHARS } from './state.js';
 import { T } from './text.js';
 import { stopTyping } from './typing.js';
@@ -74,10 +75,12 @@ function refused(c, p, e) {
 }
 
 // create starts the conversation with its first message, with what is known
-// about the visitor and whom the chat is with. A retry after a lost answer
+// about the visitor and whom the chat is with; in a draft that answers an
+// invitation, the message accepts it instead. A retry after a lost answer
 // carries the same client_msg_id, and the server answers with the
 // conversation the first attempt started. The list is not fetched meanwhile.
 async function create(c, p) {
+  const inv = c.invite;
   const body = { message: { body: p.body, client_msg_id: p.cid }, ...S.identity };
   const t = c.target;
   if (t.advertiser) body.advertiser = t.advertiser;
@@ -93,9 +96,12 @@ async function create(c, p) {
     beginCreate();
   }
   try {
-    const res = await S.api.post('/conversations', body);
+    const res = inv
+      ? await S.api.post(invitationPath(inv, 'accept'), { message: body.message })
+      : await S.api.post('/conversations', body);
     c.data = res.conversation;
     started(c);
+    forget(c);
     c.creating = false;
     endCreate();
     return res;
@@ -104,6 +110,9 @@ async function create(c, p) {
     if (!e.retryable) {
       c.creating = false;
       endCreate();
+      // The message goes back into the composer; sent again, it starts an
+      // ordinary chat.
+      if (inv && gone(e)) forget(c, false);
     }
     throw e;
   }

@@ -116,6 +116,15 @@ export function createSocket(url, { onUp, onFrame, onChange, onUnauthorized }) {
       return dropped;
     },
     raw: () => ws,
+    // restart swaps the connection for a new one now: the server knows the
+    // visitor by another id since two visitors became one. That is no drop,
+    // so "Reconnecting…" does not show.
+    restart() {
+      const was = dropped;
+      reset();
+      dropped = was;
+      connect();
+    },
     // wake is called when the network comes back or the tab becomes visible:
     // a dead socket reconnects now, a live one is probed with a ping, since
     // timers may have slept along with the tab or the laptop.

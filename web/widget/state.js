@@ -12,12 +12,14 @@ export const S = {
   cfg: stub && stub._cfg, // from the loader: base, account, advertiser, listing, listingTitle
   api: null,
   visitorToken: '',
+  visitorId: '', // changes when identify() makes this visitor one with an earlier one
   ui: null,
   sock: null,
   settings: {},
   isOpen: false,
   convs: [], // every conversation this page knows, drafts included
   current: null, // the one on screen; never null once started
+  invited: null, // the draft an unanswered invitation is shown for (invite.js)
   identity: {}, // {name, email} from Portico.identify() or the pre-chat form
   prechatDone: false,
   // Whether someone can answer, by advertiser external id ('' = the account

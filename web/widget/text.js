@@ -33,4 +33,8 @@ export const T = {
   email: 'E-mail',
   sendMessage: 'Send message',
   thanks: 'Thanks, we will reply by e-mail.',
+  invitation: 'Invitation to chat',
+  reply: 'Reply',
+  accept: 'Accept',
+  noThanks: 'No thanks',
 };

@@ -44,6 +44,23 @@ export function buildUI(on) {
     h('button', { type: 'button', class: 'icon', 'aria-label': T.close, onclick: on.close }, icon(MINIMISE)),
   );
 
+  // An invitation: as a card above the launcher while the box is closed, and
+  // above its draft's messages in the box (view.js moves it).
+  u.invitePhoto = h('span', { class: 'av', 'aria-hidden': 'true' });
+  u.inviteName = h('div', { class: 'nm invite-operator', 'data-testid': 'invite-operator' });
+  u.inviteText = h('div', { class: 'b invite-message', 'data-testid': 'invite-message' });
+  u.inviteAccept = button(T.reply, { class: 'btn invite-accept', 'data-testid': 'invite-accept', onclick: on.inviteAccept });
+  u.inviteDecline = button(T.noThanks, { class: 'btn ghost invite-decline', 'data-testid': 'invite-decline', onclick: on.inviteDecline });
+  u.inviteActions = h('div', { class: 'row' }, u.inviteAccept, u.inviteDecline);
+  u.invite = h(
+    'div',
+    { class: 'invite', 'data-testid': 'invite', role: 'group', 'aria-label': T.invitation, hidden: true },
+    u.invitePhoto,
+    h('div', { class: 'msg operator' }, u.inviteName, u.inviteText),
+    u.inviteActions,
+  );
+  u.card = h('div', { class: 'card', 'aria-live': 'polite' }, u.invite);
+
   u.tabs = h('nav', { class: 'tabs', 'aria-label': T.chats, hidden: true, onclick: on.tab });
   u.conn = h('div', { class: 'conn', 'data-testid': 'conn-state', role: 'status', hidden: true }, T.reconnecting);
   u.note = h('div', { class: 'note', hidden: true }, T.nobody);
@@ -143,7 +160,7 @@ export function buildUI(on) {
     u.offline,
   );
 
-  u.root = h('div', { class: 'w', onkeydown: on.escape }, u.launcher, u.panel);
+  u.root = h('div', { class: 'w', onkeydown: on.escape }, u.card, u.launcher, u.panel);
   u.host = document.createElement('portico-chat');
   const shadow = u.host.attachShadow({ mode: 'open' });
   shadow.append(h('style', {}, css), u.root);

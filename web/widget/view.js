@@ -1,13 +1,14 @@
 // Brings the DOM built by ui.js in line with the state: which part of the
 // panel shows, header, tabs, badges, and the composer's size and counter.
-import { imageUrl, show } from './dom.js';
+import { add, imageUrl, show, withLinks } from './dom.js';
 import { S, MAX_CHARS, isOnline } from './state.js';
 import { T } from './text.js';
 
-// view: what the panel shows for the current conversation.
+// view: what the panel shows for the current conversation. An invitation is
+// answered in the chat, without the forms.
 export function view() {
   const c = S.current;
-  if (c.empty) {
+  if (c.empty && !c.invite) {
     if (!isOnline(c) && S.settings.offline_form !== false) return 'offline';
     if (S.settings.prechat_form && !S.prechatDone && !S.identity.name && !S.identity.email) return 'prechat';
   }
@@ -31,7 +32,8 @@ export function render() {
   renderHeader(c);
   renderTabs();
   show(ui.conn, S.sock.dropped && !S.sock.up);
-  show(ui.note, !isOnline(c) && !c.id && v === 'chat');
+  show(ui.note, !isOnline(c) && !c.id && v === 'chat' && !c.owner);
+  renderInvite(c);
 
   const focused = ui.host.shadowRoot.activeElement;
   show(ui.chat, v === 'chat');
@@ -53,24 +55,59 @@ export function render() {
 
 function renderHeader(c) {
   const ui = S.ui;
-  const owner = c.owner;
-  const name = owner && owner.name;
+  const name = c.owner && c.owner.name;
   ui.operator.textContent = name || '';
   show(ui.operator, !!name);
   ui.context.textContent = name ? '' : c.target.listingTitle || (c.data && c.data.listing && c.data.listing.title) || '';
-  show(ui.avatar, !!name);
-  const photo = owner && imageUrl(owner.photo_url, S.cfg.base);
-  const face = (name || '') + '|' + (photo || '');
-  if (ui.avatar.dataset.face === face) return; // keep the loaded photo
-  ui.avatar.dataset.face = face;
-  ui.avatar.textContent = name ? name.trim().charAt(0).toUpperCase() : '';
+  setFace(ui.avatar, c.owner);
+}
+
+// setFace shows a person's photo in an avatar, with their initial until it
+// has loaded or when there is none; hidden without a person.
+function setFace(el, person) {
+  const name = (person && person.name) || '';
+  const photo = person && imageUrl(person.photo_url, S.cfg.base);
+  show(el, !!name);
+  const face = name + '|' + (photo || '');
+  if (el.dataset.face === face) return; // keep the loaded photo
+  el.dataset.face = face;
+  el.textContent = name.trim().charAt(0).toUpperCase();
   if (photo) {
     const img = document.createElement('img');
     img.alt = '';
     img.onerror = () => img.remove(); // the initial shows through
     img.src = photo;
-    ui.avatar.appendChild(img);
+    el.appendChild(img);
   }
+}
+
+// renderInvite places the invitation: in the box above the messages of the
+// draft on screen that answers it (a proactive greeting stays there once the
+// chat has started, since the conversation does not contain it), or as a
+// card above the launcher while the box is closed.
+function renderInvite(c) {
+  const ui = S.ui;
+  const inBox = S.isOpen && c.invite && (!c.id || c.invite.kind === 'proactive') ? c : null;
+  const at = inBox || (!S.isOpen && S.invited);
+  show(ui.invite, !!at);
+  show(ui.greeting, !!S.settings.greeting && !inBox);
+  if (!at) return;
+  const inv = at.invite;
+  const where = inBox ? ui.scroll : ui.card;
+  if (ui.invite.parentNode !== where) where.insertBefore(ui.invite, inBox ? ui.slot : null);
+  if (ui.invite.dataset.id !== inv.id) {
+    ui.invite.dataset.id = inv.id;
+    ui.invite.dataset.kind = inv.kind;
+    ui.inviteName.textContent = (inv.operator && inv.operator.name) || S.settings.title || T.chat;
+    ui.inviteText.textContent = '';
+    add(ui.inviteText, withLinks(String(inv.message || '')));
+  }
+  setFace(ui.invitePhoto, inv.operator);
+  // The card offers to reply or decline; the box, for an operator's invitation
+  // not yet written in, to accept (with what the composer holds) or decline.
+  show(ui.inviteActions, !inBox || (inv.kind !== 'proactive' && at.empty));
+  ui.inviteAccept.textContent = inBox ? T.accept : T.reply;
+  ui.inviteAccept.disabled = ui.inviteDecline.disabled = at.flushing;
 }
 
 let tabs = []; // the conversations behind the tab buttons, in order
@@ -97,7 +134,7 @@ function label(c) {
 // changed, so that keyboard focus on a tab survives incoming messages.
 function renderTabs() {
   const ui = S.ui;
-  const list = S.convs.filter((c) => c === S.current || (c.id && !c.closed) || c.pending.length);
+  const list = S.convs.filter((c) => c === S.current || c === S.invited || (c.id && !c.closed) || c.pending.length);
   const sig = list.map((c) => label(c) + c.unread + (c === S.current)).join('|');
   if (ui.tabs.dataset.sig === sig) {
     tabs = list;
