@@ -171,6 +171,11 @@ func TestInviteAVisitor(t *testing.T) {
 			}
 		}
 
+		// On the visitor's next page the invitation is offered again, until it is answered.
+		next := visit(t, srv, acc, token, "https://shop.example/cars/2", "Car 2", nil)
+		if next.String("invitation", "id") != invID {
+			t.Errorf("the next page's visit offers invitation %v, want %s", next.Path("invitation"), invID)
+		}
 		accept := map[string]any{"message": map[string]string{"body": "Yes, is it still for sale?", "client_msg_id": "r1"}}
 		c := srv.Do("POST", "/api/v1/widget/invitations/"+invID+"/accept", token, accept).Want(t, http.StatusCreated)
 		convID := c.String("conversation", "id")
@@ -203,6 +208,9 @@ func TestInviteAVisitor(t *testing.T) {
 		srv.Do("POST", "/api/v1/widget/invitations/"+inv2+"/decline", token2, nil).Want(t, http.StatusOK)
 		ops.NextWhere("invitation", func(f map[string]any) bool { return f["event"] == "declined" })
 		srv.Do("POST", "/api/v1/widget/invitations/"+inv2+"/accept", token2, nil).WantError(t, http.StatusConflict, "conflict")
+		if p := visit(t, srv, acc, token2, "https://shop.example/2", "Two", nil).Path("invitation"); p != nil {
+			t.Errorf("a declined invitation is offered again: %v", p)
+		}
 
 		stats := srv.Do("GET", "/api/v1/invitations/stats", opToken, nil).Want(t, http.StatusOK)
 		if stats.Path("operator", "shown") != float64(2) || stats.Path("operator", "accepted") != float64(1) || stats.Path("operator", "declined") != float64(1) {

@@ -155,6 +155,7 @@ func (a *api) widgetVisit(w http.ResponseWriter, r *http.Request) {
 		"online":        res.Online,
 		"settings":      res.Settings,
 		"proactive":     res.Proactive,
+		"invitation":    res.Invitation,
 	})
 }
 

@@ -470,3 +470,20 @@ func (l *Live) VisitorWrote(ctx context.Context, v *domain.Visitor, body string)
 		l.log.Warn("identity from a message not recorded", "visitor_id", v.ID, "err", err)
 	}
 }
+
+// invitationShownFor is how long an operator's unanswered invitation follows the visitor from
+// page to page; after that the operator has moved on.
+const invitationShownFor = 10 * time.Minute
+
+// pendingInvitation is the visitor's latest operator invitation if it still waits for an answer.
+func (l *Live) pendingInvitation(ctx context.Context, visitorID string) (*domain.Invitation, error) {
+	list, err := l.store.ListInvitations(ctx, visitorID, 1)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	inv := &list[0]
+	if inv.Kind != domain.InvitationByOperator || inv.Status != domain.InvitationShown || l.now().Sub(inv.CreatedAt) > invitationShownFor {
+		return nil, nil
+	}
+	return inv, nil
+}

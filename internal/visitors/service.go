@@ -88,6 +88,9 @@ type VisitResult struct {
 	Settings     map[string]any
 	// Proactive is the greeting a proactive rule opens the chat box with on this page, or nil.
 	Proactive *Proactive
+	// Invitation is an operator's invitation still waiting for an answer, to show again on the
+	// visitor's next page.
+	Invitation *domain.Invitation
 }
 
 // ErrUnknownAccount is a widget key that names no account.
@@ -143,6 +146,11 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 	}
 	if s.Live != nil && tracked {
 		if res.Proactive, err = s.Live.pageViewed(ctx, v, page.URL); err != nil {
+			return nil, err
+		}
+	}
+	if s.Live != nil && in.VisitorToken == token {
+		if res.Invitation, err = s.Live.pendingInvitation(ctx, v.ID); err != nil {
 			return nil, err
 		}
 	}

@@ -4,7 +4,7 @@
 // API, and the controls' handlers.
 import { draftFor, findOpen, listed, markRead, resync, select } from './chat.js';
 import { show } from './dom.js';
-import { acceptInvitation, boxClosed, declineInvitation, greet, toFront } from './invite.js';
+import { acceptInvitation, boxClosed, declineInvitation, greet, onInvitation, toFront } from './invite.js';
 import { onFrame } from './live.js';
 import { flushAll, send } from './outbox.js';
 import { createSocket } from './socket.js';
@@ -52,7 +52,8 @@ async function main() {
 
   if (session.get(key('open'))) open(false);
   else autoOpen();
-  if (visit.proactive) greetLater(visit.proactive);
+  if (visit.invitation) onInvitation({ event: 'shown', invitation: visit.invitation });
+  else if (visit.proactive) greetLater(visit.proactive);
   render();
 }
 
