@@ -16,7 +16,9 @@ export class AreaNav {
   // go(area) switches.
   constructor(go) {
     this.badge = h('span', { class: 'badge', testid: 'colleagues-unread', hidden: true });
-    this.visitors = h('span', { class: 'area-count visitors-count', testid: 'visitors-count', hidden: true });
+    // The count keeps its place while unknown, so the tabs after it do not move under the
+    // pointer when it arrives.
+    this.visitors = h('span', { class: 'area-count visitors-count is-unknown', testid: 'visitors-count', 'aria-hidden': 'true' }, '0');
     this.buttons = new Map();
     for (const [area, label] of AREAS) {
       const b = h(
@@ -42,13 +44,15 @@ export class AreaNav {
     this.badge.setAttribute('aria-label', `${unread} unread`);
   }
 
-  // setCount shows how many visitors are online; null hides the count (not
+  // setCount shows how many visitors are online; null blanks the count (not
   // known yet).
   setCount(area, n) {
     if (area !== 'visitors') return;
-    const hidden = n == null;
-    if (this.visitors.hidden !== hidden) this.visitors.hidden = hidden;
-    const text = hidden ? '' : number(n);
+    const unknown = n == null;
+    this.visitors.classList.toggle('is-unknown', unknown);
+    if (unknown) this.visitors.setAttribute('aria-hidden', 'true');
+    else this.visitors.removeAttribute('aria-hidden');
+    const text = unknown ? '0' : number(n);
     if (this.visitors.textContent !== text) {
       this.visitors.textContent = text;
       this.visitors.setAttribute('aria-label', `${text} online`);
