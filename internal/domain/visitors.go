@@ -15,6 +15,15 @@ type LiveVisitor struct {
 	Page      *CurrentPage `json:"page"`
 	Visit     *VisitInfo   `json:"visit"`
 	Chat      *VisitorChat `json:"chat"`
+	// PageAccountID is the account that answers on the visitor's current page when it is not
+	// AccountID: a portal's advertiser, whose operators see the visitors of its listings.
+	PageAccountID string `json:"-"`
+}
+
+// AnswersHere reports whether the account's operators may see the visitor now: a visitor of
+// the account, or on a page the account answers (an advertiser's listing on its portal).
+func (v *LiveVisitor) AnswersHere(accountID string) bool {
+	return v.AccountID == accountID || (v.PageAccountID != "" && v.PageAccountID == accountID)
 }
 
 type CurrentPage struct {

@@ -141,8 +141,14 @@ func (a *api) getVisitor(w http.ResponseWriter, r *http.Request, op *domain.Oper
 		writeError(w, r, a.Log, err)
 		return
 	}
-	// A visitor is visible to an account they belong to or have chatted with.
-	visible := len(theirs) > 0
+	details, err := a.Live.Details(r.Context(), v.ID)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	// A visitor is visible to an account they belong to, have chatted with, or (an advertiser)
+	// whose listing they are on.
+	visible := len(theirs) > 0 || details.Visitor.AnswersHere(op.AccountID)
 	for _, id := range accounts {
 		if id == v.AccountID {
 			visible = true
@@ -150,11 +156,6 @@ func (a *api) getVisitor(w http.ResponseWriter, r *http.Request, op *domain.Oper
 	}
 	if !visible {
 		writeError(w, r, a.Log, domain.ErrNotFound)
-		return
-	}
-	details, err := a.Live.Details(r.Context(), v.ID)
-	if err != nil {
-		writeError(w, r, a.Log, err)
 		return
 	}
 	v.Online = details.Visitor.Online

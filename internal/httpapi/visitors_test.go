@@ -384,3 +384,55 @@ func TestVisitorListNeedsOnline(t *testing.T) {
 	srv.Do("GET", "/api/v1/visitors", opToken, nil).WantError(t, http.StatusBadRequest, "invalid_query")
 	srv.Do("GET", "/api/v1/visitors?online=true", "", nil).WantError(t, http.StatusUnauthorized, "unauthorized")
 }
+
+// On a portal, an advertiser's operators see the portal's visitors who are on its listings, and
+// only while they are: not the visitors of another advertiser's listings, and not after they
+// move on. They can invite them, and the chat is the advertiser's.
+func TestAdvertisersSeeTheVisitorsOfTheirListings(t *testing.T) {
+	eachBackend(t, func(t *testing.T, srv *testutil.Server) {
+		portal := srv.Account(domain.KindPortal, nil, "")
+		advA := srv.Account(domain.KindAdvertiser, portal, "adv-a")
+		advB := srv.Account(domain.KindAdvertiser, portal, "adv-b")
+		opA, aTok := srv.Operator(advA, domain.RoleAgent)
+		_, bTok := srv.Operator(advB, domain.RoleAgent)
+		_, portalTok := srv.Operator(portal, domain.RoleAdmin)
+		aSock, bSock := srv.DialOperator(aTok), srv.DialOperator(bTok)
+
+		v := portalVisit(t, srv, portal, "", "adv-a", "L1")
+		token, id := v.String("visitor_token"), v.String("visitor_id")
+		tab := srv.DialVisitor(token)
+		if f := aSock.NextWhere("visitor", func(f map[string]any) bool { return f["event"] == "online" }); testutil.Field(f, "visitor", "id") != id {
+			t.Fatalf("advertiser A's online frame: %v", f)
+		}
+		bSock.QuietWhere("visitor", func(map[string]any) bool { return true }, 300*time.Millisecond)
+		if n := len(onlineVisitors(t, srv, aTok)); n != 1 {
+			t.Errorf("advertiser A lists %d visitors, want the one on its listing", n)
+		}
+		if n := len(onlineVisitors(t, srv, bTok)); n != 0 {
+			t.Errorf("advertiser B lists %d visitors, want none", n)
+		}
+		if n := len(onlineVisitors(t, srv, portalTok)); n != 1 {
+			t.Errorf("the portal lists %d visitors, want its one", n)
+		}
+		srv.Do("GET", "/api/v1/visitors/"+id, aTok, nil).Want(t, http.StatusOK)
+		srv.Do("GET", "/api/v1/visitors/"+id, bTok, nil).WantError(t, http.StatusNotFound, "not_found")
+		srv.Do("POST", "/api/v1/visitors/"+id+"/invite", bTok, map[string]string{"message": "Hi"}).WantError(t, http.StatusNotFound, "not_found")
+
+		inv := srv.Do("POST", "/api/v1/visitors/"+id+"/invite", aTok, map[string]string{"message": "About this flat?"}).Want(t, http.StatusAccepted).String("invitation", "id")
+		tab.Next("invitation")
+		c := srv.Do("POST", "/api/v1/widget/invitations/"+inv+"/accept", token, nil).Want(t, http.StatusCreated)
+		if c.String("conversation", "account_id") != advA.ID || c.String("conversation", "owner_id") != opA.ID {
+			t.Errorf("the accepted chat %s: want advertiser A's, owned by its operator", c.Raw)
+		}
+
+		// The visitor moves on to B's listing: A hears they are gone, B that they arrived.
+		portalVisit(t, srv, portal, token, "adv-b", "L2")
+		aSock.NextWhere("visitor", func(f map[string]any) bool { return f["event"] == "left" && f["visitor_id"] == id })
+		bSock.NextWhere("visitor", func(f map[string]any) bool { return testutil.Field(f, "visitor", "id") == id })
+		if n := len(onlineVisitors(t, srv, aTok)); n != 0 {
+			t.Errorf("advertiser A still lists %d visitors after they moved on", n)
+		}
+		tab.Conn.CloseNow()
+		bSock.NextWhere("visitor", func(f map[string]any) bool { return f["event"] == "offline" && f["visitor_id"] == id })
+	})
+}

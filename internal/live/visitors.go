@@ -33,28 +33,45 @@ type (
 )
 
 // VisitorChanged tells the account's operators about a visitor who came online ("online") or
-// whose page, identity or chat changed ("updated"). The whole visitor goes, not a diff: it is
-// small, and a console that missed a frame is right again with the next.
+// whose page, identity or chat changed ("updated"), and the operators of the advertiser whose
+// listing the visitor is on. The whole visitor goes, not a diff: it is small, and a console that
+// missed a frame is right again with the next.
 func (p *Publisher) VisitorChanged(ctx context.Context, event string, v *domain.LiveVisitor) error {
 	frame := mustEncode(visitorFrame{Type: "visitor", Event: event, Visitor: v})
-	return p.publishEnvelope(ctx, bus.AccountTopic(v.AccountID), audience{Everyone: true}, frame)
+	return p.toVisitorWatchers(ctx, v.AccountID, v.PageAccountID, frame)
 }
 
 // VisitorOffline says the visitor's last tab closed; they may be back within the leave delay.
-func (p *Publisher) VisitorOffline(ctx context.Context, v *domain.Visitor) error {
+// pageAccountID is the advertiser whose listing they were on, if any.
+func (p *Publisher) VisitorOffline(ctx context.Context, v *domain.Visitor, pageAccountID string) error {
 	frame := mustEncode(visitorFrame{Type: "visitor", Event: "offline", VisitorID: v.ID})
-	return p.publishEnvelope(ctx, bus.AccountTopic(v.AccountID), audience{Everyone: true}, frame)
+	return p.toVisitorWatchers(ctx, v.AccountID, pageAccountID, frame)
 }
 
 // VisitorLeft says the visitor has been gone for the leave delay, to the console and to
 // integrations.
-func (p *Publisher) VisitorLeft(ctx context.Context, v *domain.Visitor, at time.Time) error {
+func (p *Publisher) VisitorLeft(ctx context.Context, v *domain.Visitor, pageAccountID string, at time.Time) error {
 	frame := mustEncode(visitorFrame{Type: "visitor", Event: "left", VisitorID: v.ID})
 	event := mustEncode(integrationEvent{Type: "visitor.left", AccountID: v.AccountID, VisitorID: v.ID, At: at.UTC()})
 	return errors.Join(
-		p.publishEnvelope(ctx, bus.AccountTopic(v.AccountID), audience{Everyone: true}, frame),
+		p.toVisitorWatchers(ctx, v.AccountID, pageAccountID, frame),
 		p.bus.Publish(ctx, bus.IntegrationTopic(v.AccountID), event),
 	)
+}
+
+// VisitorMovedAway tells an advertiser's operators that the visitor left its listings for
+// another page of the portal: for them the visitor is gone.
+func (p *Publisher) VisitorMovedAway(ctx context.Context, accountID, visitorID string) error {
+	frame := mustEncode(visitorFrame{Type: "visitor", Event: "left", VisitorID: visitorID})
+	return p.publishEnvelope(ctx, bus.AccountTopic(accountID), audience{Everyone: true}, frame)
+}
+
+func (p *Publisher) toVisitorWatchers(ctx context.Context, accountID, pageAccountID string, frame []byte) error {
+	err := p.publishEnvelope(ctx, bus.AccountTopic(accountID), audience{Everyone: true}, frame)
+	if pageAccountID != "" && pageAccountID != accountID {
+		err = errors.Join(err, p.publishEnvelope(ctx, bus.AccountTopic(pageAccountID), audience{Everyone: true}, frame))
+	}
+	return err
 }
 
 // VisitorMerged says visitor from is now visitor into (the same e-mail). The widgets of from

@@ -34,6 +34,9 @@ type PageViewInput struct {
 	At        time.Time
 	// Visit describes the visit when this page view starts one: source, device, place, address.
 	Visit domain.VisitInfo
+	// PageAccountID is the account that answers on this page (a portal's advertiser on its
+	// listing page), when it is not AccountID.
+	PageAccountID string
 }
 
 // VisitGap is how long a visitor may be silent before their next page view starts a new visit.

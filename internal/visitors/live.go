@@ -15,6 +15,7 @@ import (
 
 // LiveStore is what the live visitor list, identity, invitations and proactive chat keep.
 type LiveStore interface {
+	AccountByID(ctx context.Context, id string) (*domain.Account, error)
 	VisitorByID(ctx context.Context, id string) (*domain.Visitor, error)
 	OperatorByID(ctx context.Context, id string) (*domain.Operator, error)
 	SetVisitorIdentity(ctx context.Context, id, name, email string) error
@@ -44,8 +45,9 @@ type Presence interface {
 // Announcer puts visitor and invitation changes on the live sockets.
 type Announcer interface {
 	VisitorChanged(ctx context.Context, event string, v *domain.LiveVisitor) error
-	VisitorOffline(ctx context.Context, v *domain.Visitor) error
-	VisitorLeft(ctx context.Context, v *domain.Visitor, at time.Time) error
+	VisitorOffline(ctx context.Context, v *domain.Visitor, pageAccountID string) error
+	VisitorLeft(ctx context.Context, v *domain.Visitor, pageAccountID string, at time.Time) error
+	VisitorMovedAway(ctx context.Context, accountID, visitorID string) error
 	VisitorMerged(ctx context.Context, accountID, from, into string) error
 	InvitationShown(ctx context.Context, inv *domain.Invitation) error
 	InvitationAnswered(ctx context.Context, inv *domain.Invitation) error
@@ -73,6 +75,11 @@ type Live struct {
 	arrivalsMu     sync.Mutex
 	arrivals       map[string]string // visitor id → account id, waiting to be announced
 	flushScheduled bool
+
+	// pageAccounts remembers, for the visitors announced from this node, the advertiser whose
+	// listing each was last seen on, so that its operators hear when they go.
+	pageAccountsMu sync.Mutex
+	pageAccounts   map[string]string
 }
 
 type cachedRules struct {
@@ -96,20 +103,33 @@ func NewLive(s LiveStore, p Presence, a Announcer, c ConversationStarter, log *s
 	return &Live{store: s, presence: p, announce: a, convs: c, log: log, now: time.Now, rules: map[string]cachedRules{}}
 }
 
-// Online lists the account's visitors who have the widget open.
+// Online lists the visitors who have the widget open that the operator may see: the account's
+// own, and for a portal's advertiser the portal's visitors on its listings.
 func (l *Live) Online(ctx context.Context, op *domain.Operator) ([]domain.LiveVisitor, error) {
-	ids := l.presence.OnlineVisitors(op.AccountID)
-	if len(ids) > MaxOnlineListed {
+	acc, err := l.store.AccountByID(ctx, op.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	source := acc.ID
+	if acc.ParentID != "" {
+		source = acc.ParentID
+	}
+	ids := l.presence.OnlineVisitors(source)
+	if acc.ParentID == "" && len(ids) > MaxOnlineListed {
 		ids = ids[:MaxOnlineListed]
 	}
 	list, err := l.store.LiveVisitors(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	for i := range list {
-		list[i].Online = true
+	out := list[:0]
+	for _, lv := range list {
+		if lv.AnswersHere(op.AccountID) && len(out) < MaxOnlineListed {
+			lv.Online = true
+			out = append(out, lv)
+		}
 	}
-	return list, nil
+	return out, nil
 }
 
 // VisitorDetails is a visitor with the pages of this visit and their invitations.
@@ -154,7 +174,7 @@ func (l *Live) visible(ctx context.Context, op *domain.Operator, id string) (*do
 	if err != nil {
 		return nil, err
 	}
-	if len(list) == 0 || list[0].AccountID != op.AccountID {
+	if len(list) == 0 || !list[0].AnswersHere(op.AccountID) {
 		return nil, domain.ErrNotFound
 	}
 	lv := &list[0]
@@ -343,11 +363,11 @@ func (l *Live) Refresh(ctx context.Context, visitorID string) {
 		l.logged(err, "visitor refresh")
 		return
 	}
-	if !l.presence.OperatorsConnected(list[0].AccountID) {
+	if !l.watched(&list[0]) {
 		return
 	}
 	list[0].Online = true
-	l.logged(l.announce.VisitorChanged(ctx, "updated", &list[0]), "visitor updated")
+	l.publish(ctx, "updated", &list[0])
 }
 
 // VisitorOnline, VisitorOffline and VisitorLeft follow the visitor's tabs (live.VisitorEvents).
@@ -374,20 +394,9 @@ func (l *Live) announceArrivals() {
 	batch := l.arrivals
 	l.arrivals, l.flushScheduled = nil, false
 	l.arrivalsMu.Unlock()
-	watched := map[string]bool{}
-	var ids []string
-	for id, acc := range batch {
-		w, seen := watched[acc]
-		if !seen {
-			w = l.presence.OperatorsConnected(acc)
-			watched[acc] = w
-		}
-		if w {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) == 0 {
-		return
+	ids := make([]string, 0, len(batch))
+	for id := range batch {
+		ids = append(ids, id)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -398,20 +407,57 @@ func (l *Live) announceArrivals() {
 	}
 	for i := range list {
 		// A visitor who closed the tab again while the batch waited is not announced.
-		if !l.presence.VisitorOnline(list[i].ID) {
+		if !l.watched(&list[i]) || !l.presence.VisitorOnline(list[i].ID) {
 			continue
 		}
 		list[i].Online = true
-		l.logged(l.announce.VisitorChanged(ctx, "online", &list[i]), "visitor online")
+		l.publish(ctx, "online", &list[i])
 	}
 }
 
+// watched reports whether any operator could see the visitor: of the visitor's account, or of
+// the advertiser whose listing the visitor is on.
+func (l *Live) watched(lv *domain.LiveVisitor) bool {
+	return l.presence.OperatorsConnected(lv.AccountID) || (lv.PageAccountID != "" && l.presence.OperatorsConnected(lv.PageAccountID))
+}
+
 func (l *Live) VisitorOffline(ctx context.Context, v *domain.Visitor) {
-	l.logged(l.announce.VisitorOffline(ctx, v), "visitor offline")
+	l.logged(l.announce.VisitorOffline(ctx, v, l.pageAccountOf(v.ID)), "visitor offline")
+}
+
+// pageAccountOf is the advertiser whose listing the visitor was last announced on, from here.
+func (l *Live) pageAccountOf(visitorID string) string {
+	l.pageAccountsMu.Lock()
+	defer l.pageAccountsMu.Unlock()
+	return l.pageAccounts[visitorID]
 }
 
 func (l *Live) VisitorLeft(ctx context.Context, v *domain.Visitor) {
-	l.logged(l.announce.VisitorLeft(ctx, v, l.now()), "visitor left")
+	l.pageAccountsMu.Lock()
+	pageAccount := l.pageAccounts[v.ID]
+	delete(l.pageAccounts, v.ID)
+	l.pageAccountsMu.Unlock()
+	l.logged(l.announce.VisitorLeft(ctx, v, pageAccount, l.now()), "visitor left")
+}
+
+// publish announces a visitor's change, and tells the advertiser whose listing the visitor just
+// left that they are gone from its view.
+func (l *Live) publish(ctx context.Context, event string, lv *domain.LiveVisitor) {
+	l.pageAccountsMu.Lock()
+	if l.pageAccounts == nil {
+		l.pageAccounts = map[string]string{}
+	}
+	before := l.pageAccounts[lv.ID]
+	if lv.PageAccountID != "" {
+		l.pageAccounts[lv.ID] = lv.PageAccountID
+	} else {
+		delete(l.pageAccounts, lv.ID)
+	}
+	l.pageAccountsMu.Unlock()
+	if before != "" && before != lv.PageAccountID {
+		l.logged(l.announce.VisitorMovedAway(ctx, before, lv.ID), "visitor moved away")
+	}
+	l.logged(l.announce.VisitorChanged(ctx, event, lv), "visitor "+event)
 }
 
 func (l *Live) logged(err error, what string) {
@@ -430,12 +476,13 @@ func nonNil[T any](s []T) []T {
 // pageViewed follows a stored page view: the console hears of the visitor's new page, and the
 // widget learns whether a proactive rule greets the visitor here. The visitor is read only when
 // one of the two needs it.
-func (l *Live) pageViewed(ctx context.Context, v *domain.Visitor, pageURL string) (*Proactive, error) {
+func (l *Live) pageViewed(ctx context.Context, v *domain.Visitor, pageURL, pageAccountID string) (*Proactive, error) {
 	rules, err := l.accountRules(ctx, v.AccountID)
 	if err != nil {
 		return nil, err
 	}
-	watched := l.presence.VisitorOnline(v.ID) && l.presence.OperatorsConnected(v.AccountID)
+	watched := l.presence.VisitorOnline(v.ID) && (l.presence.OperatorsConnected(v.AccountID) ||
+		(pageAccountID != "" && l.presence.OperatorsConnected(pageAccountID)) || l.pageAccountOf(v.ID) != "")
 	if len(rules) == 0 && !watched {
 		return nil, nil
 	}
@@ -446,7 +493,7 @@ func (l *Live) pageViewed(ctx context.Context, v *domain.Visitor, pageURL string
 	lv := &list[0]
 	if watched {
 		lv.Online = true
-		l.logged(l.announce.VisitorChanged(ctx, "updated", lv), "visitor updated")
+		l.publish(ctx, "updated", lv)
 	}
 	if len(rules) == 0 || lv.Chat != nil || lv.Visit == nil {
 		return nil, nil

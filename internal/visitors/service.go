@@ -112,20 +112,23 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 	if err != nil {
 		return nil, err
 	}
-	tracked := !(s.RespectDNT && in.DoNotTrack)
-	if tracked {
-		err = s.store.RecordPageView(ctx, store.PageViewInput{
-			VisitorID: v.ID, AccountID: acc.ID, URL: page.URL, Title: page.Title, Referrer: page.Referrer,
-			UserAgent: truncate(in.UserAgent, 512), Language: truncate(in.Language, 64), At: now,
-			Visit: s.visitInfo(in, page),
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
 	layers, answering, err := s.pageAccounts(ctx, acc, in)
 	if err != nil {
 		return nil, err
+	}
+	tracked := !(s.RespectDNT && in.DoNotTrack)
+	if tracked {
+		pv := store.PageViewInput{
+			VisitorID: v.ID, AccountID: acc.ID, URL: page.URL, Title: page.Title, Referrer: page.Referrer,
+			UserAgent: truncate(in.UserAgent, 512), Language: truncate(in.Language, 64), At: now,
+			Visit: s.visitInfo(in, page),
+		}
+		if answering[0] != acc.ID {
+			pv.PageAccountID = answering[0]
+		}
+		if err := s.store.RecordPageView(ctx, pv); err != nil {
+			return nil, err
+		}
 	}
 	eff := settings.Resolve(layers...)
 	if eff["title"] == "" {
@@ -145,7 +148,11 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 		Settings:     eff,
 	}
 	if s.Live != nil && tracked {
-		if res.Proactive, err = s.Live.pageViewed(ctx, v, page.URL); err != nil {
+		pageAccount := ""
+		if answering[0] != acc.ID {
+			pageAccount = answering[0]
+		}
+		if res.Proactive, err = s.Live.pageViewed(ctx, v, page.URL, pageAccount); err != nil {
 			return nil, err
 		}
 	}

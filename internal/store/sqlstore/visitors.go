@@ -85,18 +85,18 @@ func (s *Store) recordPageView(ctx context.Context, tx *sql.Tx, in store.PageVie
 		}
 		if _, err := s.exec(ctx, tx, `INSERT INTO visits (id, visitor_id, account_id, started_at, last_at, user_agent, language,
 			ip, referrer, source_kind, source_name, campaign, medium, device_kind, os, browser, country, country_code, city,
-			page_count, page_url, page_title, page_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+			page_count, page_url, page_title, page_since, page_account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
 			visitID, in.VisitorID, in.AccountID, ms(in.At), ms(in.At), in.UserAgent, in.Language,
 			vi.IP, in.Referrer, vi.Source.Kind, vi.Source.Name, vi.Source.Campaign, vi.Source.Medium,
 			vi.Device.Kind, vi.Device.OS, vi.Device.Browser, loc.Country, loc.CountryCode, loc.City,
-			in.URL, in.Title, ms(in.At)); err != nil {
+			in.URL, in.Title, ms(in.At), in.PageAccountID); err != nil {
 			return err
 		}
 	case err != nil:
 		return err
 	default:
-		if _, err := s.exec(ctx, tx, `UPDATE visits SET last_at = ?, page_count = page_count + 1, page_url = ?, page_title = ?, page_since = ? WHERE id = ?`,
-			ms(in.At), in.URL, in.Title, ms(in.At), visitID); err != nil {
+		if _, err := s.exec(ctx, tx, `UPDATE visits SET last_at = ?, page_count = page_count + 1, page_url = ?, page_title = ?, page_since = ?,
+			page_account_id = ? WHERE id = ?`, ms(in.At), in.URL, in.Title, ms(in.At), in.PageAccountID, visitID); err != nil {
 			return err
 		}
 	}

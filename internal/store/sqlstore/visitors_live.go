@@ -41,7 +41,7 @@ func (s *Store) liveVisitors(ctx context.Context, ids []string) ([]domain.LiveVi
 		(SELECT COUNT(*) FROM visits WHERE visitor_id = v.id),
 		(SELECT COUNT(*) FROM conversations WHERE visitor_id = v.id),
 		t.started_at, t.page_count, t.referrer, t.language, t.source_kind, t.source_name, t.campaign, t.medium,
-		t.device_kind, t.os, t.browser, t.country, t.country_code, t.city, t.page_url, t.page_title, t.page_since, t.ip
+		t.device_kind, t.os, t.browser, t.country, t.country_code, t.city, t.page_url, t.page_title, t.page_since, t.ip, t.page_account_id
 		FROM visitors v LEFT JOIN visits t ON t.id = (SELECT id FROM visits WHERE visitor_id = v.id ORDER BY started_at DESC LIMIT 1)
 		WHERE v.id IN (`+in+`)`, args...)
 	if err != nil {
@@ -54,10 +54,10 @@ func (s *Store) liveVisitors(ctx context.Context, ids []string) ([]domain.LiveVi
 		var lv domain.LiveVisitor
 		var started, since sql.NullInt64
 		var pageCount sql.NullInt64
-		var referrer, language, kind, name, campaign, medium, device, os, browser, country, code, city, url, title, ip sql.NullString
+		var referrer, language, kind, name, campaign, medium, device, os, browser, country, code, city, url, title, ip, pageAccount sql.NullString
 		if err := rows.Scan(&lv.ID, &lv.AccountID, &lv.Name, &lv.Email, &lv.Visits, &lv.Chats,
 			&started, &pageCount, &referrer, &language, &kind, &name, &campaign, &medium,
-			&device, &os, &browser, &country, &code, &city, &url, &title, &since, &ip); err != nil {
+			&device, &os, &browser, &country, &code, &city, &url, &title, &since, &ip, &pageAccount); err != nil {
 			return nil, err
 		}
 		if started.Valid {
@@ -73,6 +73,7 @@ func (s *Store) liveVisitors(ctx context.Context, ids []string) ([]domain.LiveVi
 			if url.String != "" {
 				lv.Page = &domain.CurrentPage{URL: url.String, Title: title.String, Since: fromMS(since.Int64)}
 			}
+			lv.PageAccountID = pageAccount.String
 		}
 		byID[lv.ID] = len(out)
 		out = append(out, lv)

@@ -19,6 +19,8 @@ ALTER TABLE visits ADD COLUMN page_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE visits ADD COLUMN page_url TEXT NOT NULL DEFAULT '';
 ALTER TABLE visits ADD COLUMN page_title TEXT NOT NULL DEFAULT '';
 ALTER TABLE visits ADD COLUMN page_since BIGINT NOT NULL DEFAULT 0;
+-- The account that answers on the current page: on a portal's listing page, its advertiser.
+ALTER TABLE visits ADD COLUMN page_account_id TEXT NOT NULL DEFAULT '';
 
 -- A visitor found to be another one (the same e-mail) points to it; its token keeps working.
 ALTER TABLE visitors ADD COLUMN merged_into TEXT NOT NULL DEFAULT '';
