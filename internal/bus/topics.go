@@ -7,5 +7,5 @@ func VisitorTopic(visitorID string) string         { return "visitor." + visitor
 func AccountVisitorsTopic(accountID string) string { return "visitors." + accountID }
 
 // IntegrationTopic carries an account's events for integrations (e.g. "visitor.left"); on NATS
-// an integration subscribes to this subject.
+// an integration subscribes to it with the bus's subject prefix: portico.integrations.<id>.
 func IntegrationTopic(accountID string) string { return "integrations." + accountID }
