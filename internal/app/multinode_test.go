@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -160,4 +161,41 @@ func TestVisitorListAcrossNodes(t *testing.T) {
 	eventually(t, "node B lists nobody", func() bool {
 		return len(b.Do("GET", "/api/v1/visitors?online=true", opToken, nil).List("visitors")) == 0
 	})
+}
+
+// Page views of the same visitors arriving on two nodes at once are group-committed by each
+// node; the batches must not deadlock each other in PostgreSQL.
+func TestConcurrentPageViewsOnTwoNodes(t *testing.T) {
+	a, b := twoNodes(t)
+	acc := a.Account(domain.KindWebsite, nil, "")
+	const visitors, pages = 50, 20
+	tokens := make([]string, visitors)
+	for i := range tokens {
+		tokens[i], _ = a.Visitor(acc, "https://shop.example/")
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	failures := 0
+	for p := 0; p < pages; p++ {
+		for i, token := range tokens {
+			for _, node := range []*testutil.Server{a, b} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					body := map[string]any{"account": acc.Key, "visitor_token": token, "page": map[string]string{"url": fmt.Sprintf("https://shop.example/%d/%d", i, p)}}
+					res := testutil.DoHeaders(t, "POST", node.URL+"/api/v1/widget/visits", "", body, nil)
+					if res.Status != http.StatusOK {
+						mu.Lock()
+						failures++
+						mu.Unlock()
+						t.Logf("page view: %d %s", res.Status, res.Raw)
+					}
+				}()
+			}
+		}
+	}
+	wg.Wait()
+	if failures > 0 {
+		t.Fatalf("%d of %d page views failed", failures, visitors*pages*2)
+	}
 }

@@ -281,8 +281,8 @@ func (s *Store) AppendMessage(ctx context.Context, m *domain.Message) (*domain.M
 		return err
 	}
 	var err error
-	if g, ok := s.dialect.(GroupCommitter); ok && g.GroupCommitMessages() {
-		err = s.inGroup(ctx, write)
+	if s.groupCommitsMessages() {
+		err = s.inGroup(ctx, m.ConversationID, write)
 	} else {
 		err = s.inTx(ctx, write)
 	}

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/portico/portico/internal/store"
@@ -23,7 +25,12 @@ type GroupCommitter interface {
 }
 
 type groupWrite struct {
-	ctx  context.Context
+	ctx context.Context
+	// key orders the writes of a batch (the visitor of a page view, the conversation of a
+	// message): every node's batches then lock rows in the same order, so two nodes writing
+	// page views of the same visitors cannot deadlock in PostgreSQL. Writes with one key keep
+	// the order they arrived in.
+	key  string
 	fn   func(tx *sql.Tx) error
 	done chan error
 }
@@ -38,11 +45,11 @@ type groupCommitter struct {
 
 // RecordPageView stores a page view, committed before it returns.
 func (s *Store) RecordPageView(ctx context.Context, in store.PageViewInput) error {
-	return s.inGroup(ctx, func(tx *sql.Tx) error { return s.recordPageView(ctx, tx, in) })
+	return s.inGroup(ctx, in.VisitorID, func(tx *sql.Tx) error { return s.recordPageView(ctx, tx, in) })
 }
 
 // inGroup runs fn in the next group transaction and waits for its commit.
-func (s *Store) inGroup(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) inGroup(ctx context.Context, key string, fn func(tx *sql.Tx) error) error {
 	g := &s.group
 	g.start.Do(func() {
 		g.queue = make(chan *groupWrite, 4*maxGroupCommit)
@@ -53,7 +60,7 @@ func (s *Store) inGroup(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if g.queue == nil { // closed before the first write
 		return sql.ErrConnDone
 	}
-	req := &groupWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	req := &groupWrite{ctx: ctx, key: key, fn: fn, done: make(chan error, 1)}
 	select {
 	case g.queue <- req:
 	case <-g.quit:
@@ -109,7 +116,10 @@ func (s *Store) writeGroups() {
 	}
 }
 
-// commitGroup writes a batch in one transaction, each write in a savepoint of its own.
+// commitGroup writes a batch in one transaction. Where savepoints are cheap (SQLite, in
+// process) each write has its own, so a refused write fails alone. Elsewhere a savepoint costs a
+// round trip per write: the batch is written plainly, and if it fails each write is retried in a
+// transaction of its own.
 func (s *Store) commitGroup(batch []*groupWrite) {
 	live := batch[:0:0]
 	for _, req := range batch {
@@ -122,12 +132,16 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 	if len(live) == 0 {
 		return
 	}
+	slices.SortStableFunc(live, func(a, b *groupWrite) int { return strings.Compare(a.key, b.key) })
 	errs := make([]error, len(live))
+	savepoints := len(live) > 1 && s.groupCommitsMessages()
 	err := s.inTx(context.Background(), func(tx *sql.Tx) error {
 		for i, req := range live {
-			if len(live) == 1 {
-				errs[i] = req.fn(tx)
-				return errs[i]
+			if !savepoints {
+				if errs[i] = req.fn(tx); errs[i] != nil {
+					return errs[i]
+				}
+				continue
 			}
 			if _, err := tx.Exec(`SAVEPOINT group_write`); err != nil {
 				return err
@@ -144,10 +158,21 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 		}
 		return nil
 	})
+	if err != nil && !savepoints && len(live) > 1 {
+		for _, req := range live {
+			req.done <- s.inTx(req.ctx, req.fn)
+		}
+		return
+	}
 	for i, req := range live {
 		if err != nil {
 			errs[i] = err
 		}
 		req.done <- errs[i]
 	}
+}
+
+func (s *Store) groupCommitsMessages() bool {
+	g, ok := s.dialect.(GroupCommitter)
+	return ok && g.GroupCommitMessages()
 }
