@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -197,5 +198,28 @@ func TestConcurrentPageViewsOnTwoNodes(t *testing.T) {
 	wg.Wait()
 	if failures > 0 {
 		t.Fatalf("%d of %d page views failed", failures, visitors*pages*2)
+	}
+}
+
+// On NATS a visitor's connection costs one goroutine, its reader: the node follows every
+// visitor topic with one subscription, not one (with its own goroutine) per visitor.
+func TestVisitorConnectionsOnNATSCostOneGoroutine(t *testing.T) {
+	a, _ := twoNodes(t)
+	acc := a.Account(domain.KindWebsite, nil, "")
+	const n = 200
+	tokens := make([]string, n)
+	for i := range tokens {
+		tokens[i], _ = a.Visitor(acc, "https://shop.example/")
+	}
+	a.DialVisitor(tokens[0]).Conn.CloseNow() // the first visitor starts what is shared
+	eventually(t, "the warm-up socket is gone", func() bool { _, v := a.App.Hub.ConnectionCounts(); return v == 0 })
+	before := runtime.NumGoroutine()
+	for _, token := range tokens {
+		a.DialVisitor(token)
+	}
+	eventually(t, "every visitor is connected", func() bool { _, v := a.App.Hub.ConnectionCounts(); return v == n })
+	// Each test socket adds its own reader goroutine in this process: two per visitor in all.
+	if added := runtime.NumGoroutine() - before; added > 2*n+n/4 {
+		t.Errorf("%d visitor connections added %d goroutines, want about %d (the node's reader and the test's)", n, added, 2*n)
 	}
 }

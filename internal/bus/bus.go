@@ -5,6 +5,7 @@ package bus
 
 import (
 	"context"
+	"strings"
 	"sync"
 )
 
@@ -12,23 +13,33 @@ import (
 // must not block: hand the payload on and return.
 type Handler func(payload []byte)
 
+// TopicHandler receives an event of a family of topics, with the topic it was published on.
+type TopicHandler func(topic string, payload []byte)
+
 type Bus interface {
 	Publish(ctx context.Context, topic string, payload []byte) error
 	// Subscribe registers h for topic until the returned function is called.
 	Subscribe(topic string, h Handler) (unsubscribe func(), err error)
+	// SubscribeFamily registers h for every topic that starts with prefix (which ends in a
+	// dot, like "visitor."). One subscription serves a family with a topic per visitor, where a
+	// subscription each would cost every connection a subscription (and, on NATS, a goroutine).
+	SubscribeFamily(prefix string, h TopicHandler) (unsubscribe func(), err error)
 	Close() error
 }
 
 // Memory is the in-process bus: publishing calls every subscriber of the topic directly.
 type Memory struct {
-	mu     sync.RWMutex
-	topics map[string]map[*subscription]struct{}
+	mu       sync.RWMutex
+	topics   map[string]map[*subscription]struct{}
+	families map[string]map[*familySubscription]struct{}
 }
 
 type subscription struct{ h Handler }
 
+type familySubscription struct{ h TopicHandler }
+
 func NewMemory() *Memory {
-	return &Memory{topics: map[string]map[*subscription]struct{}{}}
+	return &Memory{topics: map[string]map[*subscription]struct{}{}, families: map[string]map[*familySubscription]struct{}{}}
 }
 
 func (m *Memory) Publish(_ context.Context, topic string, payload []byte) error {
@@ -39,11 +50,41 @@ func (m *Memory) Publish(_ context.Context, topic string, payload []byte) error 
 	for s := range m.topics[topic] {
 		subs = append(subs, s)
 	}
+	var family []*familySubscription
+	if i := strings.IndexByte(topic, '.'); i >= 0 {
+		for s := range m.families[topic[:i+1]] {
+			family = append(family, s)
+		}
+	}
 	m.mu.RUnlock()
 	for _, s := range subs {
 		s.h(payload)
 	}
+	for _, s := range family {
+		s.h(topic, payload)
+	}
 	return nil
+}
+
+// SubscribeFamily: in process, a family is the topics whose first segment is prefix.
+func (m *Memory) SubscribeFamily(prefix string, h TopicHandler) (func(), error) {
+	s := &familySubscription{h: h}
+	m.mu.Lock()
+	subs := m.families[prefix]
+	if subs == nil {
+		subs = map[*familySubscription]struct{}{}
+		m.families[prefix] = subs
+	}
+	subs[s] = struct{}{}
+	m.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			m.mu.Lock()
+			delete(m.families[prefix], s)
+			m.mu.Unlock()
+		})
+	}, nil
 }
 
 func (m *Memory) Subscribe(topic string, h Handler) (func(), error) {

@@ -59,3 +59,18 @@ func TestMemoryHandlersMaySubscribeUnderTheirOwnLock(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoryFamilySubscription(t *testing.T) {
+	m := NewMemory()
+	var got []string
+	unsubscribe, _ := m.SubscribeFamily("visitor.", func(topic string, p []byte) { got = append(got, topic+"="+string(p)) })
+	m.Publish(context.Background(), "visitor.a", []byte("1"))
+	m.Publish(context.Background(), "visitor.b", []byte("2"))
+	m.Publish(context.Background(), "visitors.a", []byte("x")) // another family
+	m.Publish(context.Background(), "account.a", []byte("y"))
+	unsubscribe()
+	m.Publish(context.Background(), "visitor.c", []byte("3"))
+	if len(got) != 2 || got[0] != "visitor.a=1" || got[1] != "visitor.b=2" {
+		t.Fatalf("got %v, want the two visitor topics before unsubscribing", got)
+	}
+}

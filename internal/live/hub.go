@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +59,8 @@ type Hub struct {
 	ops           map[string]map[string]*operatorState // account id → operator id → state
 	closing       bool
 	jobs          chan func(ctx context.Context)
+	// visitorFamily is set once the hub follows every visitor topic with one subscription.
+	visitorFamily bool
 }
 
 type topic struct {
@@ -119,18 +122,38 @@ func (h *Hub) join(c *conn, topics ...string) bool {
 		t := h.topics[name]
 		if t == nil {
 			t = &topic{conns: map[*conn]struct{}{}}
-			name := name
-			unsub, err := h.bus.Subscribe(name, func(payload []byte) { h.deliver(name, payload) })
-			if err != nil {
-				h.log.Error("subscribe", "topic", name, "err", err)
-				continue
+			if strings.HasPrefix(name, bus.VisitorFamily) {
+				// One subscription for the whole family serves every visitor here.
+				if !h.followVisitors() {
+					continue
+				}
+			} else {
+				name := name
+				unsub, err := h.bus.Subscribe(name, func(payload []byte) { h.deliver(name, payload) })
+				if err != nil {
+					h.log.Error("subscribe", "topic", name, "err", err)
+					continue
+				}
+				t.unsubscribe = unsub
 			}
-			t.unsubscribe = unsub
 			h.topics[name] = t
 		}
 		t.conns[c] = struct{}{}
 	}
 	c.topics = topics
+	return true
+}
+
+// followVisitors subscribes, once, to the family of visitor topics; the caller holds h.mu.
+func (h *Hub) followVisitors() bool {
+	if h.visitorFamily {
+		return true
+	}
+	if _, err := h.bus.SubscribeFamily(bus.VisitorFamily, h.deliver); err != nil {
+		h.log.Error("subscribe", "family", bus.VisitorFamily, "err", err)
+		return false
+	}
+	h.visitorFamily = true
 	return true
 }
 
@@ -145,7 +168,9 @@ func (h *Hub) leave(c *conn) {
 		}
 		delete(t.conns, c)
 		if len(t.conns) == 0 {
-			t.unsubscribe()
+			if t.unsubscribe != nil {
+				t.unsubscribe()
+			}
 			delete(h.topics, name)
 		}
 	}

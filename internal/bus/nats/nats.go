@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -56,11 +57,23 @@ func (b *Bus) Publish(_ context.Context, topic string, payload []byte) error {
 }
 
 func (b *Bus) Subscribe(topic string, h bus.Handler) (func(), error) {
-	sub, err := b.nc.Subscribe(subjectPrefix+topic, func(m *nats.Msg) { h(m.Data) })
+	return b.subscribe(subjectPrefix+topic, func(m *nats.Msg) { h(m.Data) })
+}
+
+// SubscribeFamily subscribes to the NATS wildcard subject of the family: one subscription (and
+// one goroutine) for all of its topics, whichever node publishes them. Every node then receives
+// the family's events for connections held elsewhere too, and drops them: cheap next to a
+// subscription per connection, for the few nodes an installation has.
+func (b *Bus) SubscribeFamily(prefix string, h bus.TopicHandler) (func(), error) {
+	return b.subscribe(subjectPrefix+prefix+">", func(m *nats.Msg) { h(strings.TrimPrefix(m.Subject, subjectPrefix), m.Data) })
+}
+
+func (b *Bus) subscribe(subject string, cb nats.MsgHandler) (func(), error) {
+	sub, err := b.nc.Subscribe(subject, cb)
 	if err != nil {
 		return nil, err
 	}
-	// A busy topic may queue many events in the client while the handler hands them on;
+	// A busy subject may queue many events in the client while the handler hands them on;
 	// the default limits would drop them silently.
 	sub.SetPendingLimits(-1, 256<<20)
 	return func() {
