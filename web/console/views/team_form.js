@@ -35,6 +35,34 @@ export function showError(line, err, fields = {}) {
   if (at) at.focus();
 }
 
+// InlineForm shows an add/edit form in a panel in place of its Add button;
+// Escape, Cancel and a save put the button back.
+export class InlineForm {
+  constructor(addButton) {
+    this.addButton = addButton;
+    this.slot = h('div');
+  }
+
+  open(form, first) {
+    form.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') {
+        ev.preventDefault();
+        ev.stopPropagation();
+        this.close();
+      }
+    });
+    this.addButton.hidden = true;
+    this.slot.replaceChildren(form);
+    first.focus();
+  }
+
+  close() {
+    this.slot.replaceChildren();
+    this.addButton.hidden = false;
+    this.addButton.focus();
+  }
+}
+
 // busy disables a button while a request runs and returns the undo.
 export function busy(button, text) {
   const before = button.textContent;

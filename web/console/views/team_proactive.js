@@ -5,7 +5,7 @@ import { h } from '../lib/dom.js';
 import { number } from '../lib/format.js';
 import { visitorsApi } from '../lib/visitors_api.js';
 import { confirmDialog } from './overlays.js';
-import { busy, errorLine, field, showError } from './team_form.js';
+import { busy, errorLine, field, InlineForm, showError } from './team_form.js';
 
 const MAX_GREETING = 1000;
 
@@ -24,8 +24,8 @@ export class ProactivePanel {
       { class: 'empty proactive-empty', testid: 'proactive-empty', hidden: true },
       'No rules: the chat box never opens by itself. Operators can still invite visitors from the Visitors area.',
     );
-    this.formSlot = h('div');
     this.addButton = h('button', { type: 'button', class: 'btn btn-primary btn-small proactive-add', testid: 'proactive-add', onclick: () => this.openForm(null) }, 'Add rule');
+    this.editor = new InlineForm(this.addButton);
     this.el = h(
       'section',
       { class: 'panel proactive-panel', 'aria-labelledby': 'proactive-title' },
@@ -37,7 +37,7 @@ export class ProactivePanel {
         'There are no rules by default, so nothing pops up until you add one.',
       ),
       this.totals,
-      this.formSlot,
+      this.editor.slot,
       this.status,
       this.empty,
       this.list,
@@ -182,22 +182,11 @@ export class ProactivePanel {
         if (err.status !== 401) showError(error, err, { pattern, after_seconds: seconds, after_pages: pages, greeting });
       }
     });
-    form.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Escape') {
-        ev.preventDefault();
-        ev.stopPropagation();
-        this.closeForm();
-      }
-    });
-    this.addButton.hidden = true;
-    this.formSlot.replaceChildren(form);
-    pattern.focus();
+    this.editor.open(form, pattern);
   }
 
   closeForm() {
-    this.formSlot.replaceChildren();
-    this.addButton.hidden = false;
-    this.addButton.focus();
+    this.editor.close();
   }
 
   async remove(rule) {

@@ -4,7 +4,7 @@
 import { h } from '../lib/dom.js';
 import { teamApi } from '../lib/team_api.js';
 import { confirmDialog } from './overlays.js';
-import { busy, errorLine, field, showError } from './team_form.js';
+import { busy, errorLine, field, InlineForm, showError } from './team_form.js';
 
 export class RoutingPanel {
   // ctx: toast(text, kind)
@@ -16,8 +16,8 @@ export class RoutingPanel {
     this.status = h('p', { class: 'panel-status', role: 'status' });
     this.list = h('ol', { class: 'team-list', testid: 'rule-list', 'aria-label': 'Routing rules, tried in this order' });
     this.empty = h('p', { class: 'empty', hidden: true }, 'No rules: every chat alerts every available operator.');
-    this.formSlot = h('div');
     this.addButton = h('button', { type: 'button', class: 'btn btn-primary btn-small', testid: 'add-rule', onclick: () => this.openForm(null) }, 'Add rule');
+    this.editor = new InlineForm(this.addButton);
     this.el = h(
       'section',
       { class: 'panel', 'aria-labelledby': 'routing-title' },
@@ -28,7 +28,7 @@ export class RoutingPanel {
         'A chat started on a page that matches a rule alerts only that rule’s operators, and only they can pick it up. ',
         'Rules are tried in order. * matches anything: /cars/* (a path), https://shop.example/cars/* or *.shop.example/*.',
       ),
-      this.formSlot,
+      this.editor.slot,
       this.status,
       this.empty,
       this.list,
@@ -128,22 +128,11 @@ export class RoutingPanel {
         if (err.status !== 401) showError(error, err, { pattern });
       }
     });
-    form.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Escape') {
-        ev.preventDefault();
-        ev.stopPropagation();
-        this.closeForm();
-      }
-    });
-    this.addButton.hidden = true;
-    this.formSlot.replaceChildren(form);
-    pattern.focus();
+    this.editor.open(form, pattern);
   }
 
   closeForm() {
-    this.formSlot.replaceChildren();
-    this.addButton.hidden = false;
-    this.addButton.focus();
+    this.editor.close();
   }
 
   async remove(rule) {
