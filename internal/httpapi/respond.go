@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/portico/portico/internal/auth"
@@ -29,10 +30,20 @@ type errorDetail struct {
 	Field   string `json:"field,omitempty"`
 }
 
+// writeJSON answers with v. The body is encoded first, so that its length is known (and a long
+// one can be compressed) before the status goes out.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Answers are our own types; one that cannot be encoded is a bug, not the client's doing.
+		status = http.StatusInternalServerError
+		body, _ = json.Marshal(errorBody{Error: errorDetail{Code: "internal_error", Message: "the answer could not be encoded"}})
+	}
+	body = append(body, '\n')
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	w.Write(body)
 }
 
 func writeErrorCode(w http.ResponseWriter, status int, code, message string) {

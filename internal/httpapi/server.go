@@ -84,6 +84,7 @@ func New(d Deps) http.Handler {
 	}
 
 	var h http.Handler = mux
+	h = compressResponses(h)
 	h = securityHeaders(h)
 	h = logRequests(d.Log)(h)
 	h = recoverPanics(d.Log)(h)
