@@ -68,46 +68,34 @@ func (m *Memory) Publish(_ context.Context, topic string, payload []byte) error 
 
 // SubscribeFamily: in process, a family is the topics whose first segment is prefix.
 func (m *Memory) SubscribeFamily(prefix string, h TopicHandler) (func(), error) {
-	s := &familySubscription{h: h}
-	m.mu.Lock()
-	subs := m.families[prefix]
-	if subs == nil {
-		subs = map[*familySubscription]struct{}{}
-		m.families[prefix] = subs
-	}
-	subs[s] = struct{}{}
-	m.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			m.mu.Lock()
-			delete(m.families[prefix], s)
-			m.mu.Unlock()
-		})
-	}, nil
+	return register(&m.mu, m.families, prefix, &familySubscription{h: h}), nil
 }
 
 func (m *Memory) Subscribe(topic string, h Handler) (func(), error) {
-	s := &subscription{h: h}
-	m.mu.Lock()
-	subs := m.topics[topic]
+	return register(&m.mu, m.topics, topic, &subscription{h: h}), nil
+}
+
+// register adds s to table under key and returns its removal, which may be called more than once.
+func register[S any](mu *sync.RWMutex, table map[string]map[*S]struct{}, key string, s *S) func() {
+	mu.Lock()
+	subs := table[key]
 	if subs == nil {
-		subs = map[*subscription]struct{}{}
-		m.topics[topic] = subs
+		subs = map[*S]struct{}{}
+		table[key] = subs
 	}
 	subs[s] = struct{}{}
-	m.mu.Unlock()
+	mu.Unlock()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			m.mu.Lock()
-			delete(m.topics[topic], s)
-			if len(m.topics[topic]) == 0 {
-				delete(m.topics, topic)
+			mu.Lock()
+			delete(table[key], s)
+			if len(table[key]) == 0 {
+				delete(table, key)
 			}
-			m.mu.Unlock()
+			mu.Unlock()
 		})
-	}, nil
+	}
 }
 
 func (m *Memory) Close() error { return nil }
