@@ -86,26 +86,7 @@ export class VisitorView {
           : h('p', { class: 'empty' }, online ? 'Unknown' : 'Not on the site now'),
       ),
       visit ? this.visit(visit) : null,
-      h(
-        'section',
-        { class: 'visitor-section' },
-        h('h3', {}, 'Pages this visit'),
-        pages.length
-          ? h(
-              'ol',
-              { class: 'page-list', testid: 'visitor-pages' },
-              pages.map((p) =>
-                h(
-                  'li',
-                  {},
-                  h('span', { class: 'page-title' }, p.title || 'Untitled page'),
-                  h('span', { class: 'page-url' }, externalLink(p.url, p.url)),
-                  p.viewed_at ? h('time', { class: 'muted', datetime: p.viewed_at }, clock(p.viewed_at)) : null,
-                ),
-              ),
-            )
-          : h('p', { class: 'empty', testid: 'visitor-pages' }, 'No pages recorded'),
-      ),
+      pagesSection(pages, 'visitor-pages'),
       h(
         'section',
         { class: 'visitor-section' },
@@ -160,4 +141,29 @@ export class VisitorView {
       ),
     );
   }
+}
+
+// pagesSection lists the pages of this visit in the order they were seen, each with its
+// address and time; extraClass marks the list for the view that shows it.
+export function pagesSection(pages, testid, extraClass = '') {
+  return h(
+    'section',
+    { class: 'visitor-section' },
+    h('h3', {}, 'Pages this visit'),
+    pages.length
+      ? h(
+          'ol',
+          { class: `page-list ${extraClass}`.trim(), testid },
+          pages.map((p) =>
+            h(
+              'li',
+              {},
+              h('span', { class: 'page-title' }, p.title || 'Untitled page'),
+              h('span', { class: 'page-url' }, externalLink(p.url, p.url)),
+              p.viewed_at ? h('time', { class: 'muted', datetime: p.viewed_at }, clock(p.viewed_at)) : null,
+            ),
+          ),
+        )
+      : h('p', { class: 'empty', testid }, 'No pages recorded'),
+  );
 }

@@ -5,6 +5,7 @@
 import { append, externalLink, h } from '../lib/dom.js';
 import { clock, dayLabel, lastMessagePreview, STATUS_LABEL, when } from '../lib/format.js';
 import { chatState, device, duration, place, plural, source, visitorTitle } from '../lib/visitors.js';
+import { pagesSection } from './visitor.js';
 
 const INVITATION_LABEL = { shown: 'Sent', accepted: 'Accepted', declined: 'Declined' };
 
@@ -182,25 +183,7 @@ export class VisitorDetail {
   }
 
   pages(pages) {
-    return h(
-      'section',
-      { class: 'visitor-section' },
-      h('h3', {}, 'Pages this visit'),
-      pages.length
-        ? h(
-            'ol',
-            { class: 'page-list visitor-detail-pages', testid: 'visitor-detail-pages' },
-            pages.map((p) =>
-              h(
-                'li',
-                {},
-                externalLink(p.url, p.title || p.url || 'Untitled page', { class: 'page-title' }),
-                p.viewed_at ? h('time', { class: 'muted', datetime: p.viewed_at }, clock(p.viewed_at)) : null,
-              ),
-            ),
-          )
-        : h('p', { class: 'empty' }, 'No pages recorded'),
-    );
+    return pagesSection(pages, 'visitor-detail-pages', 'visitor-detail-pages');
   }
 
   conversations(list, v, ctx) {
