@@ -258,6 +258,10 @@ func TestProactiveRule(t *testing.T) {
 
 		inv := srv.Do("POST", "/api/v1/widget/invitations", token, map[string]string{"rule_id": ruleID}).Want(t, http.StatusCreated)
 		invID := inv.String("invitation", "id")
+		// Shown again at once (a second tab, a reload): the same invitation, counted once.
+		if again := srv.Do("POST", "/api/v1/widget/invitations", token, map[string]string{"rule_id": ruleID}).Want(t, http.StatusCreated); again.String("invitation", "id") != invID {
+			t.Errorf("showing the greeting again made invitation %s, want %s", again.String("invitation", "id"), invID)
+		}
 		srv.Do("POST", "/api/v1/widget/invitations", token, map[string]string{"rule_id": "nope"}).WantError(t, http.StatusUnprocessableEntity, "unknown_rule")
 		srv.Do("POST", "/api/v1/widget/invitations/"+invID+"/accept", token, nil).WantError(t, http.StatusUnprocessableEntity, "invalid_field")
 		c := srv.Do("POST", "/api/v1/widget/invitations/"+invID+"/accept", token,

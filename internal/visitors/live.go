@@ -222,6 +222,16 @@ func (l *Live) ShowProactive(ctx context.Context, v *domain.Visitor, ruleID stri
 	if err != nil {
 		return nil, err
 	}
+	// A greeting shown again soon after (another tab, a reload, a client that repeats itself)
+	// is the same invitation, so the counts stay true and nothing piles up.
+	recent, err := l.store.ListInvitations(ctx, v.ID, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(recent) == 1 && recent[0].RuleID == ruleID && recent[0].Kind == domain.InvitationByProactive &&
+		l.now().Sub(recent[0].CreatedAt) < invitationShownFor {
+		return &recent[0], nil
+	}
 	for _, r := range rules {
 		if r.ID == ruleID && r.Enabled {
 			inv := &domain.Invitation{
