@@ -3,6 +3,7 @@ package conversations
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/store"
@@ -25,17 +26,27 @@ func (s *Service) List(ctx context.Context, op *domain.Operator, status domain.C
 	return s.withBackupChats(ctx, op, list, status)
 }
 
-// ListByVisitor returns a visitor's conversations that the operator may see, newest first.
-func (s *Service) ListByVisitor(ctx context.Context, op *domain.Operator, visitorID string) ([]domain.Conversation, error) {
+// ListByVisitor returns the conversations of the visitors (one person on several devices)
+// that the operator may see, newest first.
+func (s *Service) ListByVisitor(ctx context.Context, op *domain.Operator, visitorIDs ...string) ([]domain.Conversation, error) {
 	accounts, err := s.VisibleAccounts(ctx, op)
 	if err != nil {
 		return nil, err
 	}
-	f := store.ConversationFilter{AccountIDs: accounts, VisitorID: visitorID, Limit: 50}
-	if op.Role != domain.RoleAdmin {
-		f.VisibleTo = op.ID
+	var out []domain.Conversation
+	for _, id := range visitorIDs {
+		f := store.ConversationFilter{AccountIDs: accounts, VisitorID: id, Limit: 50}
+		if op.Role != domain.RoleAdmin {
+			f.VisibleTo = op.ID
+		}
+		list, err := s.store.ListConversations(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
 	}
-	return s.store.ListConversations(ctx, f)
+	slices.SortStableFunc(out, func(a, b domain.Conversation) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return out, nil
 }
 
 // Claim makes op the owner of a waiting conversation. Of several operators claiming at once

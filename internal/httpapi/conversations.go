@@ -136,7 +136,13 @@ func (a *api) getVisitor(w http.ResponseWriter, r *http.Request, op *domain.Oper
 		writeError(w, r, a.Log, err)
 		return
 	}
-	theirs, err := a.Conversations.ListByVisitor(r.Context(), op, v.ID)
+	// One person on several devices has one history.
+	same, err := a.Store.SamePerson(r.Context(), v.ID)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	theirs, err := a.Conversations.ListByVisitor(r.Context(), op, same...)
 	if err != nil {
 		writeError(w, r, a.Log, err)
 		return

@@ -16,7 +16,6 @@ type (
 		Event     string              `json:"event"`
 		Visitor   *domain.LiveVisitor `json:"visitor,omitempty"`
 		VisitorID string              `json:"visitor_id,omitempty"`
-		Into      string              `json:"into,omitempty"`
 	}
 	invitationFrame struct {
 		Type       string             `json:"type"`
@@ -72,16 +71,6 @@ func (p *Publisher) toVisitorWatchers(ctx context.Context, accountID, pageAccoun
 		err = errors.Join(err, p.publishEnvelope(ctx, bus.AccountTopic(pageAccountID), audience{Everyone: true}, frame))
 	}
 	return err
-}
-
-// VisitorMerged says visitor from is now visitor into (the same e-mail). The widgets of from
-// reconnect, and so come back as into, with into's conversations.
-func (p *Publisher) VisitorMerged(ctx context.Context, accountID, from, into string) error {
-	frame := mustEncode(visitorFrame{Type: "visitor", Event: "merged", VisitorID: from, Into: into})
-	return errors.Join(
-		p.publishEnvelope(ctx, bus.AccountTopic(accountID), audience{Everyone: true}, frame),
-		p.bus.Publish(ctx, bus.VisitorTopic(from), mustEncode(simpleFrame{Type: "reconnect"})),
-	)
 }
 
 // InvitationShown puts an operator's invitation in every tab of the visitor.

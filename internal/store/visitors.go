@@ -14,8 +14,10 @@ type VisitorStore interface {
 	LiveVisitors(ctx context.Context, ids []string) ([]domain.LiveVisitor, error)
 	// VisitorByEmail finds the earliest visitor of the account with this e-mail other than exceptID.
 	VisitorByEmail(ctx context.Context, accountID, email, exceptID string) (*domain.Visitor, error)
-	// MergeVisitor moves everything of visitor from to visitor into and makes from's token lead to into.
-	MergeVisitor(ctx context.Context, from, into string) error
+	// LinkVisitor records that visitor from is the same person as into; nothing moves.
+	LinkVisitor(ctx context.Context, from, into string) error
+	// SamePerson returns the ids of the visitors that are the same person as id, id included.
+	SamePerson(ctx context.Context, id string) ([]string, error)
 	// DeletePageViewsBefore removes page views older than t, in batches; it returns how many went.
 	DeletePageViewsBefore(ctx context.Context, t time.Time) (int64, error)
 

@@ -21,7 +21,7 @@ type LiveStore interface {
 	SetVisitorIdentity(ctx context.Context, id, name, email string) error
 	LiveVisitors(ctx context.Context, ids []string) ([]domain.LiveVisitor, error)
 	VisitorByEmail(ctx context.Context, accountID, email, exceptID string) (*domain.Visitor, error)
-	MergeVisitor(ctx context.Context, from, into string) error
+	LinkVisitor(ctx context.Context, from, into string) error
 	PagesOfLatestVisit(ctx context.Context, visitorID string, limit int) ([]domain.PageView, error)
 	DeletePageViewsBefore(ctx context.Context, t time.Time) (int64, error)
 	CreateInvitation(ctx context.Context, inv *domain.Invitation) error
@@ -48,7 +48,6 @@ type Announcer interface {
 	VisitorOffline(ctx context.Context, v *domain.Visitor, pageAccountID string) error
 	VisitorLeft(ctx context.Context, v *domain.Visitor, pageAccountID string, at time.Time) error
 	VisitorMovedAway(ctx context.Context, accountID, visitorID string) error
-	VisitorMerged(ctx context.Context, accountID, from, into string) error
 	InvitationShown(ctx context.Context, inv *domain.Invitation) error
 	InvitationAnswered(ctx context.Context, inv *domain.Invitation) error
 }
@@ -326,9 +325,10 @@ func (l *Live) Stats(ctx context.Context, op *domain.Operator) (*domain.Invitati
 	return l.store.InvitationStats(ctx, op.AccountID, l.now().Add(-30*24*time.Hour))
 }
 
-// Identify records who the visitor says they are. A visitor whose e-mail another visitor of the
-// account already has is the same person on another device: the two become one, the earlier,
-// and the answer names it.
+// Identify records who the visitor says they are. A visitor whose e-mail an earlier visitor of
+// the account has is taken for the same person on another device: operators then see one
+// history (visits and chats of both). Nothing is merged on the visitor's side: the address is
+// not verified, so typing someone's e-mail must never open their chats.
 func (l *Live) Identify(ctx context.Context, v *domain.Visitor, name, email string) (string, error) {
 	if name == "" && email == "" {
 		return v.ID, nil
@@ -336,7 +336,6 @@ func (l *Live) Identify(ctx context.Context, v *domain.Visitor, name, email stri
 	if err := l.store.SetVisitorIdentity(ctx, v.ID, name, email); err != nil {
 		return "", err
 	}
-	id := v.ID
 	if email != "" {
 		other, err := l.store.VisitorByEmail(ctx, v.AccountID, email, v.ID)
 		switch {
@@ -344,22 +343,18 @@ func (l *Live) Identify(ctx context.Context, v *domain.Visitor, name, email stri
 		case err != nil:
 			return "", err
 		case other.CreatedAt.Before(v.CreatedAt) || (other.CreatedAt.Equal(v.CreatedAt) && other.ID < v.ID):
-			if err := l.store.MergeVisitor(ctx, v.ID, other.ID); err != nil {
+			if err := l.store.LinkVisitor(ctx, v.ID, other.ID); err != nil {
 				return "", err
 			}
-			l.logged(l.announce.VisitorMerged(ctx, v.AccountID, v.ID, other.ID), "visitor merged")
-			l.log.Info("visitors merged", "from", v.ID, "into", other.ID)
-			id = other.ID
+			l.log.Info("visitor is a returning person", "visitor_id", v.ID, "same_as", other.ID)
 		default:
-			if err := l.store.MergeVisitor(ctx, other.ID, v.ID); err != nil {
+			if err := l.store.LinkVisitor(ctx, other.ID, v.ID); err != nil {
 				return "", err
 			}
-			l.logged(l.announce.VisitorMerged(ctx, v.AccountID, other.ID, v.ID), "visitor merged")
-			l.log.Info("visitors merged", "from", other.ID, "into", v.ID)
 		}
 	}
-	l.Refresh(ctx, id)
-	return id, nil
+	l.Refresh(ctx, v.ID)
+	return v.ID, nil
 }
 
 // Refresh tells the console about a visitor whose page, identity or chat changed, when the

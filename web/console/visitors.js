@@ -218,7 +218,7 @@ export class VisitorsArea {
     return false;
   }
 
-  changed({ event, id, before, into }) {
+  changed({ event, id, before }) {
     const d = this.detail;
     const selected = !!d && d.id === id;
     if (event === 'left' && before) {
@@ -229,7 +229,6 @@ export class VisitorsArea {
       // The line in the open details says it; else a toast, for the visitors that matter.
       if ((selected && !this.visible) || (!selected && before.chat)) this.app.toasts.show(`${visitorTitle(before)} left the website`);
     }
-    if (event === 'merged' && selected && into) this.open(into, { push: this.visible, replace: true });
     if ((event === 'online' || event === 'updated') && selected) {
       const v = this.model.get(id);
       d.left = false;
@@ -245,7 +244,7 @@ export class VisitorsArea {
         this.refreshDetailSoon();
       }
     }
-    if (this.inChatPanel(id) || (into && this.inChatPanel(into))) this.app.invalidate();
+    if (this.inChatPanel(id)) this.app.invalidate();
     this.schedule();
   }
 

@@ -10,7 +10,7 @@ import (
 )
 
 const visitorColumns = `v.id, v.account_id, v.token_hash, v.name, v.email, v.created_at, v.last_seen_at,
-	(SELECT COUNT(*) FROM visits WHERE visitor_id = v.id), v.merged_into`
+	(SELECT COUNT(*) FROM visits WHERE visitor_id = v.id)`
 
 func (s *Store) CreateVisitor(ctx context.Context, v *domain.Visitor) error {
 	_, err := s.exec(ctx, s.write, `INSERT INTO visitors (id, account_id, token_hash, name, email, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -23,15 +23,10 @@ func (s *Store) CreateVisitor(ctx context.Context, v *domain.Visitor) error {
 func (s *Store) VisitorByTokenHash(ctx context.Context, tokenHash string) (*domain.Visitor, error) {
 	var v domain.Visitor
 	var created, seen int64
-	var mergedInto string
-	err := s.queryRow(ctx, s.read, `SELECT id, account_id, token_hash, name, email, created_at, last_seen_at, merged_into
-		FROM visitors WHERE token_hash = ?`, tokenHash).Scan(&v.ID, &v.AccountID, &v.TokenHash, &v.Name, &v.Email, &created, &seen, &mergedInto)
+	err := s.queryRow(ctx, s.read, `SELECT id, account_id, token_hash, name, email, created_at, last_seen_at
+		FROM visitors WHERE token_hash = ?`, tokenHash).Scan(&v.ID, &v.AccountID, &v.TokenHash, &v.Name, &v.Email, &created, &seen)
 	if err != nil {
 		return nil, notFound(err)
-	}
-	if mergedInto != "" {
-		// The visitor turned out to be another one (the same e-mail): the token leads there.
-		return s.VisitorByID(ctx, mergedInto)
 	}
 	v.CreatedAt, v.LastSeenAt = fromMS(created), fromMS(seen)
 	return &v, nil
@@ -44,13 +39,8 @@ func (s *Store) VisitorByID(ctx context.Context, id string) (*domain.Visitor, er
 func (s *Store) scanVisitor(ctx context.Context, row *sql.Row) (*domain.Visitor, error) {
 	var v domain.Visitor
 	var created, seen int64
-	var mergedInto string
-	if err := row.Scan(&v.ID, &v.AccountID, &v.TokenHash, &v.Name, &v.Email, &created, &seen, &v.Visits, &mergedInto); err != nil {
+	if err := row.Scan(&v.ID, &v.AccountID, &v.TokenHash, &v.Name, &v.Email, &created, &seen, &v.Visits); err != nil {
 		return nil, notFound(err)
-	}
-	if mergedInto != "" {
-		// The visitor turned out to be another one (the same e-mail): the token leads there.
-		return s.VisitorByID(ctx, mergedInto)
 	}
 	v.CreatedAt, v.LastSeenAt = fromMS(created), fromMS(seen)
 	pages, err := s.PagesOfLatestVisit(ctx, v.ID, 1)

@@ -37,9 +37,10 @@ func (s *Store) liveVisitors(ctx context.Context, ids []string) ([]domain.LiveVi
 	for len(args) < liveVisitorChunk {
 		args = append(args, "")
 	}
+	// Visits and chats count for the person: this visitor and those found to be the same.
 	rows, err := s.query(ctx, s.read, `SELECT v.id, v.account_id, v.name, v.email,
-		(SELECT COUNT(*) FROM visits WHERE visitor_id = v.id),
-		(SELECT COUNT(*) FROM conversations WHERE visitor_id = v.id),
+		(SELECT COUNT(*) FROM visits WHERE visitor_id IN (`+samePerson+`)),
+		(SELECT COUNT(*) FROM conversations WHERE visitor_id IN (`+samePerson+`)),
 		t.started_at, t.page_count, t.referrer, t.language, t.source_kind, t.source_name, t.campaign, t.medium,
 		t.device_kind, t.os, t.browser, t.country, t.country_code, t.city, t.page_url, t.page_title, t.page_since, t.ip, t.page_account_id
 		FROM visitors v LEFT JOIN visits t ON t.id = (SELECT id FROM visits WHERE visitor_id = v.id ORDER BY started_at DESC LIMIT 1)
@@ -115,19 +116,19 @@ func (s *Store) VisitorByEmail(ctx context.Context, accountID, email, exceptID s
 		accountID, email, exceptID))
 }
 
-// MergeVisitor makes one visitor of two: everything of from now belongs to into, and from's
-// token (and the tokens of visitors merged into from before) lead to into.
-func (s *Store) MergeVisitor(ctx context.Context, from, into string) error {
+// samePerson selects, inside a query over visitors v, the ids of the visitors that are the same
+// person as v: the earliest one and every visitor linked to it.
+const samePerson = `SELECT p.id FROM visitors p WHERE p.id = CASE WHEN v.merged_into <> '' THEN v.merged_into ELSE v.id END
+	OR p.merged_into = CASE WHEN v.merged_into <> '' THEN v.merged_into ELSE v.id END`
+
+// LinkVisitor records that visitor from is the same person as visitor into (and so are the
+// visitors linked to from before). Nothing moves: each keeps its token, visits and chats.
+func (s *Store) LinkVisitor(ctx context.Context, from, into string) error {
 	if from == into {
 		return nil
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
-			`UPDATE visits SET visitor_id = ? WHERE visitor_id = ?`,
-			`UPDATE page_views SET visitor_id = ? WHERE visitor_id = ?`,
-			`UPDATE conversations SET visitor_id = ? WHERE visitor_id = ?`,
-			`UPDATE invitations SET visitor_id = ? WHERE visitor_id = ?`,
-			`UPDATE messages SET author_id = ? WHERE author_type = 'visitor' AND author_id = ?`,
 			`UPDATE visitors SET merged_into = ? WHERE merged_into = ?`,
 			`UPDATE visitors SET merged_into = ? WHERE id = ?`,
 		} {
@@ -135,11 +136,30 @@ func (s *Store) MergeVisitor(ctx context.Context, from, into string) error {
 				return err
 			}
 		}
-		// The merged visitor keeps the name it had, or takes the other one's.
-		_, err := s.exec(ctx, tx, `UPDATE visitors SET name = (SELECT name FROM visitors WHERE id = ?)
-			WHERE id = ? AND name = ''`, from, into)
-		return err
+		return nil
 	})
+}
+
+// SamePerson returns the ids of the visitors that are the same person as id, id included.
+func (s *Store) SamePerson(ctx context.Context, id string) ([]string, error) {
+	rows, err := s.query(ctx, s.read, `SELECT id FROM visitors WHERE id IN (SELECT other.id FROM visitors v, visitors other
+		WHERE v.id = ? AND other.id IN (`+samePerson+`))`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var other string
+		if err := rows.Scan(&other); err != nil {
+			return nil, err
+		}
+		ids = append(ids, other)
+	}
+	if len(ids) == 0 {
+		ids = []string{id}
+	}
+	return ids, rows.Err()
 }
 
 // pageViewDeleteBatch keeps each retention delete short, so page views and chats are not held up.

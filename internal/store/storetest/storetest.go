@@ -58,7 +58,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"operators signed in by a portal", testExternalOperators},
 		{"live visitors", testLiveVisitors},
 		{"a conversation started with an owner", testOwnedConversation},
-		{"merging visitors", testMergeVisitors},
+		{"visitors of one person", testSamePerson},
 		{"invitations and their counts", testInvitations},
 		{"proactive rules", testProactiveRules},
 		{"page view retention", testPageViewRetention},

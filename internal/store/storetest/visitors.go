@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -98,8 +99,9 @@ func testOwnedConversation(t *testing.T, s store.Store) {
 	}
 }
 
-// Merging moves everything to the surviving visitor, and the merged one's token leads there.
-func testMergeVisitors(t *testing.T, s store.Store) {
+// Linking makes two visitors one person for operators (their visits and chats count together)
+// and moves nothing: each token still leads to its own visitor and its own chats.
+func testSamePerson(t *testing.T, s store.Store) {
 	f := newFixture(t, s)
 	phone := newVisitor(t, s, f.account.ID)
 	now := time.Now().UTC()
@@ -108,40 +110,48 @@ func testMergeVisitors(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	c := &domain.Conversation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: phone.ID, CreatedAt: now}
-	if err := s.CreateConversation(ctx, c, visitorMessage(phone, "from my phone", "p1")); err != nil {
+	c := &domain.Conversation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID, CreatedAt: now}
+	if err := s.CreateConversation(ctx, c, visitorMessage(f.visitor, "from my laptop", "l1")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetVisitorIdentity(ctx, f.visitor.ID, "", "ann@example.com"); err != nil {
+	if err := s.SetVisitorIdentity(ctx, f.visitor.ID, "Ann", "ann@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetVisitorIdentity(ctx, phone.ID, "Ann", "ann@example.com"); err != nil {
+	if err := s.SetVisitorIdentity(ctx, phone.ID, "", "ann@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	found, err := s.VisitorByEmail(ctx, f.account.ID, "ann@example.com", phone.ID)
 	if err != nil || found.ID != f.visitor.ID {
 		t.Fatalf("VisitorByEmail = %v, %v; want the first visitor", found, err)
 	}
-	if err := s.MergeVisitor(ctx, phone.ID, f.visitor.ID); err != nil {
+	if err := s.LinkVisitor(ctx, phone.ID, f.visitor.ID); err != nil {
 		t.Fatal(err)
 	}
 	byToken, err := s.VisitorByTokenHash(ctx, phone.TokenHash)
-	if err != nil || byToken.ID != f.visitor.ID {
-		t.Fatalf("the merged visitor's token leads to %v (%v), want %s", byToken, err, f.visitor.ID)
+	if err != nil || byToken.ID != phone.ID {
+		t.Fatalf("the phone's token leads to %v (%v), want the phone's own visitor", byToken, err)
 	}
-	if merged, err := s.VisitorByID(ctx, f.visitor.ID); err != nil || merged.Name != "Ann" || merged.Visits != 2 {
-		t.Errorf("merged visitor %+v (%v): want Ann with both visits", merged, err)
+	if got, err := s.ConversationByID(ctx, c.ID); err != nil || got.VisitorID != f.visitor.ID {
+		t.Fatalf("the laptop's conversation moved: %v (%v)", got, err)
 	}
-	moved, err := s.ConversationByID(ctx, c.ID)
-	if err != nil || moved.VisitorID != f.visitor.ID {
-		t.Fatalf("conversation visitor %v (%v), want the merged visitor", moved, err)
+	for _, id := range []string{f.visitor.ID, phone.ID} {
+		same, err := s.SamePerson(ctx, id)
+		slices.Sort(same)
+		want := []string{f.visitor.ID, phone.ID}
+		slices.Sort(want)
+		if err != nil || !slices.Equal(same, want) {
+			t.Errorf("SamePerson(%s) = %v (%v), want both", id, same, err)
+		}
 	}
-	msgs, err := s.MessagesAfter(ctx, c.ID, 0, 10)
-	if err != nil || len(msgs) != 1 || msgs[0].Author.ID != f.visitor.ID {
-		t.Errorf("message author after merge: %+v (%v)", msgs, err)
+	list, err := s.LiveVisitors(ctx, []string{phone.ID})
+	if err != nil || len(list) != 1 || list[0].Visits != 2 || list[0].Chats != 1 {
+		t.Errorf("the phone as operators see it: %+v (%v); want 2 visits and 1 chat of the person", list, err)
+	}
+	if same, _ := s.SamePerson(ctx, newVisitor(t, s, f.account.ID).ID); len(same) != 1 {
+		t.Errorf("a visitor linked to no one is %d people", len(same))
 	}
 	if _, err := s.VisitorByEmail(ctx, f.account.ID, "ann@example.com", f.visitor.ID); !errors.Is(err, domain.ErrNotFound) {
-		t.Errorf("a merged visitor is still found by e-mail: %v", err)
+		t.Errorf("a linked visitor is found by e-mail: %v", err)
 	}
 }
 

@@ -63,7 +63,7 @@ export class VisitorModel {
   }
 
   // apply takes one visitor frame and returns what changed, or null:
-  // {event, id, before, into}. before is the visitor as it was (null when new).
+  // {event, id, before}. before is the visitor as it was (null when new).
   apply(frame) {
     if (this.buffer) this.buffer.push(frame);
     return this.applyNow(frame);
@@ -76,7 +76,6 @@ export class VisitorModel {
       case 'updated': {
         const v = frame.visitor;
         if (!v || !v.id) return null;
-        if (v.left) return this.remove(v.id, 'left');
         const before = this.visitors.get(v.id) || null;
         this.visitors.set(v.id, v);
         this.version++;
@@ -91,14 +90,6 @@ export class VisitorModel {
       }
       case 'left':
         return this.remove(frame.visitor_id, 'left');
-      case 'merged': {
-        const into = frame.into || '';
-        const mark = this.marks.get(frame.visitor_id);
-        if (mark && into && !this.marks.has(into)) this.marks.set(into, mark);
-        const change = this.remove(frame.visitor_id, 'merged') || { event: 'merged', id: frame.visitor_id, before: null };
-        this.version++;
-        return { ...change, into };
-      }
       default:
         return null; // a newer server's event: nothing to do
     }

@@ -22,9 +22,12 @@ ALTER TABLE visits ADD COLUMN page_since BIGINT NOT NULL DEFAULT 0;
 -- The account that answers on the current page: on a portal's listing page, its advertiser.
 ALTER TABLE visits ADD COLUMN page_account_id TEXT NOT NULL DEFAULT '';
 
--- A visitor found to be another one (the same e-mail) points to it; its token keeps working.
+-- A visitor found to be the same person as an earlier one (the same e-mail on another device)
+-- points to it: operators see one history. Each device's token still leads to its own visitor,
+-- so an e-mail typed into a widget never opens someone else's chats.
 ALTER TABLE visitors ADD COLUMN merged_into TEXT NOT NULL DEFAULT '';
 CREATE INDEX visitors_email ON visitors (account_id, email);
+CREATE INDEX visitors_merged ON visitors (merged_into);
 
 -- For the retention period of page views.
 CREATE INDEX page_views_viewed ON page_views (viewed_at);
