@@ -444,3 +444,31 @@ func TestAdvertisersSeeTheVisitorsOfTheirListings(t *testing.T) {
 		bSock.NextWhere("visitor", func(f map[string]any) bool { return f["event"] == "offline" && f["visitor_id"] == id })
 	})
 }
+
+// A chat started in one tab is the same chat in every tab: each tab's socket gets the
+// conversation and every message, whichever side writes.
+func TestEveryTabHasTheSameChat(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	_, opToken := srv.Operator(acc, domain.RoleAgent)
+	token, _ := srv.Visitor(acc, "https://shop.example/")
+	tab1, tab2 := srv.DialVisitor(token), srv.DialVisitor(token)
+
+	id := srv.StartChat(token, "hello from tab 1")
+	for _, tab := range []*testutil.Socket{tab1, tab2} {
+		tab.NextWhere("conversation", func(f map[string]any) bool {
+			return f["event"] == "created" && testutil.Field(f, "conversation", "id") == id
+		})
+	}
+	srv.Do("POST", "/api/v1/conversations/"+id+"/claim", opToken, nil).Want(t, http.StatusOK)
+	srv.Do("POST", "/api/v1/conversations/"+id+"/messages", opToken, map[string]string{"body": "hi both tabs", "client_msg_id": "o1"}).Want(t, http.StatusCreated)
+	srv.Do("POST", "/api/v1/widget/conversations/"+id+"/messages", token, map[string]string{"body": "typed in tab 2", "client_msg_id": "v2"}).Want(t, http.StatusCreated)
+	for i, tab := range []*testutil.Socket{tab1, tab2} {
+		for _, body := range []string{"hi both tabs", "typed in tab 2"} {
+			tab.NextWhere("message", func(f map[string]any) bool { return testutil.Field(f, "message", "body") == body })
+		}
+		if convs := srv.Do("GET", "/api/v1/widget/conversations", token, nil).List("conversations"); len(convs) != 1 {
+			t.Errorf("tab %d lists %d conversations, want the one", i+1, len(convs))
+		}
+	}
+}
