@@ -85,6 +85,8 @@ type VisitorEvents interface {
 	VisitorOnline(ctx context.Context, v *domain.Visitor)
 	VisitorOffline(ctx context.Context, v *domain.Visitor)
 	VisitorLeft(ctx context.Context, v *domain.Visitor)
+	// VisitorElsewhere: the visitor's tabs here are gone, but they are online on another node.
+	VisitorElsewhere(v *domain.Visitor)
 }
 
 // DefaultLeaveAfter is how long a visitor with no tab open is still "on the site": long enough
@@ -396,7 +398,11 @@ func (h *Hub) sweepLeavers(now time.Time) {
 	h.mu.Unlock()
 	ev := h.VisitorEvents
 	for _, v := range gone {
-		if ev != nil && !h.VisitorOnline(v.ID) {
+		switch {
+		case ev == nil:
+		case h.VisitorOnline(v.ID):
+			ev.VisitorElsewhere(v) // back, on another node: that node follows them now
+		default:
 			ev.VisitorLeft(context.Background(), v)
 		}
 	}

@@ -437,6 +437,13 @@ func (l *Live) pageAccountOf(visitorID string) string {
 	return l.pageAccounts[visitorID]
 }
 
+// VisitorElsewhere forgets what this node kept for a visitor another node now holds.
+func (l *Live) VisitorElsewhere(v *domain.Visitor) {
+	l.pageAccountsMu.Lock()
+	delete(l.pageAccounts, v.ID)
+	l.pageAccountsMu.Unlock()
+}
+
 func (l *Live) VisitorLeft(ctx context.Context, v *domain.Visitor) {
 	l.pageAccountsMu.Lock()
 	pageAccount := l.pageAccounts[v.ID]
