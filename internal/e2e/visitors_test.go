@@ -15,15 +15,7 @@ import (
 // The operator watches the visitors area while a visitor opens the demo shop, then invites the
 // visitor; the visitor accepts in the widget and they chat.
 func TestOperatorInvitesAVisitorInTheBrowser(t *testing.T) {
-	srv := testutil.NewServer(t, testutil.WithDemo())
-	seeded, err := demo.Seed(context.Background(), srv.Store, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := seeded.Logins[0] // the demo shop's admin
-	operator := newBrowser(t, 1280, 800)
-	visitor := newBrowser(t, 1280, 800)
-	signIn(t, operator, srv.URL, admin.Email, admin.Password)
+	srv, _, operator, visitor := shopAdminAndVisitor(t)
 
 	run(t, operator, "open the visitors area", chromedp.Click(chromedp.CSS(`.area-tab[data-area=visitors]`)))
 	waitJS(t, operator, "the empty list says nobody is here", `document.querySelector('.visitors-empty[data-empty=nobody]')?.offsetParent`)
@@ -76,15 +68,7 @@ func TestOperatorInvitesAVisitorInTheBrowser(t *testing.T) {
 // An admin adds a proactive rule in the console; a visitor on a matching page gets the box
 // opened with the greeting after the delay, not before.
 func TestProactiveRuleOpensTheBoxAfterTheDelay(t *testing.T) {
-	srv := testutil.NewServer(t, testutil.WithDemo())
-	seeded, err := demo.Seed(context.Background(), srv.Store, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := seeded.Logins[0]
-	operator := newBrowser(t, 1280, 800)
-	visitor := newBrowser(t, 1280, 800)
-	signIn(t, operator, srv.URL, admin.Email, admin.Password)
+	srv, admin, operator, visitor := shopAdminAndVisitor(t)
 
 	run(t, operator, "open the team dialog", chromedp.Click(chromedp.CSS(`[data-testid=open-team]`)))
 	run(t, operator, "open proactive chat", chromedp.Click(chromedp.CSS(`[data-testid=team-tab-proactive]`)))
@@ -117,4 +101,20 @@ func TestProactiveRuleOpensTheBoxAfterTheDelay(t *testing.T) {
 	if stats.Path("proactive", "shown") != float64(1) || stats.Path("proactive", "accepted") != float64(1) {
 		t.Errorf("proactive invitations %v, want one shown and accepted", stats.Path("proactive"))
 	}
+}
+
+// shopAdminAndVisitor starts a server with the demo data and pages, signs the demo shop's admin
+// in to the console in one browser, and gives a second browser for the visitor.
+func shopAdminAndVisitor(t *testing.T) (*testutil.Server, demo.Login, context.Context, context.Context) {
+	t.Helper()
+	srv := testutil.NewServer(t, testutil.WithDemo())
+	seeded, err := demo.Seed(context.Background(), srv.Store, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := seeded.Logins[0] // the demo shop's admin
+	operator := newBrowser(t, 1280, 800)
+	visitor := newBrowser(t, 1280, 800)
+	signIn(t, operator, srv.URL, admin.Email, admin.Password)
+	return srv, admin, operator, visitor
 }
