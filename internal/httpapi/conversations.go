@@ -164,7 +164,6 @@ func (a *api) getVisitor(w http.ResponseWriter, r *http.Request, op *domain.Oper
 		writeError(w, r, a.Log, domain.ErrNotFound)
 		return
 	}
-	v.Online = details.Visitor.Online
 	writeJSON(w, http.StatusOK, map[string]any{
 		"visitor":       visitorJSON{LiveVisitor: details.Visitor, CurrentPage: v.CurrentPage, CreatedAt: v.CreatedAt, LastSeenAt: v.LastSeenAt},
 		"pages":         details.Pages,

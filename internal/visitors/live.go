@@ -11,28 +11,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
 )
 
 // LiveStore is what the live visitor list, identity, invitations and proactive chat keep.
 type LiveStore interface {
+	store.VisitorStore
 	AccountByID(ctx context.Context, id string) (*domain.Account, error)
-	VisitorByID(ctx context.Context, id string) (*domain.Visitor, error)
 	OperatorByID(ctx context.Context, id string) (*domain.Operator, error)
 	SetVisitorIdentity(ctx context.Context, id, name, email string) error
-	LiveVisitors(ctx context.Context, ids []string) ([]domain.LiveVisitor, error)
-	VisitorByEmail(ctx context.Context, accountID, email, exceptID string) (*domain.Visitor, error)
-	LinkVisitor(ctx context.Context, from, into string) error
 	PagesOfLatestVisit(ctx context.Context, visitorID string, limit int) ([]domain.PageView, error)
-	DeletePageViewsBefore(ctx context.Context, t time.Time) (int64, error)
-	CreateInvitation(ctx context.Context, inv *domain.Invitation) error
-	InvitationByID(ctx context.Context, id string) (*domain.Invitation, error)
-	AnswerInvitation(ctx context.Context, id string, status domain.InvitationStatus, conversationID string, at time.Time) (*domain.Invitation, error)
-	ListInvitations(ctx context.Context, visitorID string, limit int) ([]domain.Invitation, error)
-	InvitationStats(ctx context.Context, accountID string, since time.Time) (*domain.InvitationStats, error)
-	ListProactiveRules(ctx context.Context, accountID string) ([]domain.ProactiveRule, error)
-	CreateProactiveRule(ctx context.Context, r *domain.ProactiveRule) error
-	UpdateProactiveRule(ctx context.Context, r *domain.ProactiveRule) error
-	DeleteProactiveRule(ctx context.Context, accountID, id string) error
 }
 
 // Presence is which visitors have the widget open, on any node.

@@ -32,9 +32,14 @@ func (s *Store) liveVisitors(ctx context.Context, ids []string) ([]domain.LiveVi
 	for i, id := range ids {
 		args[i] = id
 	}
-	// The chunk is padded to a fixed size so that every chunk is the same prepared statement.
-	in := placeholders(liveVisitorChunk)
-	for len(args) < liveVisitorChunk {
+	// A lone visitor (a page view, a refresh: the busy case) is one prepared statement; a list is
+	// padded to a fixed size so that every chunk of it is the same other statement.
+	size := 1
+	if len(ids) > 1 {
+		size = liveVisitorChunk
+	}
+	in := placeholders(size)
+	for len(args) < size {
 		args = append(args, "")
 	}
 	// Visits and chats count for the person: this visitor and those found to be the same.
