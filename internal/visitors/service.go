@@ -116,15 +116,17 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 	if err != nil {
 		return nil, err
 	}
+	// The advertiser answering on a portal's listing page; "" where the account itself answers.
+	pageAccount := ""
+	if answering[0] != acc.ID {
+		pageAccount = answering[0]
+	}
 	tracked := !(s.RespectDNT && in.DoNotTrack)
 	if tracked {
 		pv := store.PageViewInput{
 			VisitorID: v.ID, AccountID: acc.ID, URL: page.URL, Title: page.Title, Referrer: page.Referrer,
 			UserAgent: truncate(in.UserAgent, 512), Language: truncate(in.Language, 64), At: now,
-			Visit: s.visitInfo(in, page),
-		}
-		if answering[0] != acc.ID {
-			pv.PageAccountID = answering[0]
+			Visit: s.visitInfo(in, page), PageAccountID: pageAccount,
 		}
 		if err := s.store.RecordPageView(ctx, pv); err != nil {
 			return nil, err
@@ -135,8 +137,8 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 		eff["title"] = acc.Name
 	}
 	online := s.available.AnyOperatorAvailable(answering...)
-	if !online && s.Backup != nil && acc.Kind == domain.KindPortal && len(answering) == 1 && answering[0] != acc.ID {
-		if online, err = s.Backup.BackupAvailable(ctx, answering[0]); err != nil {
+	if !online && s.Backup != nil && acc.Kind == domain.KindPortal && pageAccount != "" {
+		if online, err = s.Backup.BackupAvailable(ctx, pageAccount); err != nil {
 			return nil, err
 		}
 	}
@@ -148,10 +150,6 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 		Settings:     eff,
 	}
 	if s.Live != nil && tracked {
-		pageAccount := ""
-		if answering[0] != acc.ID {
-			pageAccount = answering[0]
-		}
 		if res.Proactive, err = s.Live.pageViewed(ctx, v, page.URL, pageAccount); err != nil {
 			return nil, err
 		}
