@@ -201,9 +201,10 @@ func TestConcurrentPageViewsOnTwoNodes(t *testing.T) {
 	}
 }
 
-// On NATS a visitor's connection costs one goroutine, its reader: the node follows every
-// visitor topic with one subscription, not one (with its own goroutine) per visitor.
-func TestVisitorConnectionsOnNATSCostOneGoroutine(t *testing.T) {
+// On NATS an idle visitor's connection costs the node no goroutine: the node follows every
+// visitor topic with one subscription, not one (with its own goroutine) per visitor, and its
+// poller starts a reader only when the visitor sends something.
+func TestIdleVisitorConnectionsOnNATSCostNoGoroutine(t *testing.T) {
 	a, _ := twoNodes(t)
 	acc := a.Account(domain.KindWebsite, nil, "")
 	const n = 200
@@ -218,8 +219,6 @@ func TestVisitorConnectionsOnNATSCostOneGoroutine(t *testing.T) {
 		a.DialVisitor(token)
 	}
 	eventually(t, "every visitor is connected", func() bool { _, v := a.App.Hub.ConnectionCounts(); return v == n })
-	// Each test socket adds its own reader goroutine in this process: two per visitor in all.
-	if added := runtime.NumGoroutine() - before; added > 2*n+n/4 {
-		t.Errorf("%d visitor connections added %d goroutines, want about %d (the node's reader and the test's)", n, added, 2*n)
-	}
+	// Each test socket adds its own reader goroutine in this process; the node adds none.
+	eventually(t, "the node's goroutines settle", func() bool { return runtime.NumGoroutine()-before <= n+n/10 })
 }

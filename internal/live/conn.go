@@ -11,6 +11,7 @@ import (
 
 	"github.com/portico/portico/internal/bus"
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/live/netpoll"
 	"github.com/portico/portico/internal/live/ws"
 )
 
@@ -21,10 +22,12 @@ const (
 	CloseIdle         = 4000
 )
 
-// conn is one live connection. It costs one goroutine, blocked reading, and no buffer while
-// idle: frames to send wait in a short queue that a writer goroutine, started only when there
-// is something to write, drains and then exits. A queue that overflows means the client is not
-// reading: it is dropped so that it cannot stall others.
+// conn is one live connection. While idle it costs no goroutine and no buffer: the hub's
+// poller starts a reader when the client sends something (where the platform cannot watch
+// sockets, one goroutine per connection waits in a read instead), and frames to send wait in a
+// short queue that a writer goroutine, started only when there is something to write, drains
+// and then exits. A queue that overflows means the client is not reading: it is dropped so
+// that it cannot stall others.
 type conn struct {
 	ws       *ws.Conn
 	operator *domain.Operator
@@ -32,8 +35,15 @@ type conn struct {
 	visitor  *domain.Visitor
 	topics   []string
 	onSlow   func()
+	onTyping func(ctx context.Context, conversationID string, typing bool) error
 	// lastRead is when the client last sent anything (Unix seconds), for the idle sweep.
 	lastRead atomic.Int64
+
+	// watch and readState are used when the poller watches the socket; finish (leaving the
+	// hub) then runs on whichever goroutine sees the connection end first.
+	watch     *netpoll.Watch
+	readState atomic.Int32
+	finish    func()
 
 	mu      sync.Mutex
 	queue   [][]byte // encoded WebSocket frames
@@ -100,7 +110,10 @@ func (c *conn) kill(code int, reason string) {
 	c.queue = nil
 	c.mu.Unlock()
 	if !already {
-		go c.ws.Close(code, reason)
+		go func() {
+			c.ws.Close(code, reason)
+			c.socketClosed()
+		}()
 	}
 }
 
@@ -116,6 +129,7 @@ func (c *conn) goAway(frame []byte) {
 	}
 	c.ws.WriteFrames([][]byte{frame}, 2*time.Second)
 	c.ws.Close(ws.CloseGoingAway, "server shutting down")
+	c.socketClosed()
 }
 
 type clientFrame struct {
@@ -126,39 +140,32 @@ type clientFrame struct {
 
 var pongFrame = ws.TextFrame(mustEncode(simpleFrame{Type: "pong"}))
 
-// readLoop handles client frames until the client disconnects or the connection is closed.
-// It runs on a goroutine of its own with a shallow stack; work that needs the database (typing
-// checks) goes to the hub's workers so this stack stays small.
-func (h *Hub) readLoop(c *conn, onTyping func(ctx context.Context, conversationID string, typing bool) error) {
-	for {
-		op, data, err := c.ws.ReadMessage()
-		if err != nil {
-			return
-		}
-		c.lastRead.Store(time.Now().Unix())
-		if op != ws.OpText {
-			continue
-		}
-		var f clientFrame
-		if json.Unmarshal(data, &f) != nil {
-			continue
-		}
-		switch f.Type {
-		case "ping":
-			c.enqueue(pongFrame)
-		case "typing":
-			if f.ConversationID != "" && len(f.ConversationID) < 100 {
-				// A typing frame for a chat the sender may not see is dropped without a word,
-				// and so is one that finds every worker busy: typing is a hint, not a record.
-				h.tryWork(func(ctx context.Context) { onTyping(ctx, f.ConversationID, f.Typing) })
-			}
+// handleFrame acts on one client message. Work that needs the database (typing checks) goes to
+// the hub's workers, so that the reading goroutine stays short-lived and its stack small.
+func (h *Hub) handleFrame(c *conn, op int, data []byte) {
+	c.lastRead.Store(time.Now().Unix())
+	if op != ws.OpText {
+		return
+	}
+	var f clientFrame
+	if json.Unmarshal(data, &f) != nil {
+		return
+	}
+	switch f.Type {
+	case "ping":
+		c.enqueue(pongFrame)
+	case "typing":
+		if f.ConversationID != "" && len(f.ConversationID) < 100 {
+			// A typing frame for a chat the sender may not see is dropped without a word,
+			// and so is one that finds every worker busy: typing is a hint, not a record.
+			h.tryWork(func(ctx context.Context) { c.onTyping(ctx, f.ConversationID, f.Typing) })
 		}
 	}
 }
 
-// serve registers a connection and reads from it on a new goroutine, so that the HTTP
-// handler — and net/http's goroutine and buffers with it — can return. done runs at the end.
-func (h *Hub) serve(c *conn, greeting [][]byte, onTyping func(context.Context, string, bool) error, done func(), topics ...string) {
+// serve registers a connection and has its frames read from now on, so that the HTTP handler
+// — and net/http's goroutine and buffers with it — can return. done runs at the end.
+func (h *Hub) serve(c *conn, greeting [][]byte, done func(), topics ...string) {
 	if h.Metrics != nil {
 		c.onSlow = h.Metrics.SlowConsumers.Inc
 	}
@@ -167,13 +174,25 @@ func (h *Hub) serve(c *conn, greeting [][]byte, onTyping func(context.Context, s
 		done()
 		return
 	}
+	c.finish = func() {
+		h.leave(c)
+		done()
+	}
 	for _, frame := range greeting {
 		c.enqueue(ws.TextFrame(frame))
 	}
+	if h.poller != nil && h.watch(c) {
+		return
+	}
 	go func() {
-		defer done()
-		defer h.leave(c)
-		h.readLoop(c, onTyping)
+		defer c.finish()
+		for {
+			op, data, err := c.ws.ReadMessage()
+			if err != nil {
+				break
+			}
+			h.handleFrame(c, op, data)
+		}
 		c.kill(ws.CloseNormal, "")
 	}()
 }
@@ -204,10 +223,10 @@ func (h *Hub) ServeOperator(w http.ResponseWriter, r *http.Request, op *domain.O
 	h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.status = op.Status; st.conns++ })
 	done := func() { h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.conns-- }) }
 	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), OperatorID: op.ID})
-	onTyping := func(ctx context.Context, id string, typing bool) error {
+	c.onTyping = func(ctx context.Context, id string, typing bool) error {
 		return h.typing.OperatorTyping(ctx, op, id, typing)
 	}
-	h.serve(c, [][]byte{hello}, onTyping, done, h.operatorTopics(op)...)
+	h.serve(c, [][]byte{hello}, done, h.operatorTopics(op)...)
 }
 
 func (h *Hub) operatorTopics(op *domain.Operator) []string {
@@ -228,8 +247,8 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, v *domain.Vis
 	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), VisitorID: v.ID})
 	// Availability may have changed while the visitor was away, so it follows the hello.
 	presence := mustEncode(presenceFrame{Type: "presence", Online: h.AnyOperatorAvailable(v.AccountID)})
-	onTyping := func(ctx context.Context, id string, typing bool) error {
+	c.onTyping = func(ctx context.Context, id string, typing bool) error {
 		return h.typing.VisitorTyping(ctx, v, id, typing)
 	}
-	h.serve(c, [][]byte{hello, presence}, onTyping, done, bus.VisitorTopic(v.ID), bus.AccountVisitorsTopic(v.AccountID))
+	h.serve(c, [][]byte{hello, presence}, done, bus.VisitorTopic(v.ID), bus.AccountVisitorsTopic(v.AccountID))
 }

@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/portico/portico/internal/bus"
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/live/netpoll"
 	"github.com/portico/portico/internal/live/ws"
 	"github.com/portico/portico/internal/metrics"
 )
@@ -61,6 +63,9 @@ type Hub struct {
 	jobs          chan func(ctx context.Context)
 	// visitorFamily is set once the hub follows every visitor topic with one subscription.
 	visitorFamily bool
+	// poller wakes a reader when an idle connection has bytes; nil where sockets cannot be
+	// watched, and each connection then has a goroutine waiting in a read.
+	poller *netpoll.Poller
 }
 
 type topic struct {
@@ -109,7 +114,17 @@ func NewHub(b bus.Bus, typing TypingRelay, accounts AccountLookup, log *slog.Log
 		LeaveAfter: DefaultLeaveAfter,
 		ops:        map[string]map[string]*operatorState{},
 		jobs:       make(chan func(context.Context), 1024),
+		poller:     newPoller(log),
 	}
+}
+
+func newPoller(log *slog.Logger) *netpoll.Poller {
+	p, err := netpoll.New()
+	if err != nil {
+		log.Info("idle connections each keep a reading goroutine", "reason", err)
+		return nil
+	}
+	return p
 }
 
 // join registers a connection and its topics. It reports false when the hub is shutting down.
@@ -425,6 +440,14 @@ func (h *Hub) Run(ctx context.Context) error {
 		}()
 	}
 	defer workers.Wait()
+	polling := make(chan error, 1)
+	if h.poller != nil {
+		go func() { polling <- h.poller.Run() }()
+		defer func() {
+			h.poller.Close()
+			<-polling
+		}()
+	}
 	h.cluster.publish(presenceMsg{Hello: true})
 	snapshot := time.NewTicker(snapshotEvery)
 	defer snapshot.Stop()
@@ -436,6 +459,8 @@ func (h *Hub) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			h.cluster.publish(presenceMsg{Bye: true})
 			return nil
+		case err := <-polling:
+			return fmt.Errorf("live: socket poller: %w", err)
 		case <-snapshot.C:
 			s := h.snapshot()
 			s.Snapshot = true
@@ -554,6 +579,7 @@ func (h *Hub) Shutdown(ctx context.Context) {
 	for _, c := range all {
 		if ctx.Err() != nil {
 			c.ws.CloseNow()
+			c.socketClosed()
 			continue
 		}
 		wg.Add(1)

@@ -146,6 +146,16 @@ func (c *Conn) readFull(p []byte) error {
 	return nil
 }
 
+// NetConn is the connection underneath, for watching it for readability.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// Buffered reports whether bytes the client sent are held here, not in the socket: a poller
+// watching the socket would not wake for them.
+func (c *Conn) Buffered() bool { return c.pending != nil }
+
+// SetReadDeadline bounds the next ReadMessage.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
+
 // ReadMessage returns the next text or binary message, reassembled from its fragments. It
 // answers pings and close frames itself. A message longer than the read limit, bad framing or
 // text that is not UTF-8 close the connection with the matching code.
