@@ -12,8 +12,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/portico/portico/internal/store/sqlstore"
 )
@@ -50,6 +51,66 @@ func (dialect) IsUniqueViolation(err error) bool {
 func (dialect) Migrations() fs.FS {
 	sub, _ := fs.Sub(migrations, "migrations")
 	return sub
+}
+
+// Pipeline sends the steps as one batch: every statement, then a single Sync, so the server
+// runs them in one implicit transaction and the whole batch costs one round trip.
+func (dialect) Pipeline(ctx context.Context, db *sql.DB, steps []sqlstore.Step) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("pipeline: unexpected driver connection %T", driverConn)
+		}
+		b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(steps))}
+		for _, st := range steps {
+			b.Queue(st.Query, st.Args...)
+		}
+		br := c.Conn().SendBatch(ctx, b)
+		err := readBatch(br, steps)
+		return serverError(errors.Join(err, br.Close()))
+	})
+}
+
+func readBatch(br pgx.BatchResults, steps []sqlstore.Step) error {
+	for i := range steps {
+		st := &steps[i]
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		st.Rows = 0
+		for rows.Next() {
+			st.Rows++
+			if st.Scan != nil {
+				if err := st.Scan(rows.Scan); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if st.Scan == nil {
+			st.Rows = rows.CommandTag().RowsAffected()
+		}
+	}
+	return nil
+}
+
+// serverError marks an error the server raised: the implicit transaction was rolled back.
+func serverError(err error) error {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return fmt.Errorf("%w: %w", sqlstore.ErrRolledBack, err)
+	}
+	return err
 }
 
 // Open connects to the database named by url (postgres://user:pass@host/db).

@@ -31,9 +31,6 @@ func (dialect) Name() string { return "sqlite" }
 func (dialect) PrepareStatements() bool    { return true }
 func (dialect) Rebind(query string) string { return query }
 
-// GroupCommitMessages: one connection writes, so a commit per message queues every sender.
-func (dialect) GroupCommitMessages() bool { return true }
-
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *sqlite.Error
 	if !errors.As(err, &e) {

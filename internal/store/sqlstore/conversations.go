@@ -272,66 +272,81 @@ func (s *Store) CloseConversation(ctx context.Context, id, categoryID string, at
 	return s.ConversationByID(ctx, id)
 }
 
+// AppendMessage stores a message in the next group commit.
 func (s *Store) AppendMessage(ctx context.Context, m *domain.Message) (*domain.Message, bool, error) {
-	var stored *domain.Message
-	var created bool
-	write := func(tx *sql.Tx) error {
-		var err error
-		stored, created, err = s.appendMessage(ctx, tx, m)
-		return err
-	}
-	var err error
-	if s.groupCommitsMessages() {
-		err = s.inGroup(ctx, m.ConversationID, write)
-	} else {
-		err = s.inTx(ctx, write)
-	}
-	if err != nil {
+	w := newMessageWrite(m)
+	if err := s.inGroup(ctx, m.ConversationID, w.steps[:]); err != nil {
 		return nil, false, err
 	}
-	return stored, created, nil
+	return s.messageOutcome(ctx, s.read, w)
 }
 
-// appendMessage takes the conversation row's lock first (by bumping last_seq), so concurrent
-// senders queue up behind it: seq stays gap-free and a repeated client_msg_id is found, not raced.
-// A repeat undoes the bump before the transaction commits; a refusal rolls it back.
+// appendMessage stores a message inside the caller's transaction.
 func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, m *domain.Message) (*domain.Message, bool, error) {
-	var seq int64
-	var status string
-	err := s.queryRow(ctx, tx, `UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq, status`,
-		m.ConversationID).Scan(&seq, &status)
-	if err != nil {
-		return nil, false, notFound(err)
+	w := newMessageWrite(m)
+	if err := s.runSteps(ctx, tx, w.steps[:]); err != nil {
+		return nil, false, err
 	}
-	original, err := s.messageByClientID(ctx, tx, m)
+	return s.messageOutcome(ctx, tx, w)
+}
+
+// messageWrite appends a message in three statements that need no answer from each other. The
+// first takes the conversation row's lock by bumping last_seq, so concurrent senders on every
+// node queue up behind it and seq stays gap-free; the second inserts the message with that seq
+// unless its client_msg_id was used before (which, under the lock, is found and not raced);
+// the third gives the seq back when it was. A closed conversation (for anyone but the system)
+// and a missing one change nothing. None of these refusals is an error in the database, so
+// they never spoil a group commit.
+type messageWrite struct {
+	m     *domain.Message
+	seq   int64
+	steps [3]Step
+}
+
+func newMessageWrite(m *domain.Message) *messageWrite {
+	w := &messageWrite{m: m}
+	system := boolInt(m.Author.Type == domain.AuthorSystem)
+	// A chat counts as meaningful once an operator has answered in it.
+	operator := boolInt(m.Author.Type == domain.AuthorOperator)
+	w.steps = [3]Step{
+		{Query: `UPDATE conversations SET last_seq = last_seq + 1, meaningful = CASE WHEN ? = 1 THEN 1 ELSE meaningful END
+			WHERE id = ? AND (status <> 'closed' OR ? = 1)`,
+			Args: []any{operator, m.ConversationID, system}},
+		{Query: `INSERT INTO messages (id, conversation_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at)
+			SELECT ?, c.id, c.last_seq, ?, ?, ?, ?, ?, CAST(? AS BIGINT) FROM conversations c WHERE c.id = ? AND (c.status <> 'closed' OR ? = 1)
+			ON CONFLICT (conversation_id, author_type, author_id, client_msg_id) DO NOTHING
+			RETURNING seq`,
+			Args: []any{m.ID, string(m.Author.Type), m.Author.ID, m.Author.Name, m.Body, m.ClientMsgID, ms(m.CreatedAt), m.ConversationID, system},
+			Scan: func(scan func(...any) error) error { return scan(&w.seq) }},
+		{Query: `UPDATE conversations SET last_seq = last_seq - 1
+			WHERE id = ? AND (status <> 'closed' OR ? = 1) AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?)`,
+			Args: []any{m.ConversationID, system, m.ID}},
+	}
+	return w
+}
+
+// messageOutcome reads what a committed messageWrite did: stored the message, found the
+// original of a repeated client_msg_id, or refused it.
+func (s *Store) messageOutcome(ctx context.Context, q querier, w *messageWrite) (*domain.Message, bool, error) {
+	if w.steps[1].Rows == 1 {
+		w.m.Seq = w.seq
+		return w.m, true, nil
+	}
+	original, err := s.messageByClientID(ctx, q, w.m)
 	if err == nil {
-		return original, false, s.undoSeq(ctx, tx, m.ConversationID)
+		return original, false, nil
 	}
 	if !errors.Is(err, domain.ErrNotFound) {
 		return nil, false, err
 	}
-	if status == string(domain.ConversationClosed) && m.Author.Type != domain.AuthorSystem {
+	var status string
+	if err := s.queryRow(ctx, q, `SELECT status FROM conversations WHERE id = ?`, w.m.ConversationID).Scan(&status); err != nil {
+		return nil, false, notFound(err)
+	}
+	if status == string(domain.ConversationClosed) {
 		return nil, false, domain.ErrClosed
 	}
-	m.Seq = seq
-	_, err = s.exec(ctx, tx, `INSERT INTO messages (id, conversation_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.ConversationID, m.Seq, string(m.Author.Type), m.Author.ID, m.Author.Name, m.Body, m.ClientMsgID, ms(m.CreatedAt))
-	if err != nil {
-		return nil, false, fmt.Errorf("insert message: %w", err)
-	}
-	if m.Author.Type == domain.AuthorOperator {
-		// A chat counts as meaningful once an operator has answered in it.
-		if _, err := s.exec(ctx, tx, `UPDATE conversations SET meaningful = 1 WHERE id = ? AND meaningful = 0`, m.ConversationID); err != nil {
-			return nil, false, err
-		}
-	}
-	return m, true, nil
-}
-
-func (s *Store) undoSeq(ctx context.Context, tx *sql.Tx, conversationID string) error {
-	_, err := s.exec(ctx, tx, `UPDATE conversations SET last_seq = last_seq - 1 WHERE id = ?`, conversationID)
-	return err
+	return nil, false, fmt.Errorf("message %s not stored", w.m.ID)
 }
 
 const messageColumns = `id, conversation_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at`

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -10,19 +11,12 @@ import (
 	"github.com/portico/portico/internal/store"
 )
 
-// The busiest writes (page views; messages where the dialect says so) are group-committed: one
-// goroutine runs whatever writes arrived while the previous transaction ran, in one
-// transaction, each inside its own savepoint, and then tells each caller how its write went.
-// Nothing waits for a timer, so a lone write is committed at once; under load one commit
-// carries many. A write that fails is rolled back to its savepoint and fails alone; each caller
-// returns only after its write is committed.
+// The busiest writes (page views and messages) are group-committed: one goroutine runs whatever
+// writes arrived while the previous transaction ran, in one transaction, and then tells each
+// caller how its write went. Nothing waits for a timer, so a lone write is committed at once;
+// under load one commit carries many. A write that fails fails alone, and each caller returns
+// only after its write is committed.
 const maxGroupCommit = 256
-
-// GroupCommitter is implemented by a Dialect whose single writer gains from committing messages
-// in groups (SQLite). A server with concurrent writers (PostgreSQL) writes each on its own.
-type GroupCommitter interface {
-	GroupCommitMessages() bool
-}
 
 type groupWrite struct {
 	ctx context.Context
@@ -30,9 +24,9 @@ type groupWrite struct {
 	// message): every node's batches then lock rows in the same order, so two nodes writing
 	// page views of the same visitors cannot deadlock in PostgreSQL. Writes with one key keep
 	// the order they arrived in.
-	key  string
-	fn   func(tx *sql.Tx) error
-	done chan error
+	key   string
+	steps []Step
+	done  chan error
 }
 
 type groupCommitter struct {
@@ -45,11 +39,11 @@ type groupCommitter struct {
 
 // RecordPageView stores a page view, committed before it returns.
 func (s *Store) RecordPageView(ctx context.Context, in store.PageViewInput) error {
-	return s.inGroup(ctx, in.VisitorID, func(tx *sql.Tx) error { return s.recordPageView(ctx, tx, in) })
+	return s.inGroup(ctx, in.VisitorID, pageViewSteps(in))
 }
 
-// inGroup runs fn in the next group transaction and waits for its commit.
-func (s *Store) inGroup(ctx context.Context, key string, fn func(tx *sql.Tx) error) error {
+// inGroup runs the steps in the next group transaction and waits for its commit.
+func (s *Store) inGroup(ctx context.Context, key string, steps []Step) error {
 	g := &s.group
 	g.start.Do(func() {
 		g.queue = make(chan *groupWrite, 4*maxGroupCommit)
@@ -60,7 +54,7 @@ func (s *Store) inGroup(ctx context.Context, key string, fn func(tx *sql.Tx) err
 	if g.queue == nil { // closed before the first write
 		return sql.ErrConnDone
 	}
-	req := &groupWrite{ctx: ctx, key: key, fn: fn, done: make(chan error, 1)}
+	req := &groupWrite{ctx: ctx, key: key, steps: steps, done: make(chan error, 1)}
 	select {
 	case g.queue <- req:
 	case <-g.quit:
@@ -116,10 +110,8 @@ func (s *Store) writeGroups() {
 	}
 }
 
-// commitGroup writes a batch in one transaction. Where savepoints are cheap (SQLite, in
-// process) each write has its own, so a refused write fails alone. Elsewhere a savepoint costs a
-// round trip per write: the batch is written plainly, and if it fails each write is retried in a
-// transaction of its own.
+// commitGroup writes a batch in one transaction: in one round trip where the dialect pipelines
+// (PostgreSQL), else with a savepoint for each write (SQLite, in process, where they are cheap).
 func (s *Store) commitGroup(batch []*groupWrite) {
 	live := batch[:0:0]
 	for _, req := range batch {
@@ -133,20 +125,64 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 		return
 	}
 	slices.SortStableFunc(live, func(a, b *groupWrite) int { return strings.Compare(a.key, b.key) })
+	if p, ok := s.dialect.(Pipeliner); ok {
+		s.pipelineGroup(p, live)
+		return
+	}
+	s.savepointGroup(live)
+}
+
+// pipelineGroup sends the whole batch at once. A write the server refuses rolls the batch back;
+// each write is then sent again on its own, so that it fails alone. Writes are written so that
+// this is rare: an expected refusal (a closed conversation, a repeated client id) changes
+// nothing and raises no error.
+func (s *Store) pipelineGroup(p Pipeliner, live []*groupWrite) {
+	ctx := context.Background()
+	pipeline := func(steps []Step) error {
+		defer s.timed("write", s.write)()
+		return p.Pipeline(ctx, s.write, s.rebound(steps))
+	}
+	if len(live) == 1 {
+		live[0].done <- pipeline(live[0].steps)
+		return
+	}
+	n := 0
+	for _, req := range live {
+		n += len(req.steps)
+	}
+	all := make([]Step, 0, n)
+	for _, req := range live {
+		all = append(all, req.steps...)
+	}
+	err := pipeline(all)
+	if errors.Is(err, ErrRolledBack) {
+		for _, req := range live {
+			req.done <- pipeline(req.steps)
+		}
+		return
+	}
+	off := 0
+	for _, req := range live {
+		off += copy(req.steps, all[off:off+len(req.steps)])
+		req.done <- err
+	}
+}
+
+// savepointGroup runs each write inside its own savepoint, so a refused write is rolled back
+// to it and fails alone.
+func (s *Store) savepointGroup(live []*groupWrite) {
 	errs := make([]error, len(live))
-	savepoints := len(live) > 1 && s.groupCommitsMessages()
+	savepoints := len(live) > 1
 	err := s.inTx(context.Background(), func(tx *sql.Tx) error {
 		for i, req := range live {
 			if !savepoints {
-				if errs[i] = req.fn(tx); errs[i] != nil {
-					return errs[i]
-				}
-				continue
+				errs[i] = s.runSteps(req.ctx, tx, req.steps)
+				return errs[i]
 			}
 			if _, err := tx.Exec(`SAVEPOINT group_write`); err != nil {
 				return err
 			}
-			errs[i] = req.fn(tx)
+			errs[i] = s.runSteps(req.ctx, tx, req.steps)
 			if errs[i] != nil {
 				if _, err := tx.Exec(`ROLLBACK TO SAVEPOINT group_write`); err != nil {
 					return err
@@ -158,21 +194,10 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 		}
 		return nil
 	})
-	if err != nil && !savepoints && len(live) > 1 {
-		for _, req := range live {
-			req.done <- s.inTx(req.ctx, req.fn)
-		}
-		return
-	}
 	for i, req := range live {
 		if err != nil {
 			errs[i] = err
 		}
 		req.done <- errs[i]
 	}
-}
-
-func (s *Store) groupCommitsMessages() bool {
-	g, ok := s.dialect.(GroupCommitter)
-	return ok && g.GroupCommitMessages()
 }

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/store"
@@ -58,44 +57,35 @@ func (s *Store) SetVisitorIdentity(ctx context.Context, id, name, email string) 
 		email = CASE WHEN ? = '' THEN email ELSE ? END WHERE id = ?`, name, name, email, email, id)
 }
 
-// recordPageView adds the page to the visitor's current visit, or starts a visit when the last
+// pageViewSteps add the page to the visitor's current visit, or start a visit when the last
 // one has been quiet for longer than store.VisitGap. The visit keeps its latest page and count,
-// so that the live visitor list needs no scan of page views.
-func (s *Store) recordPageView(ctx context.Context, tx *sql.Tx, in store.PageViewInput) error {
-	var visitID string
-	err := s.queryRow(ctx, tx, `SELECT id FROM visits WHERE visitor_id = ? AND last_at > ? ORDER BY started_at DESC LIMIT 1`,
-		in.VisitorID, ms(in.At.Add(-store.VisitGap))).Scan(&visitID)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		visitID = domain.NewID()
-		vi := in.Visit
-		var loc domain.Location
-		if vi.Location != nil {
-			loc = *vi.Location
-		}
-		if _, err := s.exec(ctx, tx, `INSERT INTO visits (id, visitor_id, account_id, started_at, last_at, user_agent, language,
+// so that the live visitor list needs no scan of page views. The current visit is found by the
+// SQL of each statement, so that the statements go to the database together.
+func pageViewSteps(in store.PageViewInput) []Step {
+	at, since := ms(in.At), ms(in.At.Add(-store.VisitGap))
+	vi := in.Visit
+	var loc domain.Location
+	if vi.Location != nil {
+		loc = *vi.Location
+	}
+	return []Step{
+		{Query: `UPDATE visits SET last_at = ?, page_count = page_count + 1, page_url = ?, page_title = ?, page_since = ?, page_account_id = ?
+			WHERE id = (SELECT id FROM visits WHERE visitor_id = ? AND last_at > ? ORDER BY started_at DESC LIMIT 1)`,
+			Args: []any{at, in.URL, in.Title, at, in.PageAccountID, in.VisitorID, since}},
+		{Query: `INSERT INTO visits (id, visitor_id, account_id, started_at, last_at, user_agent, language,
 			ip, referrer, source_kind, source_name, campaign, medium, device_kind, os, browser, country, country_code, city,
-			page_count, page_url, page_title, page_since, page_account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
-			visitID, in.VisitorID, in.AccountID, ms(in.At), ms(in.At), in.UserAgent, in.Language,
-			vi.IP, in.Referrer, vi.Source.Kind, vi.Source.Name, vi.Source.Campaign, vi.Source.Medium,
-			vi.Device.Kind, vi.Device.OS, vi.Device.Browser, loc.Country, loc.CountryCode, loc.City,
-			in.URL, in.Title, ms(in.At), in.PageAccountID); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
-	default:
-		if _, err := s.exec(ctx, tx, `UPDATE visits SET last_at = ?, page_count = page_count + 1, page_url = ?, page_title = ?, page_since = ?,
-			page_account_id = ? WHERE id = ?`, ms(in.At), in.URL, in.Title, ms(in.At), in.PageAccountID, visitID); err != nil {
-			return err
-		}
+			page_count, page_url, page_title, page_since, page_account_id)
+			SELECT ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, CAST(? AS BIGINT), ?
+			WHERE NOT EXISTS (SELECT 1 FROM visits WHERE visitor_id = ? AND last_at > ?)`,
+			Args: []any{domain.NewID(), in.VisitorID, in.AccountID, at, at, in.UserAgent, in.Language,
+				vi.IP, in.Referrer, vi.Source.Kind, vi.Source.Name, vi.Source.Campaign, vi.Source.Medium,
+				vi.Device.Kind, vi.Device.OS, vi.Device.Browser, loc.Country, loc.CountryCode, loc.City,
+				in.URL, in.Title, at, in.PageAccountID, in.VisitorID, since}},
+		{Query: `INSERT INTO page_views (id, visit_id, visitor_id, url, title, referrer, viewed_at)
+			SELECT ?, id, visitor_id, ?, ?, ?, CAST(? AS BIGINT) FROM visits WHERE visitor_id = ? AND last_at > ? ORDER BY started_at DESC LIMIT 1`,
+			Args: []any{domain.NewID(), in.URL, in.Title, in.Referrer, at, in.VisitorID, since}},
+		{Query: `UPDATE visitors SET last_seen_at = ? WHERE id = ?`, Args: []any{at, in.VisitorID}},
 	}
-	if _, err := s.exec(ctx, tx, `INSERT INTO page_views (id, visit_id, visitor_id, url, title, referrer, viewed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		domain.NewID(), visitID, in.VisitorID, in.URL, in.Title, in.Referrer, ms(in.At)); err != nil {
-		return err
-	}
-	_, err = s.exec(ctx, tx, `UPDATE visitors SET last_seen_at = ? WHERE id = ?`, ms(in.At), in.VisitorID)
-	return err
 }
 
 // PagesOfLatestVisit returns the pages of the visitor's most recent visit, newest first.
