@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/sqlite"
 	"github.com/portico/portico/internal/store/storetest"
 	"github.com/portico/portico/internal/testutil"
@@ -14,6 +15,13 @@ import (
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, testutil.OpenSQLite)
+}
+
+func TestStoresSharingADatabase(t *testing.T) {
+	storetest.RunShared(t, func(t testing.TB) (store.Store, store.Store) {
+		dir := t.TempDir()
+		return testutil.OpenSQLiteAt(t, dir), testutil.OpenSQLiteAt(t, dir)
+	})
 }
 
 func TestRefusesNewerSchema(t *testing.T) {

@@ -30,6 +30,8 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"starting twice with one client id is one conversation", testStartTwice},
 		{"append is idempotent per author", testIdempotentAppend},
 		{"concurrent appends keep seq gap-free", testConcurrentAppends},
+		{"concurrent repeats are answered with the original", testConcurrentRepeats},
+		{"a bad write among many fails alone", testBadWriteFailsAlone},
 		{"messages after seq", testMessagesAfter},
 		{"tenant filter", testTenantFilter},
 		{"listings are upserted", testListings},

@@ -1,0 +1,251 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
+)
+
+// Messages and page views are group-committed: many writes share one transaction. These tests
+// send many at once so that they do share one, and check that each still behaves alone.
+
+// RunShared runs the tests that need two stores on one database, as two nodes have; open must
+// return two fresh, migrated stores sharing a database.
+func RunShared(t *testing.T, open func(t testing.TB) (store.Store, store.Store)) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, a, b store.Store)
+	}{
+		{"two nodes append to the same conversations", testTwoNodesAppend},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, b := open(t)
+			tc.fn(t, a, b)
+		})
+	}
+}
+
+// Both nodes send every message of several conversations at the same time, as a client
+// retrying on another node after a lost answer would: each is stored once, seq stays gap-free
+// in every conversation, and both senders are answered with the one stored message.
+func testTwoNodesAppend(t *testing.T, a, b store.Store) {
+	f := newFixture(t, a)
+	const conversations, writers, each = 4, 4, 15
+	convs := make([]*domain.Conversation, conversations)
+	for i := range convs {
+		convs[i] = startConversation(t, a, f)
+	}
+	type answer struct {
+		id  string
+		seq int64
+	}
+	var mu sync.Mutex
+	answers := map[string][]answer{} // by conversation and client id
+	var wg sync.WaitGroup
+	for _, c := range convs {
+		for w := range writers {
+			for _, node := range []store.Store{a, b} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range each {
+						clientID := fmt.Sprintf("w%d-%d", w, i)
+						m := visitorMessage(f.visitor, clientID, clientID)
+						m.ConversationID = c.ID
+						got, _, err := node.AppendMessage(ctx, m)
+						if err != nil {
+							t.Errorf("append %s: %v", clientID, err)
+							return
+						}
+						if got.ConversationID != c.ID || got.ClientMsgID != clientID || got.Body != clientID {
+							t.Errorf("append %s answered %+v", clientID, got)
+						}
+						mu.Lock()
+						answers[c.ID+"/"+clientID] = append(answers[c.ID+"/"+clientID], answer{got.ID, got.Seq})
+						mu.Unlock()
+					}
+				}()
+			}
+		}
+	}
+	wg.Wait()
+	for _, c := range convs {
+		msgs := checkGapFree(t, a, c.ID, 1+writers*each)
+		for _, m := range msgs[1:] {
+			got := answers[c.ID+"/"+m.ClientMsgID]
+			if len(got) != 2 || got[0] != (answer{m.ID, m.Seq}) || got[1] != got[0] {
+				t.Fatalf("%s: stored as %s seq %d, senders were answered %v", m.ClientMsgID, m.ID, m.Seq, got)
+			}
+		}
+	}
+}
+
+// checkGapFree reads the conversation on s and checks that it holds want messages, with seq 1…want,
+// each client id once, and last_seq at the end.
+func checkGapFree(t *testing.T, s store.Store, conversationID string, want int) []domain.Message {
+	t.Helper()
+	msgs, err := s.MessagesAfter(ctx, conversationID, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != want {
+		t.Fatalf("%d messages, want %d", len(msgs), want)
+	}
+	seen := map[string]bool{}
+	for i, m := range msgs {
+		if m.Seq != int64(i+1) {
+			t.Fatalf("message %d has seq %d: seq must be gap-free", i, m.Seq)
+		}
+		key := string(m.Author.Type) + "/" + m.Author.ID + "/" + m.ClientMsgID
+		if seen[key] {
+			t.Fatalf("client id %s stored twice", m.ClientMsgID)
+		}
+		seen[key] = true
+	}
+	if got, err := s.ConversationByID(ctx, conversationID); err != nil || got.LastSeq != int64(want) {
+		t.Fatalf("last_seq = %+v, %v; want %d", got, err, want)
+	}
+	return msgs
+}
+
+// Writes that fail, sent among many that do not: a message whose id is taken (the database
+// refuses it), a page view of a visitor who does not exist, a message to a closed conversation
+// and to a missing one. Each of those fails alone; every other write is stored.
+func testBadWriteFailsAlone(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	c := startConversation(t, s, f)
+	closed := startConversation(t, s, f)
+	if _, err := s.CloseConversation(ctx, closed.ID, "", time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	taken, err := s.MessagesAfter(ctx, c.ID, 0, 1)
+	if err != nil || len(taken) != 1 {
+		t.Fatalf("first message: %v, %v", taken, err)
+	}
+	const rounds, good = 5, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, rounds*good*3)
+	bad := func(what string, want error, write func() error) {
+		defer wg.Done()
+		err := write()
+		if err == nil || (want != nil && !errors.Is(err, want)) {
+			errs <- fmt.Errorf("%s: err = %v, want a failure (%v)", what, err, want)
+		}
+	}
+	start := time.Now().UTC()
+	for r := range rounds {
+		for i := range good {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				clientID := fmt.Sprintf("r%d-%d", r, i)
+				m := visitorMessage(f.visitor, clientID, clientID)
+				m.ConversationID = c.ID
+				if _, created, err := s.AppendMessage(ctx, m); err != nil || !created {
+					errs <- fmt.Errorf("append %s: created %v, %v", clientID, created, err)
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				err := s.RecordPageView(ctx, store.PageViewInput{VisitorID: f.visitor.ID, AccountID: f.account.ID,
+					URL: fmt.Sprintf("https://acme.example/%d/%d", r, i), At: start})
+				if err != nil {
+					errs <- fmt.Errorf("page view: %v", err)
+				}
+			}()
+		}
+		wg.Add(4)
+		go bad("message with a taken id", nil, func() error {
+			m := visitorMessage(f.visitor, "copy", fmt.Sprintf("taken-%d", r))
+			m.ID, m.ConversationID = taken[0].ID, c.ID
+			_, _, err := s.AppendMessage(ctx, m)
+			return err
+		})
+		go bad("page view of a missing visitor", nil, func() error {
+			return s.RecordPageView(ctx, store.PageViewInput{VisitorID: domain.NewID(), AccountID: f.account.ID, URL: "https://acme.example/", At: start})
+		})
+		go bad("message to a closed conversation", domain.ErrClosed, func() error {
+			m := visitorMessage(f.visitor, "late", fmt.Sprintf("late-%d", r))
+			m.ConversationID = closed.ID
+			_, _, err := s.AppendMessage(ctx, m)
+			return err
+		})
+		go bad("message to a missing conversation", domain.ErrNotFound, func() error {
+			m := visitorMessage(f.visitor, "lost", fmt.Sprintf("lost-%d", r))
+			m.ConversationID = domain.NewID()
+			_, _, err := s.AppendMessage(ctx, m)
+			return err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+	checkGapFree(t, s, c.ID, 1+rounds*good)
+	pages, err := s.PagesOfLatestVisit(ctx, f.visitor.ID, 1000)
+	if err != nil || len(pages) != rounds*good {
+		t.Fatalf("%d pages stored (%v), want %d", len(pages), err, rounds*good)
+	}
+	if got, err := s.ConversationByID(ctx, closed.ID); err != nil || got.LastSeq != 1 {
+		t.Fatalf("closed conversation: %+v, %v; want last_seq 1", got, err)
+	}
+}
+
+// A repeat sent while the original is still being written, in the same group or another,
+// is answered with the original; the other author's message with the same client id is its own.
+func testConcurrentRepeats(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	c := startConversation(t, s, f)
+	const messages, copies = 30, 4
+	got := make([][copies]*domain.Message, messages)
+	var wg sync.WaitGroup
+	for i := range messages {
+		for k := range copies {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				clientID := fmt.Sprintf("m%d", i)
+				m := visitorMessage(f.visitor, clientID, clientID)
+				if k == copies-1 {
+					m.Author = domain.Author{Type: domain.AuthorOperator, ID: f.agent.ID}
+				}
+				m.ConversationID = c.ID
+				stored, _, err := s.AppendMessage(ctx, m)
+				if err != nil {
+					t.Errorf("append %s: %v", clientID, err)
+					return
+				}
+				got[i][k] = stored
+			}()
+		}
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	checkGapFree(t, s, c.ID, 1+messages*2)
+	for i, answers := range got {
+		for k := 1; k < copies-1; k++ {
+			if answers[k].ID != answers[0].ID || answers[k].Seq != answers[0].Seq {
+				t.Fatalf("m%d: copy %d answered %s seq %d, the first %s seq %d", i, k, answers[k].ID, answers[k].Seq, answers[0].ID, answers[0].Seq)
+			}
+		}
+		if op := answers[copies-1]; op.ID == answers[0].ID || op.Author.Type != domain.AuthorOperator {
+			t.Fatalf("m%d: the operator's message with the same client id is %+v", i, op)
+		}
+	}
+	if conv, err := s.ConversationByID(ctx, c.ID); err != nil || !conv.Meaningful {
+		t.Fatalf("after an operator's message: %+v, %v; want meaningful", conv, err)
+	}
+}
