@@ -69,14 +69,30 @@ func (s *Store) ConversationByStart(ctx context.Context, visitorID, clientMsgID 
 	return &list[0], nil
 }
 
+// ConversationByID reads the conversation, its participants and its routes: it runs for every
+// message sent, so the three reads go to the database together.
 func (s *Store) ConversationByID(ctx context.Context, id string) (*domain.Conversation, error) {
-	list, err := s.conversations(ctx, s.read, conversationSelect+` WHERE c.id = ?`, id)
+	var list []domain.Conversation
+	var people []participant
+	var routes []route
+	ids := []any{id}
+	err := s.readSteps(ctx, []Step{
+		{Query: conversationSelect + ` WHERE c.id = ?`, Args: ids, Scan: func(scan func(...any) error) error {
+			c, err := scanConversation(scan)
+			list = append(list, c)
+			return err
+		}},
+		participantsStep(ids, &people),
+		routesStep(ids, &routes),
+	})
 	if err != nil {
 		return nil, err
 	}
 	if len(list) == 0 {
 		return nil, domain.ErrNotFound
 	}
+	attachParticipants(list, people)
+	attachRoutes(list, routes)
 	return &list[0], nil
 }
 
@@ -128,81 +144,101 @@ func (s *Store) conversations(ctx context.Context, q querier, query string, args
 	defer rows.Close()
 	var out []domain.Conversation
 	for rows.Next() {
-		var c domain.Conversation
-		var status string
-		var owner, listing, category sql.NullString
-		var flagged, meaningful int
-		var created int64
-		var closed sql.NullInt64
-		var ownerName, ownerPhoto, listingTitle, listingURL, listingExternal string
-		var lastBody, lastAuthor sql.NullString
-		var lastAt sql.NullInt64
-		var accountKind, advertiserID, advertiserName string
-		err := rows.Scan(&c.ID, &c.AccountID, &c.VisitorID, &status, &owner, &listing, &category,
-			&flagged, &meaningful, &c.LastSeq, &created, &closed,
-			&ownerName, &ownerPhoto, &listingTitle, &listingURL, &listingExternal,
-			&c.Visitor.Name, &c.Visitor.Email, &lastBody, &lastAuthor, &lastAt,
-			&accountKind, &advertiserID, &advertiserName)
+		c, err := scanConversation(rows.Scan)
 		if err != nil {
 			return nil, err
 		}
-		c.Status = domain.ConversationStatus(status)
-		c.OwnerID, c.CategoryID = owner.String, category.String
-		c.Flagged, c.Meaningful = flagged != 0, meaningful != 0
-		c.CreatedAt, c.ClosedAt = fromMS(created), fromNullMS(closed)
-		c.Visitor.ID = c.VisitorID
-		if owner.Valid {
-			c.Owner = &domain.Person{ID: owner.String, Name: ownerName, PhotoURL: ownerPhoto}
-		}
-		if accountKind == string(domain.KindAdvertiser) {
-			c.Advertiser = &domain.AdvertiserRef{ExternalID: advertiserID, Name: advertiserName}
-		}
-		if listing.Valid {
-			c.Listing = &domain.Listing{ID: listingExternal, Title: listingTitle, URL: listingURL}
-		}
-		if lastBody.Valid {
-			c.LastMessage = &domain.MessagePreview{Body: lastBody.String, AuthorType: domain.AuthorType(lastAuthor.String), CreatedAt: fromMS(lastAt.Int64)}
-		}
-		c.Participants = []domain.Person{}
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.loadParticipants(ctx, q, out); err != nil {
+	if len(out) == 0 {
+		return out, nil
+	}
+	ids := make([]any, len(out))
+	for i, c := range out {
+		ids[i] = c.ID
+	}
+	var people []participant
+	var routes []route
+	if err := s.runSteps(ctx, q, []Step{participantsStep(ids, &people), routesStep(ids, &routes)}); err != nil {
 		return nil, err
 	}
-	return out, s.loadRoutes(ctx, q, out)
+	attachParticipants(out, people)
+	attachRoutes(out, routes)
+	return out, nil
 }
 
-// loadParticipants fills in the operators taking part, for all the conversations in one query.
-func (s *Store) loadParticipants(ctx context.Context, q querier, list []domain.Conversation) error {
-	if len(list) == 0 {
-		return nil
-	}
-	index := make(map[string]int, len(list))
-	args := make([]any, len(list))
-	for i, c := range list {
-		index[c.ID] = i
-		args[i] = c.ID
-	}
-	rows, err := s.query(ctx, q, `SELECT p.conversation_id, o.id, o.name, o.photo_url FROM conversation_participants p
-		JOIN operators o ON o.id = p.operator_id
-		WHERE p.left_at IS NULL AND p.conversation_id IN (`+placeholders(len(list))+`) ORDER BY p.joined_at`, args...)
+// scanConversation reads one row of conversationSelect.
+func scanConversation(scan func(dest ...any) error) (domain.Conversation, error) {
+	var c domain.Conversation
+	var status string
+	var owner, listing, category sql.NullString
+	var flagged, meaningful int
+	var created int64
+	var closed sql.NullInt64
+	var ownerName, ownerPhoto, listingTitle, listingURL, listingExternal string
+	var lastBody, lastAuthor sql.NullString
+	var lastAt sql.NullInt64
+	var accountKind, advertiserID, advertiserName string
+	err := scan(&c.ID, &c.AccountID, &c.VisitorID, &status, &owner, &listing, &category,
+		&flagged, &meaningful, &c.LastSeq, &created, &closed,
+		&ownerName, &ownerPhoto, &listingTitle, &listingURL, &listingExternal,
+		&c.Visitor.Name, &c.Visitor.Email, &lastBody, &lastAuthor, &lastAt,
+		&accountKind, &advertiserID, &advertiserName)
 	if err != nil {
-		return err
+		return c, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var convID string
-		var p domain.Person
-		if err := rows.Scan(&convID, &p.ID, &p.Name, &p.PhotoURL); err != nil {
+	c.Status = domain.ConversationStatus(status)
+	c.OwnerID, c.CategoryID = owner.String, category.String
+	c.Flagged, c.Meaningful = flagged != 0, meaningful != 0
+	c.CreatedAt, c.ClosedAt = fromMS(created), fromNullMS(closed)
+	c.Visitor.ID = c.VisitorID
+	if owner.Valid {
+		c.Owner = &domain.Person{ID: owner.String, Name: ownerName, PhotoURL: ownerPhoto}
+	}
+	if accountKind == string(domain.KindAdvertiser) {
+		c.Advertiser = &domain.AdvertiserRef{ExternalID: advertiserID, Name: advertiserName}
+	}
+	if listing.Valid {
+		c.Listing = &domain.Listing{ID: listingExternal, Title: listingTitle, URL: listingURL}
+	}
+	if lastBody.Valid {
+		c.LastMessage = &domain.MessagePreview{Body: lastBody.String, AuthorType: domain.AuthorType(lastAuthor.String), CreatedAt: fromMS(lastAt.Int64)}
+	}
+	return c, nil
+}
+
+type participant struct {
+	conversationID string
+	person         domain.Person
+}
+
+// participantsStep reads the operators taking part in the conversations ids, in the order they joined.
+func participantsStep(ids []any, into *[]participant) Step {
+	return Step{Query: `SELECT p.conversation_id, o.id, o.name, o.photo_url FROM conversation_participants p
+		JOIN operators o ON o.id = p.operator_id
+		WHERE p.left_at IS NULL AND p.conversation_id IN (` + placeholders(len(ids)) + `) ORDER BY p.joined_at`, Args: ids,
+		Scan: func(scan func(...any) error) error {
+			var p participant
+			err := scan(&p.conversationID, &p.person.ID, &p.person.Name, &p.person.PhotoURL)
+			*into = append(*into, p)
 			return err
-		}
-		i := index[convID]
-		list[i].Participants = append(list[i].Participants, p)
+		}}
+}
+
+func attachParticipants(list []domain.Conversation, people []participant) {
+	index := make(map[string]int, len(list))
+	for i := range list {
+		list[i].Participants = []domain.Person{}
+		index[list[i].ID] = i
 	}
-	return rows.Err()
+	for _, p := range people {
+		if i, ok := index[p.conversationID]; ok {
+			list[i].Participants = append(list[i].Participants, p.person)
+		}
+	}
 }
 
 func (s *Store) ClaimConversation(ctx context.Context, id, operatorID string, at time.Time) (*domain.Conversation, error) {

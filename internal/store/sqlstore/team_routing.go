@@ -108,31 +108,30 @@ func (s *Store) insertRoutes(ctx context.Context, tx *sql.Tx, c *domain.Conversa
 	return nil
 }
 
-// loadRoutes fills in RoutedTo, for all the conversations in one query.
-func (s *Store) loadRoutes(ctx context.Context, q querier, list []domain.Conversation) error {
-	if len(list) == 0 {
-		return nil
-	}
+type route struct{ conversationID, operatorID string }
+
+// routesStep reads the operators the conversations ids were routed to.
+func routesStep(ids []any, into *[]route) Step {
+	return Step{Query: `SELECT conversation_id, operator_id FROM conversation_routes
+		WHERE conversation_id IN (` + placeholders(len(ids)) + `) ORDER BY operator_id`, Args: ids,
+		Scan: func(scan func(...any) error) error {
+			var r route
+			err := scan(&r.conversationID, &r.operatorID)
+			*into = append(*into, r)
+			return err
+		}}
+}
+
+// attachRoutes fills in RoutedTo.
+func attachRoutes(list []domain.Conversation, routes []route) {
 	index := make(map[string]int, len(list))
-	args := make([]any, len(list))
 	for i := range list {
 		list[i].RoutedTo = []string{}
 		index[list[i].ID] = i
-		args[i] = list[i].ID
 	}
-	rows, err := s.query(ctx, q, `SELECT conversation_id, operator_id FROM conversation_routes
-		WHERE conversation_id IN (`+placeholders(len(list))+`) ORDER BY operator_id`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var convID, opID string
-		if err := rows.Scan(&convID, &opID); err != nil {
-			return err
+	for _, r := range routes {
+		if i, ok := index[r.conversationID]; ok {
+			list[i].RoutedTo = append(list[i].RoutedTo, r.operatorID)
 		}
-		i := index[convID]
-		list[i].RoutedTo = append(list[i].RoutedTo, opID)
 	}
-	return rows.Err()
 }
