@@ -15,9 +15,17 @@ import (
 	"github.com/portico/portico/internal/config"
 )
 
+// benchWorkerArg is the hidden subcommand of a worker process: `portico bench worker`.
+const benchWorkerArg = "worker"
+
 // benchCmd runs a bounded load against a server, started here on loopback unless --url names
 // one, and reports what it measured. It fails when anything went wrong under load.
 func benchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == benchWorkerArg {
+		// Not for people: the bench starts its worker processes this way and speaks to them on
+		// stdin and stdout.
+		return bench.ServeWorker(ctx, os.Stdin, stdout)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	load := config.Bind(fs, getenv)
@@ -34,6 +42,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	concurrency := fs.Int("concurrency", 64, "requests in flight at once")
 	sources := fs.Int("sources", 8, "spread connections over the source addresses 127.0.0.1 … 127.0.0.N")
 	heartbeat := fs.Int("heartbeat", 25, "seconds between pings on each socket, as the protocol asks")
+	workers := fs.Int("workers", 0, fmt.Sprintf("processes that hold the visitors' sockets: 1 is the bench alone; more starts that many worker processes (default: one per %d visitors)", bench.SocketsPerWorker))
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -54,6 +63,8 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New("--nodes is for nodes the bench starts itself; without --url")
 	case started && *pid != 0:
 		return errors.New("--pid goes with --url; the bench knows the nodes it starts")
+	case *workers < 0:
+		return errors.New("--workers must be at least 1")
 	case *operators < 0:
 		return errors.New("--operators cannot be negative")
 	case *nodes < 1:
@@ -64,17 +75,30 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if *chatting < 0 {
 		*chatting = min(*visitors, 50)
 	}
+	if *workers == 0 {
+		*workers = bench.DefaultWorkers(*visitors)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	// PORTICO_TEST_BE_MAIN lets the test binary stand in for portico (see main_test.go);
+	// the real binary ignores it.
+	env := append(os.Environ(), "PORTICO_TEST_BE_MAIN=1")
 	opts := bench.Options{
 		Visitors: *visitors, Chatting: *chatting, Rate: *rate, Duration: *duration, Hold: *hold,
 		PageViews: *pageviews, Concurrency: *concurrency, Sources: *sources,
 		Heartbeat: time.Duration(*heartbeat) * time.Second, Progress: stderr,
 		Operators: make([]bench.Login, *operators), // the count, for Validate; filled by Seed
+		Workers:   *workers, Worker: &bench.WorkerSpec{Exe: exe, Args: []string{"bench", benchWorkerArg}, Env: env},
 	}
+	limit, err := bench.RaiseFileLimit()
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: the open-file limit stays as it is: %v\n", err)
+	}
+	opts.FileLimit = int(min(limit, 1<<30))
 	if err := opts.Validate(); err != nil {
 		return err
-	}
-	if _, err := bench.RaiseFileLimit(); err != nil {
-		fmt.Fprintf(stderr, "bench: the open-file limit stays as it is: %v\n", err)
 	}
 
 	if started && cfg.DatabaseURL == "" {
@@ -98,10 +122,6 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	opts.Account, opts.Operators = seeded.AccountKey, seeded.Operators
 	var ns *bench.Nodes
 	if started {
-		exe, err := os.Executable()
-		if err != nil {
-			return err
-		}
 		serveArgs := []string{"--data", cfg.Data}
 		if cfg.DatabaseURL != "" {
 			serveArgs = append(serveArgs, "--database-url", cfg.DatabaseURL)
@@ -109,9 +129,6 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		if cfg.NATSURL != "" {
 			serveArgs = append(serveArgs, "--nats-url", cfg.NATSURL)
 		}
-		// PORTICO_TEST_BE_MAIN lets the test binary stand in for portico (see main_test.go);
-		// the real binary ignores it.
-		env := append(os.Environ(), "PORTICO_TEST_BE_MAIN=1")
 		ns, err = bench.StartNodes(ctx, bench.NodeSpec{Exe: exe, Args: serveArgs, Env: env, Count: *nodes})
 		if err != nil {
 			return err

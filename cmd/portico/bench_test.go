@@ -7,65 +7,117 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portico/portico/internal/testutil"
 )
 
-// A short bench against a node it starts itself: every phase runs and nothing goes wrong.
-// The timings are not checked here; docs/benchmarks.md holds them against the targets.
+// benchReport is the part of the bench's JSON report the tests check.
+type benchReport struct {
+	Settings struct {
+		Workers int `json:"workers"`
+	} `json:"settings"`
+	PageViews struct {
+		Stored int `json:"stored"`
+	} `json:"page_views"`
+	Connect struct {
+		Visitors        int `json:"visitors"`
+		ConnectionsHeld int `json:"connections_held"`
+	} `json:"connect"`
+	Idle struct {
+		PingsSent     int `json:"pings_sent"`
+		PongsReceived int `json:"pongs_received"`
+	} `json:"idle"`
+	Messaging struct {
+		MessagesAcked    int `json:"messages_acked"`
+		MessagesReceived int `json:"messages_received"`
+	} `json:"messaging"`
+	Fanout struct {
+		Received int `json:"received"`
+		Latency  struct {
+			Count int `json:"count"`
+		} `json:"latency"`
+	} `json:"fanout"`
+	Teardown struct {
+		Closed int `json:"closed"`
+	} `json:"teardown"`
+	Errors                int  `json:"errors"`
+	UnexpectedDisconnects int  `json:"unexpected_disconnects"`
+	OK                    bool `json:"ok"`
+}
+
+// A short bench against nodes it starts itself: every phase runs and nothing goes wrong, with
+// the visitors in the bench's own process and spread over worker processes. The timings are not checked here; docs/benchmarks.md holds them against the
+// targets.
 func TestBenchSmoke(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	const visitors, operators = 200, 3
+	load := []string{"--visitors", "200", "--operators", "3", "--chatting", "20", "--rate", "50",
+		"--duration", "2s", "--hold", "2s", "--pageviews", "300", "--json"}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		workers int
+		nodes   int
+	}{
+		{name: "one process", args: []string{"--workers", "1"}, workers: 1, nodes: 1},
+		{name: "workers", args: []string{"--workers", "2"}, workers: 2, nodes: 1},
+		{name: "two nodes and workers", args: []string{"--workers", "2", "--nodes", "2"}, workers: 2, nodes: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append([]string{"bench"}, load...), tc.args...)
+			if tc.nodes > 1 {
+				nats := testutil.Need(t, "PORTICO_TEST_NATS_URL", "a NATS server")
+				args = append(args, "--database-url", testutil.PostgresURL(t), "--nats-url", nats)
+			}
+			rep := runBench(t, args)
+			checks := []struct {
+				what      string
+				got, want int
+			}{
+				{"workers", rep.Settings.Workers, tc.workers},
+				{"connections held", rep.Connect.ConnectionsHeld, visitors + operators},
+				{"page views stored", rep.PageViews.Stored, 300},
+				{"pongs", rep.Idle.PongsReceived, rep.Idle.PingsSent},
+				{"messages received", rep.Messaging.MessagesReceived, rep.Messaging.MessagesAcked},
+				{"visitors reached by the fan-out", rep.Fanout.Received, visitors},
+				{"fan-out times", rep.Fanout.Latency.Count, visitors},
+				{"sockets closed at teardown", rep.Teardown.Closed, visitors + operators},
+				{"errors", rep.Errors, 0},
+				{"unexpected disconnects", rep.UnexpectedDisconnects, 0},
+			}
+			for _, c := range checks {
+				if c.got != c.want {
+					t.Errorf("%s: %d, want %d", c.what, c.got, c.want)
+				}
+			}
+			if rep.Messaging.MessagesAcked == 0 {
+				t.Error("no message was acknowledged")
+			}
+			if !rep.OK {
+				t.Error("report says the run failed")
+			}
+		})
+	}
+}
+
+// runBench runs the bench command and decodes its JSON report; the run must succeed.
+func runBench(t *testing.T, args []string) *benchReport {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	args := []string{"bench", "--visitors", "200", "--operators", "3", "--chatting", "20", "--rate", "50",
-		"--duration", "3s", "--hold", "2s", "--pageviews", "300", "--json"}
 	if err := run(ctx, args, func(string) string { return "" }, &out, &errOut); err != nil {
 		t.Fatalf("bench: %v\n%s\n%s", err, out.String(), errOut.String())
 	}
-	var rep struct {
-		PageViews struct {
-			Stored int `json:"stored"`
-		} `json:"page_views"`
-		Connect struct {
-			ConnectionsHeld int `json:"connections_held"`
-		} `json:"connect"`
-		Messaging struct {
-			MessagesAcked    int `json:"messages_acked"`
-			MessagesReceived int `json:"messages_received"`
-		} `json:"messaging"`
-		Fanout struct {
-			Received int `json:"received"`
-		} `json:"fanout"`
-		Errors                int  `json:"errors"`
-		UnexpectedDisconnects int  `json:"unexpected_disconnects"`
-		OK                    bool `json:"ok"`
-	}
+	var rep benchReport
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("the report is not JSON: %v\n%s", err, out.String())
 	}
-	checks := []struct {
-		what      string
-		got, want int
-	}{
-		{"connections held", rep.Connect.ConnectionsHeld, 203},
-		{"page views stored", rep.PageViews.Stored, 300},
-		{"messages received", rep.Messaging.MessagesReceived, rep.Messaging.MessagesAcked},
-		{"visitors reached by the fan-out", rep.Fanout.Received, 200},
-		{"errors", rep.Errors, 0},
-		{"unexpected disconnects", rep.UnexpectedDisconnects, 0},
-	}
-	for _, c := range checks {
-		if c.got != c.want {
-			t.Errorf("%s: %d, want %d", c.what, c.got, c.want)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("report:\n%s\n%s", out.String(), errOut.String())
 		}
-	}
-	if rep.Messaging.MessagesAcked == 0 {
-		t.Error("no message was acknowledged")
-	}
-	if !rep.OK {
-		t.Error("report says the run failed")
-	}
-	if t.Failed() {
-		t.Logf("report:\n%s\n%s", out.String(), errOut.String())
-	}
+	})
+	return &rep
 }
 
 func TestBenchRefusesBadFlags(t *testing.T) {
@@ -77,6 +129,8 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{[]string{"bench", "--url", "http://127.0.0.1:1", "--nodes", "2"}, "without --url"},
 		{[]string{"bench", "--pid", "1"}, "--pid goes with --url"},
 		{[]string{"bench", "--visitors", "10", "--chatting", "20", "--data", t.TempDir()}, "more than --visitors"},
+		{[]string{"bench", "--workers", "-1"}, "--workers must be at least 1"},
+		{[]string{"bench", "--visitors", "30", "--chatting", "28", "--workers", "3"}, "--workers 3 needs at least as many visitors that do not chat"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), tc.args, func(string) string { return "" }, &out, &errOut)

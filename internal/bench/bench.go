@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -31,6 +30,15 @@ type Options struct {
 	Concurrency int
 	Sources     int
 	Heartbeat   time.Duration
+
+	// Workers is how many processes hold the visitors' sockets: 1 is this process alone; more
+	// starts that many worker processes with Worker, and this one keeps only the operators and
+	// the chatting visitors.
+	Workers int
+	Worker  *WorkerSpec
+	// FileLimit, when set, is the open-file limit of each process; Validate refuses a share of
+	// sockets that would not fit in it.
+	FileLimit int
 
 	// Check, when set, reports a failure of the environment (a node that died); it is asked
 	// between phases and a failure ends the run.
@@ -58,8 +66,33 @@ func (o *Options) Validate() error {
 		return errors.New("--heartbeat must be at least 1 second")
 	case o.Duration < 0 || o.Hold < 0:
 		return errors.New("--duration and --hold cannot be negative")
+	case o.Workers < 1:
+		return errors.New("--workers must be at least 1")
+	case o.Workers > 1 && o.Visitors-o.Chatting < o.Workers:
+		return fmt.Errorf("--workers %d needs at least as many visitors that do not chat (--visitors minus --chatting: %d); "+
+			"the chatting visitors stay in the bench's own process", o.Workers, o.Visitors-o.Chatting)
+	}
+	if o.FileLimit > 0 {
+		// Every process keeps some files for itself: HTTP connections (--concurrency), the
+		// runtime's, the nodes' pipes.
+		spare := o.Concurrency + 100
+		self, most := len(o.Operators)+o.Visitors, 0
+		if o.Workers > 1 {
+			self = len(o.Operators) + o.Chatting
+			most = (o.Visitors - o.Chatting + o.Workers - 1) / o.Workers
+		}
+		if self+spare > o.FileLimit || most+spare > o.FileLimit {
+			return fmt.Errorf("%d sockets in one process do not fit in its limit of %d open files: use more --workers (each holds about %d visitors by default)",
+				max(self, most), o.FileLimit, SocketsPerWorker)
+		}
 	}
 	return nil
+}
+
+// DefaultWorkers is how many processes hold the given number of visitors by default: one
+// while they fit in SocketsPerWorker, else enough worker processes for that many each.
+func DefaultWorkers(visitors int) int {
+	return max(1, (visitors+SocketsPerWorker-1)/SocketsPerWorker)
 }
 
 type runner struct {
@@ -85,6 +118,25 @@ type runner struct {
 	slots    chan struct{} // bounds concurrent message POSTs
 
 	fan fanout
+
+	// first and count are the visitors this process connects (all of them, or the chatting
+	// ones when workers hold the rest, or a worker's share).
+	first, count int
+	workers      []*worker
+	workerErrors atomic.Int64
+}
+
+func newRunner(opt Options, first, count int) *runner {
+	r := &runner{
+		opt:     opt,
+		clients: newClients(opt.Sources, opt.Concurrency),
+		rep:     &Report{Target: Target{URLs: opt.URLs, Nodes: len(opt.URLs), Usage: "metrics"}},
+		slots:   make(chan struct{}, opt.Concurrency),
+		first:   first,
+		count:   count,
+	}
+	r.tracker.msgs = map[string]*tracked{}
+	return r
 }
 
 // Run performs every phase in turn and returns the report; a setup problem is an error, while
@@ -96,20 +148,19 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if len(opt.URLs) == 0 || opt.Account == "" {
 		return nil, errors.New("bench: no node or no account to run against")
 	}
-	r := &runner{
-		opt:     opt,
-		clients: newClients(opt.Sources, opt.Concurrency),
-		rep:     &Report{Target: Target{URLs: opt.URLs, Nodes: len(opt.URLs), Usage: "metrics"}},
-		slots:   make(chan struct{}, opt.Concurrency),
+	local := opt.Visitors
+	if opt.Workers > 1 {
+		local = opt.Chatting
 	}
+	r := newRunner(opt, 0, local)
 	if len(opt.PIDs) > 0 {
 		r.rep.Target.Usage = "proc"
 	}
 	r.rep.Machine = Machine{CPUs: runtime.NumCPU(), LoadBefore: loadAverage()}
-	r.tracker.msgs = map[string]*tracked{}
 	r.rep.Settings = Settings{Visitors: opt.Visitors, Operators: len(opt.Operators), Chatting: opt.Chatting, Rate: opt.Rate,
 		DurationSeconds: opt.Duration.Seconds(), HoldSeconds: opt.Hold.Seconds(), PageViews: opt.PageViews,
-		Concurrency: opt.Concurrency, Sources: opt.Sources, HeartbeatSeconds: opt.Heartbeat.Seconds()}
+		Concurrency: opt.Concurrency, Sources: opt.Sources, HeartbeatSeconds: opt.Heartbeat.Seconds(),
+		Workers: opt.Workers}
 	defer closeIdle(r.clients)
 
 	var failures []string
@@ -117,13 +168,26 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		if ctx.Err() != nil {
 			return false
 		}
-		if opt.Check != nil {
-			if err := opt.Check(); err != nil {
+		for _, c := range []func() error{opt.Check, r.checkWorkers} {
+			if c == nil {
+				continue
+			}
+			if err := c(); err != nil {
 				failures = append(failures, err.Error())
 				return false
 			}
 		}
 		return true
+	}
+	defer r.stopWorkers()
+	if opt.Workers > 1 {
+		if opt.Worker == nil {
+			return nil, errors.New("bench: --workers needs a way to start a worker process")
+		}
+		r.progress("starting %d workers", opt.Workers)
+		if err := r.startWorkers(ctx); err != nil {
+			return nil, err
+		}
 	}
 
 	pingCtx, stopPings := context.WithCancel(ctx)
@@ -159,8 +223,8 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	r.progress("teardown")
 	// Teardown runs even after Ctrl-C: the connections must be closed either way.
 	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	r.teardown(tctx, base)
-	cancel()
 	if opt.Check != nil {
 		if err := opt.Check(); err != nil {
 			failures = append(failures, err.Error())
@@ -169,8 +233,11 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 
 	rep := r.rep
 	rep.Machine.LoadAfter = loadAverage()
-	rep.UnexpectedDisconnects = int(r.unexpected.Load())
+	rep.UnexpectedDisconnects = r.totalUnexpected(tctx)
 	rep.Errors = rep.PageViews.Errors + rep.Connect.Errors + rep.Messaging.Errors + rep.Fanout.Errors
+	if n := r.workerErrors.Load(); n > 0 {
+		failures = append(failures, fmt.Sprintf("%d requests to workers failed", n))
+	}
 	if rep.Errors > 0 {
 		failures = append(failures, fmt.Sprintf("%d errors", rep.Errors))
 	}
@@ -309,16 +376,48 @@ type loginAnswer struct {
 }
 
 // connect opens the operators' consoles, then the visitors' widgets: each visitor views a
-// page and opens the live socket, as the widget does.
+// page and opens the live socket, as the widget does. Workers connect their shares at the
+// same time as this process connects its own.
 func (r *runner) connect(ctx context.Context) {
 	rep := &r.rep.Connect
 	ctx, cancel := context.WithTimeout(ctx, time.Minute+time.Duration(r.opt.Visitors)*10*time.Millisecond)
 	defer cancel()
+	failed := r.connectOperators(ctx)
 
+	mark := r.markCPU(ctx)
+	start := time.Now()
+	var remote []reply
+	var wg sync.WaitGroup
+	wg.Go(func() { remote = r.onWorkers(ctx, request{Op: opConnect}) })
+	lat, n := r.connectVisitors(ctx)
+	wg.Wait()
+	failed += n
+	for _, w := range remote {
+		failed += w.Failed
+		for _, d := range w.Latency {
+			lat.add(time.Duration(d))
+		}
+	}
+	if missing := len(r.workers) - len(remote); missing > 0 {
+		failed += missing // the worker's share is unknown; the run fails on the worker error anyway
+	}
+	elapsed := time.Since(start)
+	visitors := r.totalVisitors()
+	rep.Visitors, rep.Operators = visitors, len(r.operators)
+	rep.Errors = failed
+	rep.Seconds = round3(elapsed.Seconds())
+	rep.PerSecond = round3(float64(visitors) / elapsed.Seconds())
+	rep.Latency = lat.summary()
+	rep.CPU = r.cpuSince(ctx, mark)
+}
+
+// connectOperators signs the operators in and opens their sockets; it returns how many failed.
+func (r *runner) connectOperators(ctx context.Context) int {
 	ops := make([]*operatorConn, len(r.opt.Operators))
 	var failed atomic.Int64
 	parallel(ctx, len(ops), r.opt.Concurrency, func(i int) {
-		op := &operatorConn{idx: i, node: r.opt.URLs[0], http: r.client(i)}
+		op := &operatorConn{idx: i, http: r.client(i)}
+		op.kind, op.node, op.handle = kindOperator, r.opt.URLs[0], r.onOperatorFrame
 		var out loginAnswer
 		err := call(ctx, op.http, "POST", op.node+"/api/v1/auth/login", "", r.opt.Operators[i], &out)
 		if err != nil {
@@ -333,8 +432,7 @@ func (r *runner) connect(ctx context.Context) {
 			r.problems.note("connect", fmt.Errorf("operator socket: %w", err))
 			return
 		}
-		op.ws = ws
-		r.register(&op.socket, "operator", r.onOperatorFrame)
+		r.register(&op.socket, ws)
 		ops[i] = op
 	})
 	for _, op := range ops {
@@ -342,13 +440,26 @@ func (r *runner) connect(ctx context.Context) {
 			r.operators = append(r.operators, op)
 		}
 	}
+	return int(failed.Load())
+}
 
-	var lat recorder
-	visitors := make([]*visitorConn, r.opt.Visitors)
-	mark := r.markCPU(ctx)
-	start := time.Now()
-	parallel(ctx, len(visitors), r.opt.Concurrency, func(i int) {
-		v := &visitorConn{node: r.node(i), http: r.client(i)}
+// connectVisitors connects this process's visitors, r.first … r.first+r.count-1, and waits
+// for every socket here to have its hello. It returns each visitor's visit + handshake time
+// and how many failed.
+func (r *runner) connectVisitors(ctx context.Context) (*recorder, int) {
+	lat := &recorder{}
+	var failed atomic.Int64
+	visitors := make([]*visitorConn, r.count)
+	// With workers, each process dials with its share of --concurrency, so that all of them
+	// together have as many handshakes in flight as one process would.
+	dialers := r.opt.Concurrency
+	if len(r.workers) > 0 {
+		dialers = share(r.opt.Concurrency, r.count, r.opt.Visitors)
+	}
+	parallel(ctx, len(visitors), dialers, func(k int) {
+		i := r.first + k
+		v := &visitorConn{http: r.client(i)}
+		v.kind, v.node, v.handle = kindVisitor, r.node(i), r.onVisitorFrame
 		t0 := time.Now()
 		var out visitAnswer
 		if err := call(ctx, v.http, "POST", v.node+"/api/v1/widget/visits", "", r.visitBody("", i), &out); err != nil {
@@ -364,9 +475,8 @@ func (r *runner) connect(ctx context.Context) {
 			return
 		}
 		lat.add(time.Since(t0))
-		v.ws = ws
-		r.register(&v.socket, "visitor", r.onVisitorFrame)
-		visitors[i] = v
+		r.register(&v.socket, ws)
+		visitors[k] = v
 	})
 	for _, v := range visitors {
 		if v != nil {
@@ -379,13 +489,7 @@ func (r *runner) connect(ctx context.Context) {
 		r.problems.note("connect", fmt.Errorf("%d of %d sockets never got hello", total-r.hellos.Load(), total))
 		failed.Add(total - r.hellos.Load())
 	}
-	elapsed := time.Since(start)
-	rep.Visitors, rep.Operators = len(r.visitors), len(r.operators)
-	rep.Errors = int(failed.Load())
-	rep.Seconds = round3(elapsed.Seconds())
-	rep.PerSecond = round3(float64(len(r.visitors)) / elapsed.Seconds())
-	rep.Latency = lat.summary()
-	rep.CPU = r.cpuSince(ctx, mark)
+	return lat, int(failed.Load())
 }
 
 // serverState is what the bench knows of the servers at one moment.
@@ -430,8 +534,7 @@ func (r *runner) settledState(ctx context.Context) serverState {
 // but heartbeats.
 func (r *runner) idle(ctx context.Context, base serverState) {
 	rep := &r.rep.Idle
-	disconnects := r.unexpected.Load()
-	pings, pongs := r.pings.Load(), r.pongs.Load()
+	c0 := r.counts(ctx)
 	closeIdle(r.clients)
 	before, err := r.serverUsage(ctx)
 	if err != nil {
@@ -453,7 +556,8 @@ func (r *runner) idle(ctx context.Context, base serverState) {
 		r.problems.note("idle", err)
 		m = map[string]float64{}
 	}
-	conns := len(r.operators) + len(r.visitors) - int(r.unexpected.Load())
+	c1 := r.counts(ctx)
+	conns := len(r.operators) + r.totalVisitors() - int(c1.Unexpected)
 	r.rep.Connect.ConnectionsHeld = conns
 	rep.HoldSeconds = round3(held.Seconds())
 	rep.Connections = conns
@@ -469,17 +573,18 @@ func (r *runner) idle(ctx context.Context, base serverState) {
 			rep.CPUMicrosPerConnectionSecond = round3((after.cpu - before.cpu) / float64(conns) / held.Seconds() * 1e6)
 		}
 	}
-	rep.PingsSent, rep.PongsReceived = r.pings.Load()-pings, r.pongs.Load()-pongs
-	rep.UnexpectedDisconnects = int(r.unexpected.Load() - disconnects)
-	if self, err := readProc(os.Getpid()); err == nil {
-		rep.BenchRSSBytes = self.rss
-	}
+	rep.PingsSent, rep.PongsReceived = c1.Pings-c0.Pings, c1.Pongs-c0.Pongs
+	rep.UnexpectedDisconnects = int(c1.Unexpected - c0.Unexpected)
+	rep.BenchRSSBytes = r.benchUsage().rss
 }
 
 // teardown drops every connection at once and waits for the servers to let go of them.
 func (r *runner) teardown(ctx context.Context, base serverState) {
 	rep := &r.rep.Teardown
 	start := time.Now()
+	var remote []reply
+	var wg sync.WaitGroup
+	wg.Go(func() { remote = r.onWorkers(ctx, request{Op: opClose}) })
 	rep.Closed = r.closeAll()
 	done := make(chan struct{})
 	go func() {
@@ -490,6 +595,10 @@ func (r *runner) teardown(ctx context.Context, base serverState) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		r.problems.note("teardown", errors.New("socket readers still running 10 s after closing"))
+	}
+	wg.Wait()
+	for _, w := range remote {
+		rep.Closed += w.Closed
 	}
 	r.inflight.Wait()
 	closeIdle(r.clients)

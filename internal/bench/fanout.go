@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -14,12 +15,14 @@ const (
 )
 
 // fanout counts the presence frames the visitors receive while the account's availability flips.
+// Receipts of the online frame are kept as monotonic times, so that a worker process's can be
+// measured from the parent's start.
 type fanout struct {
 	expect  atomic.Int32
-	start   atomic.Int64 // when the PATCH that makes the account available again was sent (Unix ns)
 	offline atomic.Int64
 	online  atomic.Int64
-	rec     recorder
+	mu      sync.Mutex
+	at      []int64 // monoNow of each online frame
 }
 
 func (f *fanout) observe(online bool) {
@@ -30,22 +33,44 @@ func (f *fanout) observe(online bool) {
 		}
 	case expectOnline:
 		if online {
-			f.rec.add(time.Duration(time.Now().UnixNano() - f.start.Load()))
+			now := monoNow()
+			f.mu.Lock()
+			f.at = append(f.at, now)
+			f.mu.Unlock()
 			f.online.Add(1)
 		}
 	}
+}
+
+func (f *fanout) count(what int) int64 {
+	if what == expectOffline {
+		return f.offline.Load()
+	}
+	return f.online.Load()
+}
+
+// await waits until want frames of the kind expected have arrived, or within has passed, and
+// returns how many did and, for the online frame, when each did.
+func (f *fanout) await(ctx context.Context, what int, want int64, within time.Duration) (int64, []int64) {
+	waitFor(ctx, within, func() bool { return f.count(what) >= want })
+	if what != expectOnline {
+		return f.count(what), nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.online.Load(), append([]int64(nil), f.at...)
 }
 
 // fanoutPhase makes one event reach every connected visitor: with a single operator available,
 // that operator goes away and comes back, and every visitor of the account is told each time.
 func (r *runner) fanoutPhase(ctx context.Context) {
 	rep := &r.rep.Fanout
-	if len(r.operators) == 0 || len(r.visitors) == 0 {
+	clients := int64(r.totalVisitors() - r.totalUnexpected(ctx))
+	if len(r.operators) == 0 || clients <= 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	clients := int64(len(r.visitors) - int(r.unexpected.Load()))
 	rep.Clients = int(clients)
 	setStatus := func(op *operatorConn, status string) bool {
 		err := call(ctx, op.http, "PATCH", op.node+"/api/v1/me", op.token, map[string]string{"status": status}, nil)
@@ -61,25 +86,47 @@ func (r *runner) fanoutPhase(ctx context.Context) {
 		}
 	}
 	last := r.operators[0]
+	// expect arms this process and every worker for one kind of frame before it is caused.
+	expect := func(what int) {
+		r.fan.expect.Store(int32(what))
+		r.onWorkers(ctx, request{Op: opExpect, What: what})
+	}
+	// await collects the frames from this process and every worker.
+	await := func(what int) (int64, []int64) {
+		var remote []reply
+		var wg sync.WaitGroup
+		wg.Go(func() { remote = r.onWorkers(ctx, request{Op: opAwait, What: what, Within: 15 * time.Second}) })
+		got, at := r.fan.await(ctx, what, int64(len(r.visitors))-r.unexpected.Load(), 15*time.Second)
+		wg.Wait()
+		for _, w := range remote {
+			got += w.Count
+			at = append(at, w.Times...)
+		}
+		return got, at
+	}
 
-	r.fan.expect.Store(expectOffline)
+	expect(expectOffline)
 	if !setStatus(last, "away") {
 		return
 	}
-	if !waitFor(ctx, 15*time.Second, func() bool { return r.fan.offline.Load() >= clients }) {
-		rep.Errors += int(clients - r.fan.offline.Load())
-		r.problems.note("fan-out", fmt.Errorf("%d of %d visitors were not told that no operator is available", clients-r.fan.offline.Load(), clients))
+	if got, _ := await(expectOffline); got < clients {
+		rep.Errors += int(clients - got)
+		r.problems.note("fan-out", fmt.Errorf("%d of %d visitors were not told that no operator is available", clients-got, clients))
 	}
 
-	r.fan.start.Store(time.Now().UnixNano())
-	r.fan.expect.Store(expectOnline)
+	expect(expectOnline)
+	start := monoNow()
 	if !setStatus(last, "online") {
 		return
 	}
-	waitFor(ctx, 15*time.Second, func() bool { return r.fan.online.Load() >= clients })
-	r.fan.expect.Store(expectNothing)
-	rep.Received = int(r.fan.online.Load())
-	rep.Latency = r.fan.rec.summary()
+	got, at := await(expectOnline)
+	expect(expectNothing)
+	var rec recorder
+	for _, t := range at {
+		rec.add(time.Duration(t - start))
+	}
+	rep.Received = int(got)
+	rep.Latency = rec.summary()
 	rep.LastMS = rep.Latency.Max
 	if missed := rep.Clients - rep.Received; missed > 0 {
 		rep.Errors += missed

@@ -54,6 +54,7 @@ type Settings struct {
 	Concurrency      int     `json:"concurrency"`
 	Sources          int     `json:"sources"`
 	HeartbeatSeconds float64 `json:"heartbeat_seconds"`
+	Workers          int     `json:"workers"` // processes holding the visitors' sockets; above 1, worker processes
 }
 
 type PageViewsReport struct {
@@ -174,6 +175,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	s := r.Settings
 	row("settings", "visitors, operators, chatting", fmt.Sprintf("%d, %d, %d", s.Visitors, s.Operators, s.Chatting), "")
 	row("settings", "rate, duration, hold", fmt.Sprintf("%s msg/s, %ss, %ss", num(s.Rate), num(s.DurationSeconds), num(s.HoldSeconds)), "")
+	if s.Workers > 1 {
+		row("settings", "load generator", fmt.Sprintf("%d worker processes for the visitors' sockets", s.Workers), "")
+	}
 
 	p := r.PageViews
 	row("page views", "stored / requested", fmt.Sprintf("%d / %d  (%d new, %d returning)", p.Stored, p.Requested, p.NewVisitors, p.Returning), "")

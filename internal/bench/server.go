@@ -154,9 +154,7 @@ func (r *runner) markCPU(ctx context.Context) cpuMark {
 	if u, err := r.serverUsage(ctx); err == nil {
 		m.server = u.cpu
 	}
-	if u, err := readProc(os.Getpid()); err == nil {
-		m.bench = u.cpu
-	}
+	m.bench = r.benchUsage().cpu
 	return m
 }
 

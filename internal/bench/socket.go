@@ -16,16 +16,26 @@ import (
 // readLimit bounds one frame from the server; the largest the bench sees is a conversation event.
 const readLimit = 64 << 10
 
+const (
+	kindVisitor = iota
+	kindOperator
+)
+
+var kindNames = [2]string{"visitor", "operator"}
+
 // socket is one live connection. Each has exactly one goroutine, its reader; heartbeats are
 // written by the single pinger for all sockets.
 type socket struct {
-	ws      *websocket.Conn
+	conn    atomic.Pointer[websocket.Conn]
 	closing atomic.Bool // set before the bench closes it, so the reader knows the end was expected
+
+	kind   int
+	node   string // base URL of the node it uses
+	handle func([]byte)
 }
 
 type visitorConn struct {
 	socket
-	node  string // base URL of the node it uses
 	http  *http.Client
 	token string
 }
@@ -34,7 +44,6 @@ type operatorConn struct {
 	socket
 	idx   int
 	id    string
-	node  string
 	http  *http.Client
 	token string
 }
@@ -69,28 +78,29 @@ func wsURL(base, path, token string) string {
 }
 
 // register adds a socket to the pinger's list and starts its reader.
-func (r *runner) register(s *socket, kind string, handle func([]byte)) {
+func (r *runner) register(s *socket, ws *websocket.Conn) {
+	s.conn.Store(ws)
 	r.sockMu.Lock()
 	r.socks = append(r.socks, s)
 	r.sockMu.Unlock()
 	r.readers.Add(1)
-	go r.readLoop(s, kind, handle)
+	go r.readLoop(s, ws)
 }
 
-func (r *runner) readLoop(s *socket, kind string, handle func([]byte)) {
+func (r *runner) readLoop(s *socket, ws *websocket.Conn) {
 	defer r.readers.Done()
 	for {
 		// No context deadline: the bench ends a socket by closing it, and a reader without a
 		// deadline costs no timer.
-		_, data, err := s.ws.Read(context.Background())
+		_, data, err := ws.Read(context.Background())
 		if err != nil {
 			if !s.closing.Load() {
 				r.unexpected.Add(1)
-				r.problems.note("disconnect", fmt.Errorf("%s socket closed by the server: %s", kind, closeReason(err)))
+				r.problems.note("disconnect", fmt.Errorf("%s socket closed by the server: %s", kindNames[s.kind], closeReason(err)))
 			}
 			return
 		}
-		handle(data)
+		s.handle(data)
 	}
 }
 
@@ -171,11 +181,12 @@ func (r *runner) pinger(ctx context.Context) {
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		for i := turn % slots; i < len(socks); i += slots {
 			s := socks[i]
-			if s.closing.Load() {
+			ws := s.conn.Load()
+			if ws == nil || s.closing.Load() {
 				continue
 			}
 			// A failed write means the socket is gone; its reader reports that.
-			if s.ws.Write(wctx, websocket.MessageText, pingFrame) == nil {
+			if ws.Write(wctx, websocket.MessageText, pingFrame) == nil {
 				r.pings.Add(1)
 			}
 		}
@@ -191,7 +202,9 @@ func (r *runner) closeAll() int {
 	r.sockMu.Unlock()
 	for _, s := range socks {
 		s.closing.Store(true)
-		s.ws.CloseNow()
+		if ws := s.conn.Load(); ws != nil {
+			ws.CloseNow()
+		}
 	}
 	return len(socks)
 }

@@ -1,6 +1,9 @@
 package bench
 
-import "syscall"
+import (
+	"syscall"
+	"unsafe"
+)
 
 // RaiseFileLimit lifts the soft limit on open files to the hard limit. Calling Setrlimit
 // ourselves also makes child processes inherit the raised limit (Go restores the original
@@ -20,4 +23,12 @@ func RaiseFileLimit() (uint64, error) {
 // childAttr makes a started node die with the bench, even if the bench itself is killed.
 func childAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
+
+// clockMonotonic reads CLOCK_MONOTONIC, the clock Go's monotonic readings come from. It is
+// the same for every process on the machine, so the bench and its workers can compare times.
+func clockMonotonic() int64 {
+	var ts syscall.Timespec
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 1 /* CLOCK_MONOTONIC */, uintptr(unsafe.Pointer(&ts)), 0)
+	return ts.Nano()
 }
