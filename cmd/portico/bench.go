@@ -43,6 +43,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	sources := fs.Int("sources", 8, "spread connections over the source addresses 127.0.0.1 … 127.0.0.N")
 	heartbeat := fs.Int("heartbeat", 25, "seconds between pings on each socket, as the protocol asks")
 	workers := fs.Int("workers", 0, fmt.Sprintf("processes that hold the visitors' sockets: 1 is the bench alone; more starts that many worker processes (default: one per %d visitors)", bench.SocketsPerWorker))
+	restart := fs.Bool("restart", false, "without --url: after the fan-out, restart one node (SIGTERM, then start it again) and time its visitors' reconnects")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -63,6 +64,8 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New("--nodes is for nodes the bench starts itself; without --url")
 	case started && *pid != 0:
 		return errors.New("--pid goes with --url; the bench knows the nodes it starts")
+	case !started && *restart:
+		return errors.New("--restart is for nodes the bench starts itself; without --url")
 	case *workers < 0:
 		return errors.New("--workers must be at least 1")
 	case *operators < 0:
@@ -91,6 +94,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		Heartbeat: time.Duration(*heartbeat) * time.Second, Progress: stderr,
 		Operators: make([]bench.Login, *operators), // the count, for Validate; filled by Seed
 		Workers:   *workers, Worker: &bench.WorkerSpec{Exe: exe, Args: []string{"bench", benchWorkerArg}, Env: env},
+		Restart: *restart,
 	}
 	limit, err := bench.RaiseFileLimit()
 	if err != nil {
@@ -135,6 +139,9 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		defer ns.Stop()
 		opts.URLs, opts.PIDs, opts.Check = ns.URLs(), ns.PIDs(), ns.Check
+		if *restart {
+			opts.RestartNode = ns.Restart
+		}
 	} else {
 		opts.URLs = []string{strings.TrimSuffix(*target, "/")}
 		if *pid != 0 {

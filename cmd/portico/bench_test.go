@@ -37,6 +37,15 @@ type benchReport struct {
 			Count int `json:"count"`
 		} `json:"latency"`
 	} `json:"fanout"`
+	Restart *struct {
+		Visitors              int `json:"visitors"`
+		Operators             int `json:"operators"`
+		ReconnectFrames       int `json:"reconnect_frames"`
+		Reconnected           int `json:"reconnected"`
+		OperatorsReconnected  int `json:"operators_reconnected"`
+		UnexpectedDisconnects int `json:"unexpected_disconnects"`
+		Errors                int `json:"errors"`
+	} `json:"restart"`
 	Teardown struct {
 		Closed int `json:"closed"`
 	} `json:"teardown"`
@@ -46,7 +55,8 @@ type benchReport struct {
 }
 
 // A short bench against nodes it starts itself: every phase runs and nothing goes wrong, with
-// the visitors in the bench's own process and spread over worker processes. The timings are not checked here; docs/benchmarks.md holds them against the
+// the visitors in the bench's own process and spread over worker processes, with and without
+// a node restart. The timings are not checked here; docs/benchmarks.md holds them against the
 // targets.
 func TestBenchSmoke(t *testing.T) {
 	const visitors, operators = 200, 3
@@ -56,11 +66,12 @@ func TestBenchSmoke(t *testing.T) {
 		name    string
 		args    []string
 		workers int
+		restart bool
 		nodes   int
 	}{
 		{name: "one process", args: []string{"--workers", "1"}, workers: 1, nodes: 1},
-		{name: "workers", args: []string{"--workers", "2"}, workers: 2, nodes: 1},
-		{name: "two nodes and workers", args: []string{"--workers", "2", "--nodes", "2"}, workers: 2, nodes: 2},
+		{name: "workers and a restart", args: []string{"--workers", "2", "--restart"}, workers: 2, restart: true, nodes: 1},
+		{name: "two nodes, workers and a restart", args: []string{"--workers", "2", "--restart", "--nodes", "2"}, workers: 2, restart: true, nodes: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append(append([]string{"bench"}, load...), tc.args...)
@@ -83,6 +94,28 @@ func TestBenchSmoke(t *testing.T) {
 				{"sockets closed at teardown", rep.Teardown.Closed, visitors + operators},
 				{"errors", rep.Errors, 0},
 				{"unexpected disconnects", rep.UnexpectedDisconnects, 0},
+			}
+			if r := rep.Restart; r != nil {
+				// The last node restarts; visitors go round-robin over the nodes and the
+				// operators use the first.
+				wantOps := 0
+				if tc.nodes == 1 {
+					wantOps = operators
+				}
+				checks = append(checks, []struct {
+					what      string
+					got, want int
+				}{
+					{"visitors on the restarted node", r.Visitors, visitors / tc.nodes},
+					{"operators on the restarted node", r.Operators, wantOps},
+					{"visitors reconnected", r.Reconnected, r.Visitors},
+					{"operators reconnected", r.OperatorsReconnected, r.Operators},
+					{"reconnect frames", r.ReconnectFrames, r.Visitors + r.Operators},
+					{"disconnects elsewhere during the restart", r.UnexpectedDisconnects, 0},
+					{"restart errors", r.Errors, 0},
+				}...)
+			} else if tc.restart {
+				t.Error("the report has no restart phase")
 			}
 			for _, c := range checks {
 				if c.got != c.want {
@@ -129,6 +162,7 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{[]string{"bench", "--url", "http://127.0.0.1:1", "--nodes", "2"}, "without --url"},
 		{[]string{"bench", "--pid", "1"}, "--pid goes with --url"},
 		{[]string{"bench", "--visitors", "10", "--chatting", "20", "--data", t.TempDir()}, "more than --visitors"},
+		{[]string{"bench", "--url", "http://127.0.0.1:1", "--restart"}, "--restart is for nodes the bench starts itself"},
 		{[]string{"bench", "--workers", "-1"}, "--workers must be at least 1"},
 		{[]string{"bench", "--visitors", "30", "--chatting", "28", "--workers", "3"}, "--workers 3 needs at least as many visitors that do not chat"},
 	} {

@@ -40,6 +40,11 @@ type Options struct {
 	// sockets that would not fit in it.
 	FileLimit int
 
+	// Restart adds the restart phase: RestartNode(i) stops node i with SIGTERM and starts it
+	// again on the same address with the same store, returning once it is ready.
+	Restart     bool
+	RestartNode func(ctx context.Context, i int) (Restarted, error)
+
 	// Check, when set, reports a failure of the environment (a node that died); it is asked
 	// between phases and a failure ends the run.
 	Check func() error
@@ -117,23 +122,28 @@ type runner struct {
 	inflight sync.WaitGroup
 	slots    chan struct{} // bounds concurrent message POSTs
 
-	fan fanout
+	fan    fanout
+	rejoin rejoin
 
 	// first and count are the visitors this process connects (all of them, or the chatting
 	// ones when workers hold the rest, or a worker's share).
 	first, count int
 	workers      []*worker
 	workerErrors atomic.Int64
+
+	stopping chan struct{} // closed when every socket is dropped: reconnects stop
+	stopOnce sync.Once
 }
 
 func newRunner(opt Options, first, count int) *runner {
 	r := &runner{
-		opt:     opt,
-		clients: newClients(opt.Sources, opt.Concurrency),
-		rep:     &Report{Target: Target{URLs: opt.URLs, Nodes: len(opt.URLs), Usage: "metrics"}},
-		slots:   make(chan struct{}, opt.Concurrency),
-		first:   first,
-		count:   count,
+		opt:      opt,
+		clients:  newClients(opt.Sources, opt.Concurrency),
+		rep:      &Report{Target: Target{URLs: opt.URLs, Nodes: len(opt.URLs), Usage: "metrics"}},
+		slots:    make(chan struct{}, opt.Concurrency),
+		first:    first,
+		count:    count,
+		stopping: make(chan struct{}),
 	}
 	r.tracker.msgs = map[string]*tracked{}
 	return r
@@ -148,6 +158,9 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if len(opt.URLs) == 0 || opt.Account == "" {
 		return nil, errors.New("bench: no node or no account to run against")
 	}
+	if opt.Restart && opt.RestartNode == nil {
+		return nil, errors.New("bench: --restart is for nodes the bench starts itself")
+	}
 	local := opt.Visitors
 	if opt.Workers > 1 {
 		local = opt.Chatting
@@ -160,7 +173,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	r.rep.Settings = Settings{Visitors: opt.Visitors, Operators: len(opt.Operators), Chatting: opt.Chatting, Rate: opt.Rate,
 		DurationSeconds: opt.Duration.Seconds(), HoldSeconds: opt.Hold.Seconds(), PageViews: opt.PageViews,
 		Concurrency: opt.Concurrency, Sources: opt.Sources, HeartbeatSeconds: opt.Heartbeat.Seconds(),
-		Workers: opt.Workers}
+		Workers: opt.Workers, Restart: opt.Restart}
 	defer closeIdle(r.clients)
 
 	var failures []string
@@ -208,8 +221,12 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		{"idle", func(ctx context.Context) { r.idle(ctx, base) }},
 		{"messaging", r.messaging},
 		{"fan-out", r.fanoutPhase},
+		{"restart", r.restartPhase},
 	}
 	for _, p := range phases {
+		if p.name == "restart" && !opt.Restart {
+			continue
+		}
 		if !check() {
 			break
 		}
@@ -235,6 +252,9 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	rep.Machine.LoadAfter = loadAverage()
 	rep.UnexpectedDisconnects = r.totalUnexpected(tctx)
 	rep.Errors = rep.PageViews.Errors + rep.Connect.Errors + rep.Messaging.Errors + rep.Fanout.Errors
+	if rep.Restart != nil {
+		rep.Errors += rep.Restart.Errors
+	}
 	if n := r.workerErrors.Load(); n > 0 {
 		failures = append(failures, fmt.Sprintf("%d requests to workers failed", n))
 	}
@@ -417,7 +437,7 @@ func (r *runner) connectOperators(ctx context.Context) int {
 	var failed atomic.Int64
 	parallel(ctx, len(ops), r.opt.Concurrency, func(i int) {
 		op := &operatorConn{idx: i, http: r.client(i)}
-		op.kind, op.node, op.handle = kindOperator, r.opt.URLs[0], r.onOperatorFrame
+		op.kind, op.node, op.client, op.handle = kindOperator, r.opt.URLs[0], op.http, r.onOperatorFrame
 		var out loginAnswer
 		err := call(ctx, op.http, "POST", op.node+"/api/v1/auth/login", "", r.opt.Operators[i], &out)
 		if err != nil {
@@ -426,7 +446,8 @@ func (r *runner) connectOperators(ctx context.Context) int {
 			return
 		}
 		op.id, op.token = out.Operator.ID, out.Token
-		ws, err := dial(ctx, op.http, wsURL(op.node, "/api/v1/ws", op.token))
+		op.url = wsURL(op.node, "/api/v1/ws", op.token)
+		ws, err := dial(ctx, op.http, op.url)
 		if err != nil {
 			failed.Add(1)
 			r.problems.note("connect", fmt.Errorf("operator socket: %w", err))
@@ -459,7 +480,7 @@ func (r *runner) connectVisitors(ctx context.Context) (*recorder, int) {
 	parallel(ctx, len(visitors), dialers, func(k int) {
 		i := r.first + k
 		v := &visitorConn{http: r.client(i)}
-		v.kind, v.node, v.handle = kindVisitor, r.node(i), r.onVisitorFrame
+		v.kind, v.node, v.client, v.handle = kindVisitor, r.node(i), v.http, r.onVisitorFrame
 		t0 := time.Now()
 		var out visitAnswer
 		if err := call(ctx, v.http, "POST", v.node+"/api/v1/widget/visits", "", r.visitBody("", i), &out); err != nil {
@@ -468,7 +489,8 @@ func (r *runner) connectVisitors(ctx context.Context) (*recorder, int) {
 			return
 		}
 		v.token = out.VisitorToken
-		ws, err := dial(ctx, v.http, wsURL(v.node, "/api/v1/widget/ws", v.token))
+		v.url = wsURL(v.node, "/api/v1/widget/ws", v.token)
+		ws, err := dial(ctx, v.http, v.url)
 		if err != nil {
 			failed.Add(1)
 			r.problems.note("connect", fmt.Errorf("visitor socket: %w", err))

@@ -23,10 +23,12 @@ type NodeSpec struct {
 
 // Nodes are portico server processes started by the bench on loopback ports.
 type Nodes struct {
+	spec NodeSpec
 	list []*node
 }
 
 type node struct {
+	addr string
 	url  string
 	cmd  *exec.Cmd
 	log  *tail
@@ -36,9 +38,14 @@ type node struct {
 
 // StartNodes starts spec.Count servers and waits until each answers /readyz.
 func StartNodes(ctx context.Context, spec NodeSpec) (*Nodes, error) {
-	ns := &Nodes{}
+	ns := &Nodes{spec: spec}
 	for i := range spec.Count {
-		n, err := startNode(spec)
+		addr, err := freeAddr()
+		if err != nil {
+			ns.Stop()
+			return nil, err
+		}
+		n, err := startNode(spec, addr, &tail{max: 16 << 10})
 		if err != nil {
 			ns.Stop()
 			return nil, fmt.Errorf("node %d: %w", i+1, err)
@@ -54,15 +61,11 @@ func StartNodes(ctx context.Context, spec NodeSpec) (*Nodes, error) {
 	return ns, nil
 }
 
-func startNode(spec NodeSpec) (*node, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
+func startNode(spec NodeSpec, addr string, log *tail) (*node, error) {
 	args := append([]string{"serve", "--addr", addr, "--log-level", "warn", "--shutdown-timeout", "5s"}, spec.Args...)
 	cmd := exec.Command(spec.Exe, args...)
 	cmd.Env = spec.Env
-	n := &node{url: "http://" + addr, cmd: cmd, log: &tail{max: 16 << 10}, done: make(chan struct{})}
+	n := &node{addr: addr, url: "http://" + addr, cmd: cmd, log: log, done: make(chan struct{})}
 	cmd.Stdout = n.log
 	cmd.Stderr = n.log
 	cmd.SysProcAttr = childAttr()
@@ -122,6 +125,44 @@ func (ns *Nodes) PIDs() []int {
 		out[i] = n.cmd.Process.Pid
 	}
 	return out
+}
+
+// Restart stops node i with SIGTERM, as an operator deploying a new version would, waits for
+// it to exit, and starts it again on the same address with the same flags (and so the same
+// store). It returns once the new process answers /readyz.
+func (ns *Nodes) Restart(ctx context.Context, i int) (Restarted, error) {
+	var out Restarted
+	start := time.Now()
+	old := ns.list[i]
+	old.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-old.done:
+		out.Stopped = time.Since(start)
+	case <-time.After(15 * time.Second):
+		old.cmd.Process.Kill()
+		<-old.done
+		return out, fmt.Errorf("node %d did not stop within 15 s of SIGTERM and was killed\n%s", i+1, old.log.String())
+	}
+	if old.err != nil {
+		return out, fmt.Errorf("node %d did not exit cleanly on SIGTERM: %v\n%s", i+1, old.err, old.log.String())
+	}
+	// The log goes on where the old process's ended, so a failure shows both.
+	n, err := startNode(ns.spec, old.addr, old.log)
+	if err != nil {
+		return out, fmt.Errorf("node %d: start again: %w", i+1, err)
+	}
+	ns.list[i] = n
+	if err := n.waitReady(ctx, 30*time.Second); err != nil {
+		return out, fmt.Errorf("node %d after its restart: %w\n%s", i+1, err, n.log.String())
+	}
+	out.PID = n.cmd.Process.Pid
+	return out, nil
+}
+
+// Restarted is how a node's restart went.
+type Restarted struct {
+	PID     int           // the new process
+	Stopped time.Duration // SIGTERM until the old process had exited
 }
 
 // Check reports a node that is no longer running.

@@ -18,6 +18,7 @@ type Report struct {
 	Idle      IdleReport      `json:"idle"`
 	Messaging MessagingReport `json:"messaging"`
 	Fanout    FanoutReport    `json:"fanout"`
+	Restart   *RestartReport  `json:"restart,omitempty"` // with --restart only
 	Teardown  TeardownReport  `json:"teardown"`
 
 	Errors                int      `json:"errors"`
@@ -55,6 +56,7 @@ type Settings struct {
 	Sources          int     `json:"sources"`
 	HeartbeatSeconds float64 `json:"heartbeat_seconds"`
 	Workers          int     `json:"workers"` // processes holding the visitors' sockets; above 1, worker processes
+	Restart          bool    `json:"restart"`
 }
 
 type PageViewsReport struct {
@@ -133,6 +135,26 @@ type FanoutReport struct {
 	LastMS   float64 `json:"last_ms"` // PATCH sent until the last visitor has the presence frame
 	Latency  Latency `json:"latency"`
 	Errors   int     `json:"errors"`
+}
+
+// RestartReport is the restart phase: one node stopped with SIGTERM and started again on the
+// same address and store, and the sockets that were on it reconnecting with the widget's
+// back-off.
+type RestartReport struct {
+	Node                  string  `json:"node"`
+	ReconnectTo           string  `json:"reconnect_to"`     // where the dropped sockets go: the same node
+	Visitors              int     `json:"visitors"`         // on the node at the SIGTERM
+	Operators             int     `json:"operators"`        // on the node at the SIGTERM
+	ReconnectFrames       int     `json:"reconnect_frames"` // `reconnect` frames received
+	Dropped               int     `json:"dropped"`          // sockets the node closed (a reconnect attempt dropped again counts again)
+	Reconnected           int     `json:"reconnected"`      // visitors with their hello again
+	OperatorsReconnected  int     `json:"operators_reconnected"`
+	FailedAttempts        int     `json:"failed_attempts"` // connection attempts refused while the node was away; each retried after the back-off
+	StopSeconds           float64 `json:"stop_seconds"`    // SIGTERM until the old process had exited
+	NodeSeconds           float64 `json:"node_seconds"`    // SIGTERM until the new process answered /readyz
+	Seconds               float64 `json:"seconds"`         // SIGTERM until the last socket had its hello again
+	UnexpectedDisconnects int     `json:"unexpected_disconnects"`
+	Errors                int     `json:"errors"`
 }
 
 type TeardownReport struct {
@@ -226,6 +248,18 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("fan-out", "received / clients", fmt.Sprintf("%d / %d", f.Received, f.Clients), "")
 	row("fan-out", "last client has it after", num(f.LastMS)+" ms", "<= 100 ms for 10,000")
 	lat("fan-out", "per client", f.Latency, "")
+
+	if x := r.Restart; x != nil {
+		row("restart", "node restarted", x.Node+"  (sockets reconnect to "+x.ReconnectTo+")", "")
+		row("restart", "visitors + operators on it", fmt.Sprintf("%d + %d", x.Visitors, x.Operators), "")
+		row("restart", "reconnect frames / dropped", fmt.Sprintf("%d / %d", x.ReconnectFrames, x.Dropped), "")
+		row("restart", "reconnected: visitors, operators", fmt.Sprintf("%d, %d", x.Reconnected, x.OperatorsReconnected), "all")
+		row("restart", "node exited / ready again after SIGTERM", num(x.StopSeconds)+" s / "+num(x.NodeSeconds)+" s", "")
+		row("restart", "last reconnected after SIGTERM", num(x.Seconds)+" s", "<= 15 s")
+		row("restart", "failed attempts (retried)", fmt.Sprint(x.FailedAttempts), "")
+		row("restart", "unexpected disconnects elsewhere", fmt.Sprint(x.UnexpectedDisconnects), "0")
+		row("restart", "errors", fmt.Sprint(x.Errors), "0")
+	}
 
 	d := r.Teardown
 	row("teardown", "closed", fmt.Sprint(d.Closed), "")

@@ -24,13 +24,17 @@ const (
 var kindNames = [2]string{"visitor", "operator"}
 
 // socket is one live connection. Each has exactly one goroutine, its reader; heartbeats are
-// written by the single pinger for all sockets.
+// written by the single pinger for all sockets. During a node restart the connection is
+// replaced by a new one to the same node, so it is held behind an atomic pointer.
 type socket struct {
-	conn    atomic.Pointer[websocket.Conn]
-	closing atomic.Bool // set before the bench closes it, so the reader knows the end was expected
+	conn      atomic.Pointer[websocket.Conn]
+	closing   atomic.Bool // set before the bench closes it, so the reader knows the end was expected
+	rejoining atomic.Bool // dropped by a restarting node, not yet greeted again
 
 	kind   int
 	node   string // base URL of the node it uses
+	url    string // the WebSocket URL, to dial again after a restart
+	client *http.Client
 	handle func([]byte)
 }
 
@@ -51,12 +55,13 @@ type operatorConn struct {
 // Frames are matched by their first bytes: the server encodes "type" first, and most frames
 // need nothing more, so a visitor's reader decodes only message frames.
 var (
-	frameHello    = []byte(`{"type":"hello"`)
-	framePong     = []byte(`{"type":"pong"`)
-	framePresence = []byte(`{"type":"presence"`)
-	frameMessage  = []byte(`{"type":"message"`)
-	onlineTrue    = []byte(`"online":true`)
-	pingFrame     = []byte(`{"type":"ping"}`)
+	frameHello     = []byte(`{"type":"hello"`)
+	framePong      = []byte(`{"type":"pong"`)
+	framePresence  = []byte(`{"type":"presence"`)
+	frameMessage   = []byte(`{"type":"message"`)
+	frameReconnect = []byte(`{"type":"reconnect"`)
+	onlineTrue     = []byte(`"online":true`)
+	pingFrame      = []byte(`{"type":"ping"}`)
 )
 
 func dial(ctx context.Context, client *http.Client, url string) (*websocket.Conn, error) {
@@ -89,16 +94,38 @@ func (r *runner) register(s *socket, ws *websocket.Conn) {
 
 func (r *runner) readLoop(s *socket, ws *websocket.Conn) {
 	defer r.readers.Done()
+	toldToGo := false
 	for {
 		// No context deadline: the bench ends a socket by closing it, and a reader without a
 		// deadline costs no timer.
 		_, data, err := ws.Read(context.Background())
 		if err != nil {
-			if !s.closing.Load() {
+			switch {
+			case s.closing.Load():
+			case r.rejoin.expects(s):
+				// The node is restarting: reconnect as the widget would. The redial
+				// goroutine is counted among the readers so that teardown waits for it.
+				r.rejoin.dropped(s.kind)
+				r.readers.Add(1)
+				go r.redial(s, toldToGo)
+			default:
 				r.unexpected.Add(1)
 				r.problems.note("disconnect", fmt.Errorf("%s socket closed by the server: %s", kindNames[s.kind], closeReason(err)))
 			}
 			return
+		}
+		switch {
+		case bytes.HasPrefix(data, frameReconnect):
+			// The widget closes at once and comes back after a short jitter. Anywhere else
+			// the server closes next, and that counts as an unexpected disconnect.
+			if r.rejoin.expects(s) {
+				r.rejoin.frames.Add(1)
+				toldToGo = true
+				ws.CloseNow()
+			}
+			continue
+		case bytes.HasPrefix(data, frameHello) && s.rejoining.CompareAndSwap(true, false):
+			r.rejoin.greeted(s.kind)
 		}
 		s.handle(data)
 	}
@@ -182,7 +209,7 @@ func (r *runner) pinger(ctx context.Context) {
 		for i := turn % slots; i < len(socks); i += slots {
 			s := socks[i]
 			ws := s.conn.Load()
-			if ws == nil || s.closing.Load() {
+			if ws == nil || s.closing.Load() || s.rejoining.Load() {
 				continue
 			}
 			// A failed write means the socket is gone; its reader reports that.
@@ -196,6 +223,7 @@ func (r *runner) pinger(ctx context.Context) {
 
 // closeAll drops every socket at once, as a crowd of browsers closing would.
 func (r *runner) closeAll() int {
+	r.stopOnce.Do(func() { close(r.stopping) })
 	r.sockMu.Lock()
 	socks := r.socks
 	r.socks = nil

@@ -75,6 +75,10 @@ func (r *runner) serve(ctx context.Context, req request) reply {
 		r.fan.expect.Store(int32(req.What))
 	case opAwait:
 		rep.Count, rep.Times = r.fan.await(ctx, req.What, int64(len(r.visitors))-r.unexpected.Load(), req.Within)
+	case opArm:
+		rep.Rejoin = r.armRestart(req.Node)
+	case opRejoin:
+		rep.Rejoin = r.awaitRejoin(ctx, req.Within)
 	case opClose:
 		rep.Closed = r.closeAll()
 		done := make(chan struct{})

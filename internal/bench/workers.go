@@ -49,6 +49,8 @@ const (
 	opStats   = "stats"   // reply Counts
 	opExpect  = "expect"  // arm the fan-out counters for What
 	opAwait   = "await"   // wait up to Within for What from every visitor; reply Count, Times
+	opArm     = "arm"     // Node is about to restart; reply Rejoin with the sockets on it
+	opRejoin  = "rejoin"  // wait up to Within for them to be back; reply Rejoin
 	opClose   = "close"   // drop every socket; reply Closed and the final Counts
 )
 
@@ -57,18 +59,20 @@ type request struct {
 	Config *WorkerConfig `json:"config,omitempty"`
 	What   int           `json:"what,omitempty"`
 	Within time.Duration `json:"within,omitempty"`
+	Node   string        `json:"node,omitempty"`
 }
 
 type reply struct {
-	Error    string   `json:"error,omitempty"`
-	Visitors int      `json:"visitors,omitempty"`
-	Failed   int      `json:"failed,omitempty"`
-	Latency  []int64  `json:"latency_ns,omitempty"` // visit + handshake of each visitor
-	Counts   counts   `json:"counts"`
-	Count    int64    `json:"count,omitempty"`
-	Times    []int64  `json:"times,omitempty"` // monoNow of each fan-out frame
-	Closed   int      `json:"closed,omitempty"`
-	Problems []string `json:"problems,omitempty"`
+	Error    string       `json:"error,omitempty"`
+	Visitors int          `json:"visitors,omitempty"`
+	Failed   int          `json:"failed,omitempty"`
+	Latency  []int64      `json:"latency_ns,omitempty"` // visit + handshake of each visitor
+	Counts   counts       `json:"counts"`
+	Count    int64        `json:"count,omitempty"`
+	Times    []int64      `json:"times,omitempty"` // monoNow of each fan-out frame
+	Rejoin   RejoinCounts `json:"rejoin"`
+	Closed   int          `json:"closed,omitempty"`
+	Problems []string     `json:"problems,omitempty"`
 }
 
 // counts are a process's socket counters.

@@ -56,6 +56,22 @@ func TestValidateFileLimit(t *testing.T) {
 	}
 }
 
+// The reconnect delays are the widget's (web/widget/socket.js): 0.5 s doubling to at most 10 s,
+// each a random point in the second half.
+func TestBackoff(t *testing.T) {
+	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second}
+	for n, w := range want {
+		if got := backoff(n); got != w {
+			t.Errorf("backoff(%d) = %s, want %s", n, got, w)
+		}
+	}
+	for range 100 {
+		if d := jitter(time.Second); d < 500*time.Millisecond || d > time.Second {
+			t.Fatalf("jitter(1s) = %s, want between 0.5 s and 1 s", d)
+		}
+	}
+}
+
 // A worker answers every request with one line, and only once it has been started.
 func TestServeWorkerProtocol(t *testing.T) {
 	in := strings.NewReader(`{"op":"stats"}` + "\n" +
