@@ -42,77 +42,89 @@ func (s *Store) liveVisitors(ctx context.Context, ids []string) ([]domain.LiveVi
 	for len(args) < size {
 		args = append(args, "")
 	}
-	// Visits and chats count for the person: this visitor and those found to be the same.
-	rows, err := s.query(ctx, s.read, `SELECT v.id, v.account_id, v.name, v.email,
-		(SELECT COUNT(*) FROM visits WHERE visitor_id IN (`+samePerson+`)),
-		(SELECT COUNT(*) FROM conversations WHERE visitor_id IN (`+samePerson+`)),
+	// Visits and chats count for the person: this visitor and those found to be the same. The
+	// visitors and their open chats are two reads sent together.
+	var out []domain.LiveVisitor
+	var chats []visitorChat
+	err := s.readSteps(ctx, []Step{
+		{Query: `SELECT v.id, v.account_id, v.name, v.email,
+		(SELECT COUNT(*) FROM visits WHERE visitor_id IN (` + samePerson + `)),
+		(SELECT COUNT(*) FROM conversations WHERE visitor_id IN (` + samePerson + `)),
 		t.started_at, t.page_count, t.referrer, t.language, t.source_kind, t.source_name, t.campaign, t.medium,
 		t.device_kind, t.os, t.browser, t.country, t.country_code, t.city, t.page_url, t.page_title, t.page_since, t.ip, t.page_account_id
 		FROM visitors v LEFT JOIN visits t ON t.id = (SELECT id FROM visits WHERE visitor_id = v.id ORDER BY started_at DESC LIMIT 1)
-		WHERE v.id IN (`+in+`)`, args...)
+		WHERE v.id IN (` + in + `)`, Args: args, Scan: func(scan func(...any) error) error {
+			lv, err := scanLiveVisitor(scan)
+			out = append(out, lv)
+			return err
+		}},
+		openChatsStep(in, args, &chats),
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []domain.LiveVisitor
-	byID := map[string]int{}
-	for rows.Next() {
-		var lv domain.LiveVisitor
-		var started, since sql.NullInt64
-		var pageCount sql.NullInt64
-		var referrer, language, kind, name, campaign, medium, device, os, browser, country, code, city, url, title, ip, pageAccount sql.NullString
-		if err := rows.Scan(&lv.ID, &lv.AccountID, &lv.Name, &lv.Email, &lv.Visits, &lv.Chats,
-			&started, &pageCount, &referrer, &language, &kind, &name, &campaign, &medium,
-			&device, &os, &browser, &country, &code, &city, &url, &title, &since, &ip, &pageAccount); err != nil {
-			return nil, err
-		}
-		if started.Valid {
-			lv.Visit = &domain.VisitInfo{
-				StartedAt: fromMS(started.Int64), PageCount: int(pageCount.Int64),
-				Referrer: referrer.String, Language: language.String, IP: ip.String,
-				Source: domain.VisitSource{Kind: kind.String, Name: name.String, Campaign: campaign.String, Medium: medium.String},
-				Device: domain.Device{Kind: device.String, OS: os.String, Browser: browser.String},
-			}
-			if country.String != "" || city.String != "" {
-				lv.Visit.Location = &domain.Location{Country: country.String, CountryCode: code.String, City: city.String}
-			}
-			if url.String != "" {
-				lv.Page = &domain.CurrentPage{URL: url.String, Title: title.String, Since: fromMS(since.Int64)}
-			}
-			lv.PageAccountID = pageAccount.String
-		}
-		byID[lv.ID] = len(out)
-		out = append(out, lv)
+	byID := make(map[string]int, len(out))
+	for i := range out {
+		byID[out[i].ID] = i
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	for _, c := range chats {
+		if i, ok := byID[c.visitorID]; ok {
+			out[i].Chat = c.chat // the newest open one wins
+		}
 	}
-	return out, s.attachOpenChats(ctx, out, byID, in, args)
+	return out, nil
 }
 
-// attachOpenChats adds each visitor's newest open conversation and who answers it.
-func (s *Store) attachOpenChats(ctx context.Context, out []domain.LiveVisitor, byID map[string]int, in string, args []any) error {
-	rows, err := s.query(ctx, s.read, `SELECT c.visitor_id, c.id, c.status, COALESCE(o.id, ''), COALESCE(o.name, '')
+func scanLiveVisitor(scan func(dest ...any) error) (domain.LiveVisitor, error) {
+	var lv domain.LiveVisitor
+	var started, since sql.NullInt64
+	var pageCount sql.NullInt64
+	var referrer, language, kind, name, campaign, medium, device, os, browser, country, code, city, url, title, ip, pageAccount sql.NullString
+	if err := scan(&lv.ID, &lv.AccountID, &lv.Name, &lv.Email, &lv.Visits, &lv.Chats,
+		&started, &pageCount, &referrer, &language, &kind, &name, &campaign, &medium,
+		&device, &os, &browser, &country, &code, &city, &url, &title, &since, &ip, &pageAccount); err != nil {
+		return lv, err
+	}
+	if started.Valid {
+		lv.Visit = &domain.VisitInfo{
+			StartedAt: fromMS(started.Int64), PageCount: int(pageCount.Int64),
+			Referrer: referrer.String, Language: language.String, IP: ip.String,
+			Source: domain.VisitSource{Kind: kind.String, Name: name.String, Campaign: campaign.String, Medium: medium.String},
+			Device: domain.Device{Kind: device.String, OS: os.String, Browser: browser.String},
+		}
+		if country.String != "" || city.String != "" {
+			lv.Visit.Location = &domain.Location{Country: country.String, CountryCode: code.String, City: city.String}
+		}
+		if url.String != "" {
+			lv.Page = &domain.CurrentPage{URL: url.String, Title: title.String, Since: fromMS(since.Int64)}
+		}
+		lv.PageAccountID = pageAccount.String
+	}
+	return lv, nil
+}
+
+type visitorChat struct {
+	visitorID string
+	chat      *domain.VisitorChat
+}
+
+// openChatsStep reads the visitors' open conversations, oldest first, and who answers them.
+func openChatsStep(in string, args []any, into *[]visitorChat) Step {
+	return Step{Query: `SELECT c.visitor_id, c.id, c.status, COALESCE(o.id, ''), COALESCE(o.name, '')
 		FROM conversations c LEFT JOIN operators o ON o.id = c.owner_id
-		WHERE c.status <> 'closed' AND c.visitor_id IN (`+in+`) ORDER BY c.created_at`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var visitorID, opID, opName string
-		chat := &domain.VisitorChat{Operators: []domain.Person{}}
-		if err := rows.Scan(&visitorID, &chat.ConversationID, &chat.Status, &opID, &opName); err != nil {
-			return err
-		}
-		if opID != "" {
-			chat.Operators = append(chat.Operators, domain.Person{ID: opID, Name: opName})
-		}
-		if i, ok := byID[visitorID]; ok {
-			out[i].Chat = chat // the newest open one wins
-		}
-	}
-	return rows.Err()
+		WHERE c.status <> 'closed' AND c.visitor_id IN (` + in + `) ORDER BY c.created_at`, Args: args,
+		Scan: func(scan func(...any) error) error {
+			var opID, opName string
+			c := visitorChat{chat: &domain.VisitorChat{Operators: []domain.Person{}}}
+			if err := scan(&c.visitorID, &c.chat.ConversationID, &c.chat.Status, &opID, &opName); err != nil {
+				return err
+			}
+			if opID != "" {
+				c.chat.Operators = append(c.chat.Operators, domain.Person{ID: opID, Name: opName})
+			}
+			*into = append(*into, c)
+			return nil
+		}}
 }
 
 func (s *Store) VisitorByEmail(ctx context.Context, accountID, email, exceptID string) (*domain.Visitor, error) {
