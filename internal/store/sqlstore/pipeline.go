@@ -46,7 +46,7 @@ func (s *Store) readSteps(ctx context.Context, steps []Step) error {
 // rebound returns the steps with the backend's placeholders.
 func (s *Store) rebound(steps []Step) []Step {
 	for i := range steps {
-		steps[i].Query = s.dialect.Rebind(steps[i].Query)
+		steps[i].Query = s.rebind(steps[i].Query)
 	}
 	return steps
 }

@@ -36,6 +36,7 @@ type Store struct {
 	read    *sql.DB
 	dialect Dialect
 	stmts   statementCache
+	rebinds rebindCache
 	group   groupCommitter
 	observe func(kind string, start time.Time)
 }
@@ -76,17 +77,17 @@ type querier interface {
 
 func (s *Store) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
 	defer s.timed("write", q)()
-	return s.prepared(ctx, q, query).ExecContext(ctx, s.dialect.Rebind(query), args...)
+	return s.prepared(ctx, q, query).ExecContext(ctx, s.rebind(query), args...)
 }
 
 func (s *Store) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
 	defer s.timed("read", q)()
-	return s.prepared(ctx, q, query).QueryContext(ctx, s.dialect.Rebind(query), args...)
+	return s.prepared(ctx, q, query).QueryContext(ctx, s.rebind(query), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
 	defer s.timed("read", q)()
-	return s.prepared(ctx, q, query).QueryRowContext(ctx, s.dialect.Rebind(query), args...)
+	return s.prepared(ctx, q, query).QueryRowContext(ctx, s.rebind(query), args...)
 }
 
 // inTx runs fn in a write transaction, committing when it returns nil.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 )
 
 // Preparing a statement is a large part of a small query's cost in SQLite (about a third of
@@ -55,7 +56,7 @@ func (s *Store) prepared(ctx context.Context, q querier, query string) runner {
 	if p, ok := s.dialect.(StatementPreparer); !ok || !p.PrepareStatements() {
 		return q
 	}
-	query = s.dialect.Rebind(query)
+	query = s.rebind(query)
 	switch x := q.(type) {
 	case *sql.DB:
 		if st := s.stmts.get(ctx, x, query); st != nil {
@@ -146,4 +147,24 @@ func (c *statementCache) close() {
 		}
 	}
 	c.byDB = nil
+}
+
+// rebindCache keeps each query's text in the backend's placeholders, worked out once: the
+// busiest queries are long and run thousands of times a second.
+type rebindCache struct {
+	m sync.Map // query → rebound query
+	n atomic.Int64
+}
+
+func (s *Store) rebind(query string) string {
+	if q, ok := s.rebinds.m.Load(query); ok {
+		return q.(string)
+	}
+	q := s.dialect.Rebind(query)
+	// Bounded like the statement cache: queries built with a variable number of placeholders
+	// beyond it are rebound each time.
+	if s.rebinds.n.Add(1) <= 4*maxCachedStatements {
+		s.rebinds.m.Store(query, q)
+	}
+	return q
 }
