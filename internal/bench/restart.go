@@ -195,8 +195,12 @@ func (r *runner) restartPhase(ctx context.Context) {
 		within = 0 // nothing will come back; count what did
 	}
 
+	var remote []reply
+	var wg sync.WaitGroup
+	wg.Go(func() { remote = r.onWorkers(ctx, request{Op: opRejoin, Within: within}) })
 	got := r.awaitRejoin(ctx, within)
-	for _, c := range r.onWorkers(ctx, request{Op: opRejoin, Within: within}) {
+	wg.Wait()
+	for _, c := range remote {
 		got.add(c.Rejoin)
 	}
 	rep.ReconnectFrames = int(got.Frames)
