@@ -25,11 +25,11 @@ func (s *Store) CreateAccount(ctx context.Context, a *domain.Account) error {
 }
 
 func (s *Store) AccountByID(ctx context.Context, id string) (*domain.Account, error) {
-	return s.scanAccount(s.queryRow(ctx, s.read, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
+	return s.cachedAccount(ctx, "id:"+id, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id)
 }
 
 func (s *Store) AccountByKey(ctx context.Context, key string) (*domain.Account, error) {
-	return s.scanAccount(s.queryRow(ctx, s.read, `SELECT `+accountColumns+` FROM accounts WHERE key = ?`, key))
+	return s.cachedAccount(ctx, "key:"+key, `SELECT `+accountColumns+` FROM accounts WHERE key = ?`, key)
 }
 
 func (s *Store) AdvertiserByExternalID(ctx context.Context, portalID, externalID string) (*domain.Account, error) {
@@ -55,24 +55,38 @@ func (s *Store) ChildAccountIDs(ctx context.Context, parentID string) ([]string,
 }
 
 func (s *Store) scanAccount(row *sql.Row) (*domain.Account, error) {
-	var a domain.Account
-	var kind, origins, settings, locked string
-	var parent, external sql.NullString
-	var created int64
-	err := row.Scan(&a.ID, &kind, &a.Name, &a.Key, &parent, &external, &origins, &settings, &locked, &created)
+	r, err := scanAccountRow(row)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, err
 	}
-	a.Kind = domain.AccountKind(kind)
-	a.ParentID, a.ExternalID = parent.String, external.String
-	a.CreatedAt = fromMS(created)
-	if err := json.Unmarshal([]byte(origins), &a.AllowedOrigins); err != nil {
+	return r.account()
+}
+
+// accountRow is an account as the database holds it, its lists still JSON.
+type accountRow struct {
+	id, kind, name, key       string
+	parent, external          sql.NullString
+	origins, settings, locked string
+	created                   int64
+}
+
+func scanAccountRow(row *sql.Row) (accountRow, error) {
+	var r accountRow
+	err := row.Scan(&r.id, &r.kind, &r.name, &r.key, &r.parent, &r.external, &r.origins, &r.settings, &r.locked, &r.created)
+	return r, notFound(err)
+}
+
+// account decodes the row into a new Account, which the caller may change.
+func (r accountRow) account() (*domain.Account, error) {
+	a := domain.Account{ID: r.id, Kind: domain.AccountKind(r.kind), Name: r.name, Key: r.key,
+		ParentID: r.parent.String, ExternalID: r.external.String, CreatedAt: fromMS(r.created)}
+	if err := json.Unmarshal([]byte(r.origins), &a.AllowedOrigins); err != nil {
 		return nil, fmt.Errorf("account %s origins: %w", a.ID, err)
 	}
-	if err := json.Unmarshal([]byte(settings), &a.Settings); err != nil {
+	if err := json.Unmarshal([]byte(r.settings), &a.Settings); err != nil {
 		return nil, fmt.Errorf("account %s settings: %w", a.ID, err)
 	}
-	if err := json.Unmarshal([]byte(locked), &a.Locked); err != nil {
+	if err := json.Unmarshal([]byte(r.locked), &a.Locked); err != nil {
 		return nil, fmt.Errorf("account %s locked: %w", a.ID, err)
 	}
 	return &a, nil

@@ -25,6 +25,7 @@ func (s *Store) SetAccountSettings(ctx context.Context, accountID string, settin
 		return fmt.Errorf("locked: %w", err)
 	}
 	res, err := s.exec(ctx, s.write, `UPDATE accounts SET settings = ?, locked = ? WHERE id = ?`, string(sj), string(lj), accountID)
+	s.forgetAccounts()
 	if err != nil {
 		return err
 	}

@@ -32,13 +32,14 @@ type Dialect interface {
 // Store is the shared implementation. SQLite gets one writer connection and a pool of readers;
 // PostgreSQL uses one pool for both.
 type Store struct {
-	write   *sql.DB
-	read    *sql.DB
-	dialect Dialect
-	stmts   statementCache
-	rebinds rebindCache
-	group   groupCommitter
-	observe func(kind string, start time.Time)
+	write    *sql.DB
+	read     *sql.DB
+	dialect  Dialect
+	stmts    statementCache
+	rebinds  rebindCache
+	accounts accountCache
+	group    groupCommitter
+	observe  func(kind string, start time.Time)
 }
 
 // Observe sets the function told how long each read and write took (for metrics).

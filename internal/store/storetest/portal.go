@@ -15,6 +15,22 @@ func testPortalRouting(t *testing.T, s store.Store) {
 	adv := newAccount(t, s, domain.KindAdvertiser, portal.ID, "adv-1")
 	other := newAccount(t, s, domain.KindAdvertiser, portal.ID, "adv-2")
 
+	// Accounts read often are kept for a moment; what a caller changes in its copy is its own,
+	// and a change through the store is read back at once, by id and by key.
+	for _, read := range []func() (*domain.Account, error){
+		func() (*domain.Account, error) { return s.AccountByID(ctx, portal.ID) },
+		func() (*domain.Account, error) { return s.AccountByKey(ctx, portal.Key) },
+	} {
+		got, err := read()
+		if err != nil || got.Settings["color"] != "#123456" {
+			t.Fatalf("portal before: %+v, %v", got, err)
+		}
+		got.Settings["color"] = "changed by the caller"
+		got.AllowedOrigins[0] = "https://elsewhere.example"
+	}
+	if got, err := s.AccountByKey(ctx, portal.Key); err != nil || got.Settings["color"] != "#123456" || got.AllowedOrigins[0] != "https://acme.example" {
+		t.Fatalf("portal read again: %+v, %v", got, err)
+	}
 	if err := s.SetAccountSettings(ctx, portal.ID, map[string]any{"auto_open_after_seconds": 0}, []string{"auto_open_after_seconds"}); err != nil {
 		t.Fatal(err)
 	}
@@ -24,6 +40,9 @@ func testPortalRouting(t *testing.T, s store.Store) {
 	}
 	if len(got.Locked) != 1 || got.Locked[0] != "auto_open_after_seconds" || got.Settings["auto_open_after_seconds"] != 0.0 || got.Settings["color"] != nil {
 		t.Fatalf("portal settings: %v locked %v", got.Settings, got.Locked)
+	}
+	if byKey, err := s.AccountByKey(ctx, portal.Key); err != nil || byKey.Settings["color"] != nil || len(byKey.Locked) != 1 {
+		t.Fatalf("portal settings by key: %+v, %v", byKey, err)
 	}
 	if err := s.SetAccountSettings(ctx, "nope", nil, nil); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("settings of no account: %v", err)
