@@ -115,10 +115,15 @@ func serverError(err error) error {
 
 // Open connects to the database named by url (postgres://user:pass@host/db).
 func Open(ctx context.Context, url string) (*sqlstore.Store, error) {
-	db, err := sql.Open("pgx", url)
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, err
 	}
+	// Portico's queries are small; a misestimated one compiled by the JIT took seconds.
+	if _, set := cfg.RuntimeParams["jit"]; !set {
+		cfg.RuntimeParams["jit"] = "off"
+	}
+	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(20)
 	if err := db.PingContext(ctx); err != nil {
