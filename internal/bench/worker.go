@@ -65,7 +65,10 @@ func (r *runner) serve(ctx context.Context, req request) reply {
 	var rep reply
 	switch req.Op {
 	case opConnect:
-		lat, failed := r.connectVisitors(ctx)
+		// The same deadline as the bench's own connect phase, for this share of the visitors.
+		cctx, cancel := context.WithTimeout(ctx, time.Minute+time.Duration(r.count)*10*time.Millisecond)
+		lat, failed := r.connectVisitors(cctx)
+		cancel()
 		rep.Visitors, rep.Failed = len(r.visitors), failed
 		for _, d := range lat.samples {
 			rep.Latency = append(rep.Latency, int64(d))
