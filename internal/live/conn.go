@@ -58,11 +58,18 @@ func newConn(w *ws.Conn) *conn {
 	return c
 }
 
-// enqueue queues an encoded frame (ws.TextFrame) for sending.
+// enqueue sends an encoded frame (ws.TextFrame): at once when nothing is queued before it and
+// the socket takes it without waiting, as it almost always does; else through the queue.
 func (c *conn) enqueue(frame []byte) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		return
+	}
+	if !c.writing {
+		c.writing = true // the writer's role, so that frames arriving meanwhile queue behind this one
+		c.mu.Unlock()
+		c.writeNow(frame)
 		return
 	}
 	if len(c.queue) >= sendQueueLen || c.queued+len(frame) > sendQueueBytes {
@@ -81,6 +88,29 @@ func (c *conn) enqueue(frame []byte) {
 	if start {
 		go c.writeQueued()
 	}
+}
+
+// writeNow writes frame on the caller's goroutine, without waiting on the socket; what it does
+// not take, and whatever was queued meanwhile, goes to a writer goroutine. The caller holds the
+// writer's role.
+func (c *conn) writeNow(frame []byte) {
+	n, err := c.ws.TryWrite(frame)
+	if err != nil {
+		c.kill(ws.CloseGoingAway, "write failed")
+		return
+	}
+	c.mu.Lock()
+	if n < len(frame) && !c.closed {
+		c.queue = append([][]byte{frame[n:]}, c.queue...)
+		c.queued += len(frame) - n
+	}
+	if len(c.queue) == 0 || c.closed {
+		c.writing = false
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	go c.writeQueued()
 }
 
 // writeQueued sends everything queued, in order, then exits.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -210,10 +211,7 @@ func (h *Hub) deliver(topicName string, payload []byte) {
 
 	// The frame is encoded once here and the same bytes go to every connection.
 	if targets[0].operator == nil {
-		wire := ws.TextFrame(payload)
-		for _, c := range targets {
-			c.enqueue(wire)
-		}
+		sendAll(targets, ws.TextFrame(payload))
 		return
 	}
 	var env envelope
@@ -221,15 +219,44 @@ func (h *Hub) deliver(topicName string, payload []byte) {
 		h.log.Error("bad envelope on bus", "topic", topicName, "err", err)
 		return
 	}
-	wire := ws.TextFrame(env.Frame)
+	audience := targets[:0]
 	for _, c := range targets {
 		if env.Audience.includes(c.operator) {
-			c.enqueue(wire)
+			audience = append(audience, c)
 		}
 	}
+	sendAll(audience, ws.TextFrame(env.Frame))
 	if h.Metrics != nil && env.Sent > 0 {
 		h.Metrics.DeliveryLatency.Observe(time.Since(time.Unix(0, env.Sent)).Seconds())
 	}
+}
+
+// fanOutShare is how many connections one goroutine writes to in a fan-out before another
+// goroutine is worth starting.
+const fanOutShare = 512
+
+// sendAll sends one frame to many connections, the writes shared among up to one goroutine per
+// CPU. It returns when every connection has the frame written or queued, so that the topic's
+// next event cannot overtake it on any of them.
+func sendAll(targets []*conn, wire []byte) {
+	shares := min(runtime.GOMAXPROCS(0), (len(targets)+fanOutShare-1)/fanOutShare)
+	if shares <= 1 {
+		for _, c := range targets {
+			c.enqueue(wire)
+		}
+		return
+	}
+	per := (len(targets) + shares - 1) / shares
+	var wg sync.WaitGroup
+	for start := 0; start < len(targets); start += per {
+		share := targets[start:min(start+per, len(targets))]
+		wg.Go(func() {
+			for _, c := range share {
+				c.enqueue(wire)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // AnyOperatorAvailable reports whether an operator of one of the accounts is connected to this

@@ -258,3 +258,50 @@ func FuzzReadMessage(f *testing.F) {
 		server.Close()
 	})
 }
+
+// TryWrite never waits: to a client that is not reading it writes what the socket takes and
+// says how much, and the bytes that went out are the frame's, in order.
+func TestTryWriteTakesWhatTheSocketTakesWithoutWaiting(t *testing.T) {
+	accepted := make(chan *Conn, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Upgrade(w, r, 1024)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		accepted <- c
+	}))
+	defer srv.Close()
+	nc, br := rawClient(t, srv.URL, nil)
+	c := <-accepted
+
+	frame := TextFrame([]byte(strings.Repeat("abcdefgh", 1<<17))) // 1 MiB: more than loopback buffers hold
+	var sent []byte
+	partial := false
+	for range 64 {
+		n, err := c.TryWrite(frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, frame[:n]...)
+		if n < len(frame) {
+			partial = true
+			break
+		}
+	}
+	if !partial {
+		t.Fatal("64 MiB went into a socket no one reads; TryWrite must have waited")
+	}
+	got := make([]byte, len(sent))
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(br, got); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(sent) {
+		t.Fatal("the bytes read are not the bytes TryWrite reported written")
+	}
+	c.CloseNow()
+	if _, err := c.TryWrite(frame); err != ErrClosed {
+		t.Fatalf("TryWrite after close: %v, want ErrClosed", err)
+	}
+}
