@@ -22,11 +22,12 @@ const (
 	HeartbeatInterval = 25 * time.Second
 	idleTimeout       = 60 * time.Second
 	writeTimeout      = 10 * time.Second
-	// A burst (presence of many visitors arriving from other nodes at once) must not drop a
-	// healthy client whose writer has not had the CPU yet; a client that stopped reading fills
-	// this anyway within a second or two of traffic.
-	sendQueueLen   = 1024
-	sendQueueBytes = 1 << 20
+	// A burst (the presence of thousands of visitors reconnecting after a node restart) must
+	// not drop a healthy operator whose writer has not had the CPU yet. Fan-out frames are
+	// shared by every queue they wait in, so a full queue costs little more than its slice; a
+	// client that stopped reading is caught by writeTimeout anyway.
+	sendQueueLen   = 16384
+	sendQueueBytes = 4 << 20
 	maxClientFrame = 4096
 	sweepEvery     = 5 * time.Second
 	workerCount    = 8
