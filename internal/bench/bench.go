@@ -600,14 +600,8 @@ func (r *runner) idle(ctx context.Context, base serverState) {
 	rep.BenchRSSBytes = r.benchUsage().rss
 }
 
-// teardown drops every connection at once and waits for the servers to let go of them.
-func (r *runner) teardown(ctx context.Context, base serverState) {
-	rep := &r.rep.Teardown
-	start := time.Now()
-	var remote []reply
-	var wg sync.WaitGroup
-	wg.Go(func() { remote = r.onWorkers(ctx, request{Op: opClose}) })
-	rep.Closed = r.closeAll()
+// awaitReaders waits, for at most 10 s, for the readers of the closed sockets to end.
+func (r *runner) awaitReaders() {
 	done := make(chan struct{})
 	go func() {
 		r.readers.Wait()
@@ -618,6 +612,17 @@ func (r *runner) teardown(ctx context.Context, base serverState) {
 	case <-time.After(10 * time.Second):
 		r.problems.note("teardown", errors.New("socket readers still running 10 s after closing"))
 	}
+}
+
+// teardown drops every connection at once and waits for the servers to let go of them.
+func (r *runner) teardown(ctx context.Context, base serverState) {
+	rep := &r.rep.Teardown
+	start := time.Now()
+	var remote []reply
+	var wg sync.WaitGroup
+	wg.Go(func() { remote = r.onWorkers(ctx, request{Op: opClose}) })
+	rep.Closed = r.closeAll()
+	r.awaitReaders()
 	wg.Wait()
 	for _, w := range remote {
 		rep.Closed += w.Closed

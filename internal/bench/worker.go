@@ -84,16 +84,7 @@ func (r *runner) serve(ctx context.Context, req request) reply {
 		rep.Rejoin = r.awaitRejoin(ctx, req.Within)
 	case opClose:
 		rep.Closed = r.closeAll()
-		done := make(chan struct{})
-		go func() {
-			r.readers.Wait()
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			r.problems.note("teardown", errors.New("socket readers still running 10 s after closing"))
-		}
+		r.awaitReaders()
 	default:
 		rep.Error = fmt.Sprintf("unknown request %q", req.Op)
 	}

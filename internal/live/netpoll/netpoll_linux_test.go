@@ -71,14 +71,20 @@ func expectNothing(t *testing.T, ch chan struct{}, what string) {
 	}
 }
 
-func TestWakesOncePerArmingWhenBytesArrive(t *testing.T) {
-	p := newPoller(t)
-	server, client := pair(t)
+// watched opens a connection and watches its server end.
+func watched(t *testing.T, p *Poller) (w *Watch, woken chan struct{}, server, client net.Conn) {
+	t.Helper()
+	server, client = pair(t)
 	woken, fn := signal()
 	w, err := p.Watch(server, fn)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return w, woken, server, client
+}
+
+func TestWakesOncePerArmingWhenBytesArrive(t *testing.T) {
+	w, woken, server, client := watched(t, newPoller(t))
 	expectNothing(t, woken, "silent connection")
 
 	client.Write([]byte("ab"))
@@ -103,13 +109,7 @@ func TestWakesOncePerArmingWhenBytesArrive(t *testing.T) {
 }
 
 func TestRemovedAndClosedConnectionsDoNotFire(t *testing.T) {
-	p := newPoller(t)
-	server, client := pair(t)
-	woken, fn := signal()
-	w, err := p.Watch(server, fn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, woken, server, client := watched(t, newPoller(t))
 	w.Remove()
 	client.Write([]byte("x"))
 	expectNothing(t, woken, "removed watch")
