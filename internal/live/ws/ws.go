@@ -289,8 +289,11 @@ func (c *Conn) WriteFrames(frames [][]byte, timeout time.Duration) error {
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(timeout))
 	bufs := net.Buffers(frames)
-	_, err := bufs.WriteTo(c.nc)
-	return err
+	if _, err := bufs.WriteTo(c.nc); err != nil {
+		return err
+	}
+	// A deadline left behind would expire later and fail the next TryWrite, which sets none.
+	return c.nc.SetWriteDeadline(time.Time{})
 }
 
 func (c *Conn) writeControl(op int, payload []byte) error {

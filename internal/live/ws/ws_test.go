@@ -305,3 +305,28 @@ func TestTryWriteTakesWhatTheSocketTakesWithoutWaiting(t *testing.T) {
 		t.Fatalf("TryWrite after close: %v, want ErrClosed", err)
 	}
 }
+
+// A write through the queue bounds itself with a deadline; long after it, a TryWrite (which
+// sets none) still writes instead of meeting the old deadline expired.
+func TestTryWriteLongAfterABoundedWrite(t *testing.T) {
+	accepted := make(chan *Conn, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Upgrade(w, r, 1024)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		accepted <- c
+	}))
+	defer srv.Close()
+	rawClient(t, srv.URL, nil)
+	c := <-accepted
+	frame := TextFrame([]byte("hello"))
+	if err := c.WriteFrames([][]byte{frame}, 20*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // past the bounded write's deadline
+	if n, err := c.TryWrite(frame); err != nil || n != len(frame) {
+		t.Fatalf("TryWrite after the deadline: %d bytes, %v", n, err)
+	}
+}
