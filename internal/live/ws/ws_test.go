@@ -259,9 +259,9 @@ func FuzzReadMessage(f *testing.F) {
 	})
 }
 
-// TryWrite never waits: to a client that is not reading it writes what the socket takes and
-// says how much, and the bytes that went out are the frame's, in order.
-func TestTryWriteTakesWhatTheSocketTakesWithoutWaiting(t *testing.T) {
+// upgradedPair returns the server's end of one WebSocket and the raw client's.
+func upgradedPair(t *testing.T) (*Conn, net.Conn, *bufio.Reader) {
+	t.Helper()
 	accepted := make(chan *Conn, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Upgrade(w, r, 1024)
@@ -271,9 +271,15 @@ func TestTryWriteTakesWhatTheSocketTakesWithoutWaiting(t *testing.T) {
 		}
 		accepted <- c
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	nc, br := rawClient(t, srv.URL, nil)
-	c := <-accepted
+	return <-accepted, nc, br
+}
+
+// TryWrite never waits: to a client that is not reading it writes what the socket takes and
+// says how much, and the bytes that went out are the frame's, in order.
+func TestTryWriteTakesWhatTheSocketTakesWithoutWaiting(t *testing.T) {
+	c, nc, br := upgradedPair(t)
 
 	frame := TextFrame([]byte(strings.Repeat("abcdefgh", 1<<17))) // 1 MiB: more than loopback buffers hold
 	var sent []byte
@@ -309,18 +315,7 @@ func TestTryWriteTakesWhatTheSocketTakesWithoutWaiting(t *testing.T) {
 // A write through the queue bounds itself with a deadline; long after it, a TryWrite (which
 // sets none) still writes instead of meeting the old deadline expired.
 func TestTryWriteLongAfterABoundedWrite(t *testing.T) {
-	accepted := make(chan *Conn, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Upgrade(w, r, 1024)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		accepted <- c
-	}))
-	defer srv.Close()
-	rawClient(t, srv.URL, nil)
-	c := <-accepted
+	c, _, _ := upgradedPair(t)
 	frame := TextFrame([]byte("hello"))
 	if err := c.WriteFrames([][]byte{frame}, 20*time.Millisecond); err != nil {
 		t.Fatal(err)
