@@ -3,10 +3,13 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/sqlite"
 	"github.com/portico/portico/internal/store/storetest"
@@ -42,5 +45,60 @@ func TestRefusesNewerSchema(t *testing.T) {
 	defer s.Close()
 	if err := s.Migrate(context.Background()); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("Migrate on a newer database: err = %v, want a refusal", err)
+	}
+}
+
+// New messages reach the search index in the background, a batch at a time, without waiting
+// for a search to ask for them.
+func TestMessagesIndexedInTheBackground(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := testutil.OpenSQLiteAt(t, dir)
+	now := time.Now().UTC()
+	a := &domain.Account{ID: domain.NewID(), Kind: domain.KindWebsite, Name: "Acme", Key: "k_" + domain.NewSecret(8), CreatedAt: now}
+	if err := s.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	v := &domain.Visitor{ID: domain.NewID(), AccountID: a.ID, TokenHash: domain.NewSecret(16), CreatedAt: now, LastSeenAt: now}
+	if err := s.CreateVisitor(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	c := &domain.Conversation{ID: domain.NewID(), AccountID: a.ID, VisitorID: v.ID, CreatedAt: now}
+	first := &domain.Message{ID: domain.NewID(), Author: domain.Author{Type: domain.AuthorVisitor, ID: v.ID}, Body: "hello", ClientMsgID: "c1", CreatedAt: now}
+	if err := s.CreateConversation(ctx, c, first); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		m := &domain.Message{ID: domain.NewID(), ConversationID: c.ID, Author: domain.Author{Type: domain.AuthorVisitor, ID: v.ID},
+			Body: fmt.Sprintf("word%d", i), ClientMsgID: fmt.Sprint("m", i), CreatedAt: now}
+		if _, _, err := s.AppendMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "portico.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	count := func(query string) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(query).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for count(`SELECT COUNT(*) FROM messages_fts_waiting`) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("messages still waiting for the search index after 10 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := count(`SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'word7'`); n != 1 {
+		t.Fatalf("word7 indexed %d times, want once", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'hello OR word0 OR word19'`); n != 3 {
+		t.Fatalf("%d of the first, the first appended and the last message indexed, want 3", n)
 	}
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/portico/portico/internal/domain"
@@ -12,6 +13,11 @@ import (
 func (s *Store) SearchHistory(ctx context.Context, f store.HistoryFilter) ([]store.HistoryHit, error) {
 	if len(f.AccountIDs) == 0 {
 		return nil, errors.New("search history: no account given")
+	}
+	if len(f.Words) > 0 {
+		if err := s.indexWaitingMessages(ctx); err != nil {
+			return nil, fmt.Errorf("search history: index new messages: %w", err)
+		}
 	}
 	where := []string{"c.status = 'closed'", "c.account_id IN (" + placeholders(len(f.AccountIDs)) + ")"}
 	var args []any

@@ -111,7 +111,11 @@ func (s *Store) writeGroups() {
 }
 
 // commitGroup writes a batch in one transaction: in one round trip where the dialect pipelines
-// (PostgreSQL), else with a savepoint for each write (SQLite, in process, where they are cheap).
+// (PostgreSQL), else statement after statement (SQLite, in process). A write the database refuses
+// rolls the batch back; each write is then run again on its own, so that it fails alone. Writes
+// are written so that this is rare: an expected refusal (a closed conversation, a repeated client
+// id) changes nothing and raises no error. There is no savepoint for each write: a savepoint costs
+// statements of its own, for a refusal that should not happen.
 func (s *Store) commitGroup(batch []*groupWrite) {
 	live := batch[:0:0]
 	for _, req := range batch {
@@ -125,79 +129,53 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 		return
 	}
 	slices.SortStableFunc(live, func(a, b *groupWrite) int { return strings.Compare(a.key, b.key) })
+	commit := s.commitInTx
 	if p, ok := s.dialect.(Pipeliner); ok {
-		s.pipelineGroup(p, live)
-		return
+		commit = func(steps []Step) (bool, error) {
+			defer s.timed("write", s.write)()
+			err := p.Pipeline(context.Background(), s.write, s.rebound(steps))
+			return errors.Is(err, ErrRolledBack), err
+		}
 	}
-	s.savepointGroup(live)
-}
-
-// pipelineGroup sends the whole batch at once. A write the server refuses rolls the batch back;
-// each write is then sent again on its own, so that it fails alone. Writes are written so that
-// this is rare: an expected refusal (a closed conversation, a repeated client id) changes
-// nothing and raises no error.
-func (s *Store) pipelineGroup(p Pipeliner, live []*groupWrite) {
-	ctx := context.Background()
-	pipeline := func(steps []Step) error {
-		defer s.timed("write", s.write)()
-		return p.Pipeline(ctx, s.write, s.rebound(steps))
-	}
-	if len(live) == 1 {
-		live[0].done <- pipeline(live[0].steps)
-		return
-	}
-	n := 0
-	for _, req := range live {
-		n += len(req.steps)
-	}
-	all := make([]Step, 0, n)
-	for _, req := range live {
-		all = append(all, req.steps...)
-	}
-	err := pipeline(all)
-	if errors.Is(err, ErrRolledBack) {
-		for _, req := range live {
-			req.done <- pipeline(req.steps)
+	rolledBack, err := s.commitWrites(commit, live)
+	if rolledBack && len(live) > 1 {
+		for i, req := range live {
+			_, err := s.commitWrites(commit, live[i:i+1])
+			req.done <- err
 		}
 		return
 	}
-	off := 0
 	for _, req := range live {
-		off += copy(req.steps, all[off:off+len(req.steps)])
 		req.done <- err
 	}
 }
 
-// savepointGroup runs each write inside its own savepoint, so a refused write is rolled back
-// to it and fails alone.
-func (s *Store) savepointGroup(live []*groupWrite) {
-	errs := make([]error, len(live))
-	savepoints := len(live) > 1
-	err := s.inTx(context.Background(), func(tx *sql.Tx) error {
-		for i, req := range live {
-			if !savepoints {
-				errs[i] = s.runSteps(req.ctx, tx, req.steps)
-				return errs[i]
-			}
-			if _, err := tx.Exec(`SAVEPOINT group_write`); err != nil {
-				return err
-			}
-			errs[i] = s.runSteps(req.ctx, tx, req.steps)
-			if errs[i] != nil {
-				if _, err := tx.Exec(`ROLLBACK TO SAVEPOINT group_write`); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.Exec(`RELEASE SAVEPOINT group_write`); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	for i, req := range live {
-		if err != nil {
-			errs[i] = err
-		}
-		req.done <- errs[i]
+// commitWrites commits the steps of the writes in one go and gives each write's steps back their
+// outcome.
+func (s *Store) commitWrites(commit func([]Step) (bool, error), writes []*groupWrite) (rolledBack bool, err error) {
+	if len(writes) == 1 {
+		return commit(writes[0].steps)
 	}
+	n := 0
+	for _, w := range writes {
+		n += len(w.steps)
+	}
+	all := make([]Step, 0, n)
+	for _, w := range writes {
+		all = append(all, w.steps...)
+	}
+	rolledBack, err = commit(all)
+	off := 0
+	for _, w := range writes {
+		off += copy(w.steps, all[off:off+len(w.steps)])
+	}
+	return rolledBack, err
+}
+
+// commitInTx runs the steps in one transaction. In process, a failed transaction is always
+// rolled back, so its outcome is never unknown.
+func (s *Store) commitInTx(steps []Step) (rolledBack bool, err error) {
+	ctx := context.Background()
+	err = s.inTx(ctx, func(tx *sql.Tx) error { return s.runSteps(ctx, tx, steps) })
+	return err != nil, err
 }

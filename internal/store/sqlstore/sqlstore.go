@@ -39,6 +39,7 @@ type Store struct {
 	rebinds  rebindCache
 	accounts accountCache
 	group    groupCommitter
+	indexer  messageIndexer
 	observe  func(kind string, start time.Time)
 }
 
@@ -54,11 +55,14 @@ func (s *Store) timed(kind string, q querier) func() {
 }
 
 func New(write, read *sql.DB, d Dialect) *Store {
-	return &Store{write: write, read: read, dialect: d}
+	s := &Store{write: write, read: read, dialect: d}
+	s.startMessageIndexer()
+	return s
 }
 
 func (s *Store) Close() error {
 	s.group.stop()
+	s.indexer.stop()
 	s.stmts.close()
 	err := s.write.Close()
 	if s.read != s.write {

@@ -248,4 +248,15 @@ func testConcurrentRepeats(t *testing.T, s store.Store) {
 	if conv, err := s.ConversationByID(ctx, c.ID); err != nil || !conv.Meaningful {
 		t.Fatalf("after an operator's message: %+v, %v; want meaningful", conv, err)
 	}
+	// Messages committed in one group are indexed together for the history search.
+	if _, err := s.CloseConversation(ctx, c.ID, "", time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range messages {
+		word := fmt.Sprintf("m%d", i)
+		hits, err := s.SearchHistory(ctx, store.HistoryFilter{AccountIDs: []string{f.account.ID}, Words: []string{word}})
+		if err != nil || len(hits) != 1 || hits[0].Conversation.ID != c.ID || hits[0].Match != word {
+			t.Fatalf("search %q: %+v, %v; want the one conversation, matching %q", word, hits, err, word)
+		}
+	}
 }
