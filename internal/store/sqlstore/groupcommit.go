@@ -50,6 +50,9 @@ func (s *Store) inGroup(ctx context.Context, key string, steps []Step) error {
 		g.quit = make(chan struct{})
 		g.finished = make(chan struct{})
 		go s.writeGroups()
+		// Started here, with the first write, rather than in New: the store is migrated and
+		// observed by then.
+		s.startMessageIndexer()
 	})
 	if g.queue == nil { // closed before the first write
 		return sql.ErrConnDone

@@ -10,7 +10,8 @@ import (
 
 // MessageIndexer is a Dialect whose full-text index of messages is filled a batch at a time: a
 // new message waits in a queue table, and the store moves the waiting ones into the index every
-// indexEvery, and before every search, so a search never misses a stored message.
+// indexEvery once the store has written its first message or page view, and before every
+// search, so a search never misses a stored message.
 type MessageIndexer interface {
 	// IndexWaiting returns the statements, run in one transaction, that index the waiting
 	// messages and empty the queue.

@@ -55,13 +55,11 @@ func (s *Store) timed(kind string, q querier) func() {
 }
 
 func New(write, read *sql.DB, d Dialect) *Store {
-	s := &Store{write: write, read: read, dialect: d}
-	s.startMessageIndexer()
-	return s
+	return &Store{write: write, read: read, dialect: d}
 }
 
 func (s *Store) Close() error {
-	s.group.stop()
+	s.group.stop() // also keeps a late first write from starting the indexer
 	s.indexer.stop()
 	s.stmts.close()
 	err := s.write.Close()
