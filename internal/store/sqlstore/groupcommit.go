@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/portico/portico/internal/store"
 )
@@ -50,9 +52,6 @@ func (s *Store) inGroup(ctx context.Context, key string, steps []Step) error {
 		g.quit = make(chan struct{})
 		g.finished = make(chan struct{})
 		go s.writeGroups()
-		// Started here, with the first write, rather than in New: the store is migrated and
-		// observed by then.
-		s.startMessageIndexer()
 	})
 	if g.queue == nil { // closed before the first write
 		return sql.ErrConnDone
@@ -92,11 +91,25 @@ func (s *Store) writeGroups() {
 	g := &s.group
 	defer close(g.finished)
 	batch := make([]*groupWrite, 0, maxGroupCommit)
+	// The writer also fills the search index, where the dialect needs it: it holds the one write
+	// connection anyway. Under load both cases are ready and select takes either at random, so
+	// the index still keeps up.
+	var indexDue <-chan time.Time
+	if _, ok := s.dialect.(MessageIndexer); ok {
+		tick := time.NewTicker(indexEvery)
+		defer tick.Stop()
+		indexDue = tick.C
+	}
 	for {
 		batch = batch[:0]
 		select {
 		case <-g.quit:
 			return
+		case <-indexDue:
+			if err := s.indexWaitingMessages(context.Background()); err != nil {
+				slog.Warn("search index: messages not indexed yet, will retry", "err", err)
+			}
+			continue
 		case req := <-g.queue:
 			batch = append(batch, req)
 		}

@@ -39,7 +39,6 @@ type Store struct {
 	rebinds  rebindCache
 	accounts accountCache
 	group    groupCommitter
-	indexer  messageIndexer
 	observe  func(kind string, start time.Time)
 }
 
@@ -59,8 +58,7 @@ func New(write, read *sql.DB, d Dialect) *Store {
 }
 
 func (s *Store) Close() error {
-	s.group.stop() // also keeps a late first write from starting the indexer
-	s.indexer.stop()
+	s.group.stop()
 	s.stmts.close()
 	err := s.write.Close()
 	if s.read != s.write {
