@@ -48,7 +48,29 @@ func (s *Service) canSee(ctx context.Context, op *domain.Operator, c *domain.Con
 
 // ForOperator returns the conversation if the operator may see it.
 func (s *Service) ForOperator(ctx context.Context, op *domain.Operator, id string) (*domain.Conversation, error) {
-	c, err := s.store.ConversationByID(ctx, id)
+	return s.seenBy(ctx, op, s.store.ConversationByID, id)
+}
+
+// ForVisitor returns the conversation if it is the visitor's own.
+func (s *Service) ForVisitor(ctx context.Context, v *domain.Visitor, id string) (*domain.Conversation, error) {
+	return visitorsOwn(ctx, v, s.store.ConversationByID, id)
+}
+
+// operatorAccess and visitorAccess check access as ForOperator and ForVisitor do, from the lean
+// read of the conversation (store.ConversationAccess): for the paths that run for every message,
+// which need no names, listing or last message.
+func (s *Service) operatorAccess(ctx context.Context, op *domain.Operator, id string) (*domain.Conversation, error) {
+	return s.seenBy(ctx, op, s.store.ConversationAccess, id)
+}
+
+func (s *Service) visitorAccess(ctx context.Context, v *domain.Visitor, id string) (*domain.Conversation, error) {
+	return visitorsOwn(ctx, v, s.store.ConversationAccess, id)
+}
+
+type conversationReader func(ctx context.Context, id string) (*domain.Conversation, error)
+
+func (s *Service) seenBy(ctx context.Context, op *domain.Operator, read conversationReader, id string) (*domain.Conversation, error) {
+	c, err := read(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -58,9 +80,8 @@ func (s *Service) ForOperator(ctx context.Context, op *domain.Operator, id strin
 	return c, nil
 }
 
-// ForVisitor returns the conversation if it is the visitor's own.
-func (s *Service) ForVisitor(ctx context.Context, v *domain.Visitor, id string) (*domain.Conversation, error) {
-	c, err := s.store.ConversationByID(ctx, id)
+func visitorsOwn(ctx context.Context, v *domain.Visitor, read conversationReader, id string) (*domain.Conversation, error) {
+	c, err := read(ctx, id)
 	if err != nil {
 		return nil, err
 	}

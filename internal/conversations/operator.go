@@ -77,7 +77,7 @@ func (s *Service) Claim(ctx context.Context, op *domain.Operator, id string) (*d
 // OperatorSend stores an operator's message. Only the owner and invited operators may write;
 // an admin reading someone else's chat must join it first.
 func (s *Service) OperatorSend(ctx context.Context, op *domain.Operator, id, body, clientMsgID string) (*domain.Message, bool, error) {
-	c, err := s.ForOperator(ctx, op, id)
+	c, err := s.operatorAccess(ctx, op, id)
 	if err != nil {
 		return nil, false, err
 	}
@@ -121,7 +121,7 @@ func (s *Service) Close(ctx context.Context, op *domain.Operator, id, categoryID
 
 // OperatorMessages returns the messages after seq, if the operator may see the conversation.
 func (s *Service) OperatorMessages(ctx context.Context, op *domain.Operator, id string, after int64) ([]domain.Message, error) {
-	if _, err := s.ForOperator(ctx, op, id); err != nil {
+	if _, err := s.operatorAccess(ctx, op, id); err != nil {
 		return nil, err
 	}
 	return s.store.MessagesAfter(ctx, id, after, MaxHistoryPage)
@@ -129,7 +129,7 @@ func (s *Service) OperatorMessages(ctx context.Context, op *domain.Operator, id 
 
 // OperatorTyping relays that an operator is typing in a conversation they take part in.
 func (s *Service) OperatorTyping(ctx context.Context, op *domain.Operator, id string, typing bool) error {
-	c, err := s.ForOperator(ctx, op, id)
+	c, err := s.operatorAccess(ctx, op, id)
 	if err != nil {
 		return err
 	}

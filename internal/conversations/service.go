@@ -21,6 +21,7 @@ type Store interface {
 	SetVisitorIdentity(ctx context.Context, id, name, email string) error
 	CreateConversation(ctx context.Context, c *domain.Conversation, first *domain.Message) error
 	ConversationByID(ctx context.Context, id string) (*domain.Conversation, error)
+	ConversationAccess(ctx context.Context, id string) (*domain.Conversation, error)
 	ConversationByStart(ctx context.Context, visitorID, clientMsgID string) (*domain.Conversation, error)
 	ListConversations(ctx context.Context, f store.ConversationFilter) ([]domain.Conversation, error)
 	ClaimConversation(ctx context.Context, id, operatorID string, at time.Time) (*domain.Conversation, error)

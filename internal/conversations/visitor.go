@@ -166,7 +166,7 @@ func (s *Service) VisitorConversations(ctx context.Context, v *domain.Visitor) (
 
 // VisitorSend stores a visitor's message in their own conversation.
 func (s *Service) VisitorSend(ctx context.Context, v *domain.Visitor, id, body, clientMsgID string) (*domain.Message, bool, error) {
-	c, err := s.ForVisitor(ctx, v, id)
+	c, err := s.visitorAccess(ctx, v, id)
 	if err != nil {
 		return nil, false, err
 	}
@@ -181,14 +181,14 @@ func (s *Service) VisitorSend(ctx context.Context, v *domain.Visitor, id, body, 
 }
 
 func (s *Service) VisitorMessages(ctx context.Context, v *domain.Visitor, id string, after int64) ([]domain.Message, error) {
-	if _, err := s.ForVisitor(ctx, v, id); err != nil {
+	if _, err := s.visitorAccess(ctx, v, id); err != nil {
 		return nil, err
 	}
 	return s.store.MessagesAfter(ctx, id, after, MaxHistoryPage)
 }
 
 func (s *Service) VisitorTyping(ctx context.Context, v *domain.Visitor, id string, typing bool) error {
-	c, err := s.ForVisitor(ctx, v, id)
+	c, err := s.visitorAccess(ctx, v, id)
 	if err != nil {
 		return err
 	}

@@ -86,6 +86,10 @@ type Store interface {
 	// start by the same visitor with the same first client_msg_id is ErrConflict.
 	CreateConversation(ctx context.Context, c *domain.Conversation, first *domain.Message) error
 	ConversationByID(ctx context.Context, id string) (*domain.Conversation, error)
+	// ConversationAccess reads only the conversation's ID, AccountID, VisitorID, Status, OwnerID,
+	// RoutedTo and the IDs of its Participants (without their names): what decides who may
+	// write in it and who hears of it.
+	ConversationAccess(ctx context.Context, id string) (*domain.Conversation, error)
 	// ConversationByStart finds the conversation a visitor started with this first client_msg_id.
 	ConversationByStart(ctx context.Context, visitorID, clientMsgID string) (*domain.Conversation, error)
 	ListConversations(ctx context.Context, f ConversationFilter) ([]domain.Conversation, error)

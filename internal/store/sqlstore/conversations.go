@@ -96,6 +96,47 @@ func (s *Store) ConversationByID(ctx context.Context, id string) (*domain.Conver
 	return &list[0], nil
 }
 
+// conversationAccessQuery reads, in one statement, the conversation's row and the ids of its
+// current participants and of the operators it is routed to: a row per part, told apart by the
+// first column.
+const conversationAccessQuery = `SELECT 'conversation', c.account_id, c.visitor_id, c.status, COALESCE(c.owner_id, '')
+	FROM conversations c WHERE c.id = ?
+UNION ALL SELECT 'participant', p.operator_id, '', '', '' FROM conversation_participants p
+	WHERE p.conversation_id = ? AND p.left_at IS NULL
+UNION ALL SELECT 'route', r.operator_id, '', '', '' FROM conversation_routes r WHERE r.conversation_id = ?`
+
+// ConversationAccess reads only what decides who may write in a conversation and who hears of
+// it, for the paths that run for every message and typing indicator: ConversationByID joins
+// six tables for names and the last message that these paths never show.
+func (s *Store) ConversationAccess(ctx context.Context, id string) (*domain.Conversation, error) {
+	c := domain.Conversation{ID: id, Participants: []domain.Person{}, RoutedTo: []string{}}
+	found := false
+	err := s.readSteps(ctx, []Step{{Query: conversationAccessQuery, Args: []any{id, id, id},
+		Scan: func(scan func(...any) error) error {
+			var part, first, visitorID, status, ownerID string
+			if err := scan(&part, &first, &visitorID, &status, &ownerID); err != nil {
+				return err
+			}
+			switch part {
+			case "conversation":
+				found = true
+				c.AccountID, c.VisitorID, c.Status, c.OwnerID = first, visitorID, domain.ConversationStatus(status), ownerID
+			case "participant":
+				c.Participants = append(c.Participants, domain.Person{ID: first})
+			case "route":
+				c.RoutedTo = append(c.RoutedTo, first)
+			}
+			return nil
+		}}})
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, domain.ErrNotFound
+	}
+	return &c, nil
+}
+
 func (s *Store) ListConversations(ctx context.Context, f store.ConversationFilter) ([]domain.Conversation, error) {
 	if len(f.AccountIDs) == 0 {
 		return nil, errors.New("list conversations: no account given")

@@ -358,3 +358,59 @@ func testHistorySearch(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testConversationAccess follows a conversation through routing, a claim, an invitation, a
+// departure and its close, and checks at each step that the lean access read says what the
+// full read says about who may write in it and who hears of it.
+func testConversationAccess(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	third := newOperator(t, s, f.account.ID, domain.RoleAgent)
+	c := &domain.Conversation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID,
+		RoutedTo: []string{f.agent.ID, third.ID}, CreatedAt: time.Now().UTC()}
+	if err := s.CreateConversation(ctx, c, visitorMessage(f.visitor, "hello", "access-1")); err != nil {
+		t.Fatal(err)
+	}
+	agree := func(step string) {
+		t.Helper()
+		full, err := s.ConversationByID(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lean, err := s.ConversationAccess(ctx, c.ID)
+		if err != nil {
+			t.Fatalf("%s: ConversationAccess: %v", step, err)
+		}
+		want := fmt.Sprint(full.ID, full.AccountID, full.VisitorID, full.Status, full.OwnerID, sorted(participantIDs(full)), sorted(full.RoutedTo))
+		got := fmt.Sprint(lean.ID, lean.AccountID, lean.VisitorID, lean.Status, lean.OwnerID, sorted(participantIDs(lean)), sorted(lean.RoutedTo))
+		if got != want {
+			t.Fatalf("%s: access read\n %s\nfull read\n %s", step, got, want)
+		}
+	}
+	agree("waiting, routed to two")
+	if _, err := s.ClaimConversation(ctx, c.ID, f.agent.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	agree("claimed")
+	if _, _, err := s.AddParticipant(ctx, c.ID, third.ID, time.Now().Add(time.Millisecond), systemNote("Third joined the chat", "access-join")); err != nil {
+		t.Fatal(err)
+	}
+	agree("with a second participant")
+	if _, _, err := s.RemoveParticipant(ctx, c.ID, f.agent.ID, time.Now().Add(2*time.Millisecond), systemNote("Agent left the chat", "access-leave")); err != nil {
+		t.Fatal(err)
+	}
+	agree("after the owner left")
+	if _, err := s.CloseConversation(ctx, c.ID, "", time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	agree("closed")
+	if lean, _ := s.ConversationAccess(ctx, c.ID); lean.Status != domain.ConversationClosed || lean.OwnerID != third.ID {
+		t.Fatalf("closed: %+v", lean)
+	}
+	if _, err := s.ConversationAccess(ctx, "missing"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("missing conversation: err = %v, want ErrNotFound", err)
+	}
+}
+
+func sorted(ids []string) []string {
+	return slices.Sorted(slices.Values(ids))
+}

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"canned responses", testCannedResponses},
 		{"routing rules", testRoutingRules},
 		{"conversation routes", testConversationRoutes},
+		{"the access read agrees with the full read", testConversationAccess},
 		{"portal routing: settings, listing agents, backup", testPortalRouting},
 		{"portal external authentication", testPortalAuth},
 		{"operators signed in by a portal", testExternalOperators},
