@@ -19,7 +19,7 @@ type Store interface {
 	OperatorByEmail(ctx context.Context, email string) (*domain.Operator, error)
 	OperatorByID(ctx context.Context, id string) (*domain.Operator, error)
 	CreateSession(ctx context.Context, s *domain.Session) error
-	SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*domain.Session, error)
+	SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*domain.Session, *domain.Operator, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
 }
 
@@ -88,14 +88,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Opera
 	if token == "" {
 		return nil, nil, domain.ErrUnauthorized
 	}
-	sess, err := s.store.SessionByTokenHash(ctx, HashToken(token), s.now())
-	if errors.Is(err, domain.ErrNotFound) {
-		return nil, nil, domain.ErrUnauthorized
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	op, err := s.store.OperatorByID(ctx, sess.OperatorID)
+	sess, op, err := s.store.SessionByTokenHash(ctx, HashToken(token), s.now())
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, nil, domain.ErrUnauthorized
 	}

@@ -68,7 +68,9 @@ type Store interface {
 	SetOperatorPassword(ctx context.Context, id, passwordHash string) error
 
 	CreateSession(ctx context.Context, s *domain.Session) error
-	SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*domain.Session, error)
+	// SessionByTokenHash finds a live session and its operator (ErrNotFound when it expired or the
+	// operator was deleted).
+	SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*domain.Session, *domain.Operator, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
 
 	CreateVisitor(ctx context.Context, v *domain.Visitor) error

@@ -73,6 +73,26 @@ func (s *Store) updateOne(ctx context.Context, query string, args ...any) error 
 
 type scanner interface{ Scan(dest ...any) error }
 
+// scanAfter is row with its first columns going to lead and the rest to whoever scans it: for a
+// join that reads a row of one table ahead of another's.
+func scanAfter(row scanner, lead ...any) scanner { return leadingScanner{row, lead} }
+
+type leadingScanner struct {
+	row  scanner
+	lead []any
+}
+
+func (l leadingScanner) Scan(dest ...any) error { return l.row.Scan(append(l.lead, dest...)...) }
+
+// sessionOperatorColumns are operatorColumns in a join where operators is aliased o.
+var sessionOperatorColumns = func() string {
+	cols := strings.Split(operatorColumns, ",")
+	for i, c := range cols {
+		cols[i] = "o." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
+
 func scanOperator(row scanner) (*domain.Operator, error) {
 	var o domain.Operator
 	var role, status string
@@ -93,16 +113,20 @@ func (s *Store) CreateSession(ctx context.Context, sess *domain.Session) error {
 	return err
 }
 
-func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*domain.Session, error) {
-	var sess domain.Session
+// SessionByTokenHash reads a live session and its operator in one statement: it runs for every
+// request of the console.
+func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*domain.Session, *domain.Operator, error) {
+	sess := domain.Session{TokenHash: tokenHash}
 	var created, expires int64
-	err := s.queryRow(ctx, s.read, `SELECT token_hash, operator_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?`,
-		tokenHash, ms(now)).Scan(&sess.TokenHash, &sess.OperatorID, &sess.CSRFToken, &created, &expires)
+	op, err := scanOperator(scanAfter(s.queryRow(ctx, s.read, `SELECT s.csrf_token, s.created_at, s.expires_at, `+sessionOperatorColumns+`
+		FROM sessions s JOIN operators o ON o.id = s.operator_id
+		WHERE s.token_hash = ? AND s.expires_at > ? AND o.deleted_at IS NULL`, tokenHash, ms(now)),
+		&sess.CSRFToken, &created, &expires))
 	if err != nil {
-		return nil, notFound(err)
+		return nil, nil, err
 	}
-	sess.CreatedAt, sess.ExpiresAt = fromMS(created), fromMS(expires)
-	return &sess, nil
+	sess.OperatorID, sess.CreatedAt, sess.ExpiresAt = op.ID, fromMS(created), fromMS(expires)
+	return &sess, op, nil
 }
 
 func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -221,16 +222,20 @@ func testOperators(t *testing.T, s store.Store) {
 	if err := s.CreateSession(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.SessionByTokenHash(ctx, sess.TokenHash, now); err != nil || got.OperatorID != f.admin.ID {
-		t.Fatalf("SessionByTokenHash = %+v, %v", got, err)
+	live, owner, err := s.SessionByTokenHash(ctx, sess.TokenHash, now)
+	if err != nil || live.OperatorID != f.admin.ID || live.CSRFToken != "c" || !live.ExpiresAt.Equal(sess.ExpiresAt.Truncate(time.Millisecond)) {
+		t.Fatalf("SessionByTokenHash = %+v, %v", live, err)
 	}
-	if _, err := s.SessionByTokenHash(ctx, sess.TokenHash, now.Add(2*time.Hour)); !errors.Is(err, domain.ErrNotFound) {
+	if owner.ID != f.admin.ID || !strings.EqualFold(owner.Email, f.admin.Email) || owner.Role != f.admin.Role || owner.AccountID != f.admin.AccountID {
+		t.Fatalf("operator of the session = %+v, want %+v", owner, f.admin)
+	}
+	if _, _, err := s.SessionByTokenHash(ctx, sess.TokenHash, now.Add(2*time.Hour)); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("expired session: err = %v, want ErrNotFound", err)
 	}
 	if err := s.DeleteSession(ctx, sess.TokenHash); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SessionByTokenHash(ctx, sess.TokenHash, now); !errors.Is(err, domain.ErrNotFound) {
+	if _, _, err := s.SessionByTokenHash(ctx, sess.TokenHash, now); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("deleted session: err = %v", err)
 	}
 }

@@ -91,7 +91,7 @@ func testDeleteOperator(t *testing.T, s store.Store) {
 	if _, err := s.OperatorByID(ctx, f.agent.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("deleted operator still found: %v", err)
 	}
-	if _, err := s.SessionByTokenHash(ctx, "h1-"+f.agent.ID, now); !errors.Is(err, domain.ErrNotFound) {
+	if _, _, err := s.SessionByTokenHash(ctx, "h1-"+f.agent.ID, now); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("session of a deleted operator: %v", err)
 	}
 	if list, _ := s.ListOperators(ctx, f.account.ID); len(list) != 1 || list[0].ID != f.admin.ID {
@@ -142,7 +142,7 @@ func testOperatorSessions(t *testing.T, s store.Store) {
 		t.Fatalf("DeleteOperatorSessions = %v, %v", ended, err)
 	}
 	for hash, alive := range map[string]bool{"keep-" + f.agent.ID: true, "end-" + f.agent.ID: false, "admin-" + f.admin.ID: true} {
-		if _, err := s.SessionByTokenHash(ctx, hash, now); (err == nil) != alive {
+		if _, _, err := s.SessionByTokenHash(ctx, hash, now); (err == nil) != alive {
 			t.Fatalf("session %s: err = %v, want alive %v", hash, err, alive)
 		}
 	}
