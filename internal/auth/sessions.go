@@ -17,7 +17,6 @@ const SessionTTL = 30 * 24 * time.Hour
 
 type Store interface {
 	OperatorByEmail(ctx context.Context, email string) (*domain.Operator, error)
-	OperatorByID(ctx context.Context, id string) (*domain.Operator, error)
 	CreateSession(ctx context.Context, s *domain.Session) error
 	SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*domain.Session, *domain.Operator, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
