@@ -113,10 +113,10 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 	}); ok {
 		timed.Observe(m.ObserveDB)
 	}
-	pub := live.NewPublisher(b, s)
+	pub := live.NewPublisher(b, s, log)
 	convs := conversations.NewService(s, pub, log)
 	convs.Metrics = m
-	hub := live.NewHub(b, convs, s, log, node)
+	hub := live.NewHub(b, pub, convs, s, log, node)
 	hub.Metrics = m
 	convs.MailQueued = mailWorker.Wake
 	outboxDepth(m, s)
@@ -235,6 +235,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) 
 		defer cancel()
 		a.Log.Info("shutting down", "deadline", a.Config.ShutdownTimeout)
 		a.Hub.Shutdown(sctx)
+		// The other nodes' consoles hear at once that this node's visitors went offline.
+		a.Publisher.Flush(sctx)
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()

@@ -5,13 +5,17 @@ import (
 	"slices"
 
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/live/ws"
 )
 
 // envelope is what travels on an account topic: the frame, encoded once by the publisher, and
 // who among the account's operators may receive it. Every node filters by the same rule.
 type envelope struct {
 	Audience audience        `json:"a"`
-	Frame    json.RawMessage `json:"f"`
+	Frame    json.RawMessage `json:"f,omitempty"`
+	// Frames, instead of Frame: several frames for the same audience, written to each socket
+	// together (the coalesced visitor list).
+	Frames []json.RawMessage `json:"fs,omitempty"`
 	// Sent is when the event was published (Unix nanoseconds), for the delivery latency metric.
 	Sent int64 `json:"t,omitempty"`
 }
@@ -25,6 +29,22 @@ type audience struct {
 	Operators []string `json:"o,omitempty"`
 	// Except: not to this connection's operator (they made the change and already know).
 	Except string `json:"x,omitempty"`
+}
+
+// wire is the envelope's frames as they go on every socket, encoded once.
+func (e *envelope) wire() []byte {
+	if len(e.Frames) == 0 {
+		return ws.TextFrame(e.Frame)
+	}
+	size := 0
+	for _, f := range e.Frames {
+		size += len(f) + ws.MaxHeaderLen
+	}
+	out := make([]byte, 0, size)
+	for _, f := range e.Frames {
+		out = ws.AppendFrame(out, ws.OpText, f)
+	}
+	return out
 }
 
 func (a audience) includes(op *domain.Operator) bool {

@@ -45,11 +45,12 @@ type Hub struct {
 	// Metrics, when set, records delivery latency and dropped slow consumers.
 	Metrics *metrics.Metrics
 
-	bus      bus.Bus
-	typing   TypingRelay
-	accounts AccountLookup
-	log      *slog.Logger
-	cluster  *cluster
+	bus       bus.Bus
+	publisher *Publisher
+	typing    TypingRelay
+	accounts  AccountLookup
+	log       *slog.Logger
+	cluster   *cluster
 
 	mu       sync.Mutex
 	topics   map[string]*topic
@@ -106,9 +107,9 @@ type operatorState struct {
 }
 
 // NewHub makes the hub of the node named node (unique among the nodes sharing a bus).
-func NewHub(b bus.Bus, typing TypingRelay, accounts AccountLookup, log *slog.Logger, node string) *Hub {
+func NewHub(b bus.Bus, pub *Publisher, typing TypingRelay, accounts AccountLookup, log *slog.Logger, node string) *Hub {
 	return &Hub{
-		bus: b, typing: typing, accounts: accounts, log: log, cluster: newCluster(node, b, log),
+		bus: b, publisher: pub, typing: typing, accounts: accounts, log: log, cluster: newCluster(node, b, log),
 		topics:     map[string]*topic{},
 		conns:      map[*conn]struct{}{},
 		visitors:   map[string]*visitorState{},
@@ -226,7 +227,7 @@ func (h *Hub) deliver(topicName string, payload []byte) {
 			audience = append(audience, c)
 		}
 	}
-	sendAll(audience, ws.TextFrame(env.Frame))
+	sendAll(audience, env.wire())
 	if h.Metrics != nil && env.Sent > 0 {
 		h.Metrics.DeliveryLatency.Observe(time.Since(time.Unix(0, env.Sent)).Seconds())
 	}
@@ -412,9 +413,7 @@ func (h *Hub) visitorPresence(v *domain.Visitor, delta int) {
 	h.mu.Unlock()
 	if (delta > 0 && n == 1) || (delta < 0 && n == 0) {
 		h.cluster.publish(presenceMsg{Kind: "v", ID: v.ID, Account: v.AccountID, On: n > 0})
-		frame := mustEncode(presenceFrame{Type: "presence", VisitorID: v.ID, Online: n > 0})
-		payload := mustEncode(envelope{Audience: audience{Everyone: true}, Frame: frame})
-		if err := h.bus.Publish(context.Background(), bus.AccountTopic(v.AccountID), payload); err != nil {
+		if err := h.publisher.VisitorPresence(context.Background(), v.AccountID, v.ID, n > 0); err != nil {
 			h.log.Warn("presence not published", "visitor_id", v.ID, "err", err)
 		}
 		if ev := h.VisitorEvents; ev != nil {

@@ -1,10 +1,13 @@
 package live_test
 
 import (
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/portico/portico/internal/bus"
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/testutil"
 )
@@ -141,4 +144,58 @@ func TestSigningOutClosesTheOperatorsSockets(t *testing.T) {
 	}
 	other.Send(map[string]string{"type": "ping"})
 	other.Next("pong")
+}
+
+// A burst of visitors reaches the console whole and in order, but in a few bus messages (and
+// so a few socket writes per operator) rather than one per visitor and frame.
+func TestABurstOfVisitorsReachesTheConsoleInFewMessages(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	_, token := srv.Operator(acc, domain.RoleAgent)
+	_, colleagueToken := srv.Operator(acc, domain.RoleAgent)
+	presence, list := srv.DialOperator(token), srv.DialOperator(colleagueToken)
+	var mu sync.Mutex
+	messages := 0
+	unsubscribe, err := srv.App.Bus.Subscribe(bus.AccountTopic(acc.ID), func([]byte) {
+		mu.Lock()
+		messages++
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsubscribe()
+
+	const burst = 40
+	tokens, ids := make([]string, burst), make([]string, burst)
+	for i := range burst {
+		tokens[i], ids[i] = srv.Visitor(acc, fmt.Sprintf("https://shop.example/p/%d", i))
+	}
+	for _, vt := range tokens {
+		srv.DialVisitor(vt)
+	}
+	for _, id := range ids {
+		presence.NextWhere("presence", func(f map[string]any) bool { return f["online"] == true && f["visitor_id"] == id })
+	}
+	announced := map[string]bool{}
+	for len(announced) < burst {
+		f := list.NextWhere("visitor", func(f map[string]any) bool { return f["event"] == "online" })
+		id, _ := testutil.Field(f, "visitor", "id").(string)
+		if announced[id] {
+			t.Fatalf("visitor %s announced twice", id)
+		}
+		announced[id] = true
+	}
+	for _, id := range ids {
+		if !announced[id] {
+			t.Fatalf("visitor %s never announced", id)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// Each visitor's two frames one by one would be 80 messages.
+	if messages > burst {
+		t.Fatalf("%d bus messages for %d visitors' arrivals", messages, burst)
+	}
+	t.Logf("%d visitors' arrivals in %d bus messages", burst, messages)
 }

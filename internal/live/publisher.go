@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -20,6 +21,8 @@ type Publisher struct {
 	ConversationHook func(ctx context.Context, c *domain.Conversation)
 
 	parents sync.Map // account id → its portal's id ("" for none)
+	// visitorList gathers the frames of the live visitor list, which come in bursts.
+	visitorList *coalescer
 }
 
 // AccountLookup finds an account's parent, so a portal's admins hear about their advertisers' chats.
@@ -27,9 +30,13 @@ type AccountLookup interface {
 	AccountByID(ctx context.Context, id string) (*domain.Account, error)
 }
 
-func NewPublisher(b bus.Bus, accounts AccountLookup) *Publisher {
-	return &Publisher{bus: b, accounts: accounts}
+func NewPublisher(b bus.Bus, accounts AccountLookup, log *slog.Logger) *Publisher {
+	return &Publisher{bus: b, accounts: accounts, visitorList: newCoalescer(b, log, visitorListWindow)}
 }
+
+// Flush publishes at once every frame still waiting, and each later one as it comes, for a
+// node that is shutting down.
+func (p *Publisher) Flush(ctx context.Context) { p.visitorList.flush(ctx) }
 
 // ConversationChanged announces a new or changed conversation to its operators and its visitor.
 func (p *Publisher) ConversationChanged(ctx context.Context, c *domain.Conversation, event string, by *domain.Person) error {

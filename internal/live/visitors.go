@@ -62,13 +62,20 @@ func (p *Publisher) VisitorLeft(ctx context.Context, v *domain.Visitor, pageAcco
 // another page of the portal: for them the visitor is gone.
 func (p *Publisher) VisitorMovedAway(ctx context.Context, accountID, visitorID string) error {
 	frame := mustEncode(visitorFrame{Type: "visitor", Event: "left", VisitorID: visitorID})
-	return p.publishEnvelope(ctx, bus.AccountTopic(accountID), audience{Everyone: true}, frame)
+	return p.visitorList.publish(ctx, bus.AccountTopic(accountID), frame)
+}
+
+// VisitorPresence tells the account's operators that the visitor's first tab opened or the
+// last one closed, before the visitor list has read who they are.
+func (p *Publisher) VisitorPresence(ctx context.Context, accountID, visitorID string, online bool) error {
+	frame := mustEncode(presenceFrame{Type: "presence", VisitorID: visitorID, Online: online})
+	return p.visitorList.publish(ctx, bus.AccountTopic(accountID), frame)
 }
 
 func (p *Publisher) toVisitorWatchers(ctx context.Context, accountID, pageAccountID string, frame []byte) error {
-	err := p.publishEnvelope(ctx, bus.AccountTopic(accountID), audience{Everyone: true}, frame)
+	err := p.visitorList.publish(ctx, bus.AccountTopic(accountID), frame)
 	if pageAccountID != "" && pageAccountID != accountID {
-		err = errors.Join(err, p.publishEnvelope(ctx, bus.AccountTopic(pageAccountID), audience{Everyone: true}, frame))
+		err = errors.Join(err, p.visitorList.publish(ctx, bus.AccountTopic(pageAccountID), frame))
 	}
 	return err
 }

@@ -257,23 +257,28 @@ func (c *Conn) fail(code int, reason string) error {
 // Frame encodes a complete unmasked server frame. Encode a message once and hand the same
 // bytes to every connection that should receive it.
 func Frame(opcode int, payload []byte) []byte {
+	return AppendFrame(make([]byte, 0, MaxHeaderLen+len(payload)), opcode, payload)
+}
+
+// MaxHeaderLen is the longest header of a server frame.
+const MaxHeaderLen = 10
+
+// AppendFrame appends a complete unmasked server frame to out: frames appended one after
+// the other go to a socket in one write.
+func AppendFrame(out []byte, opcode int, payload []byte) []byte {
 	n := len(payload)
-	var f []byte
+	out = append(out, 0x80|byte(opcode))
 	switch {
 	case n <= 125:
-		f = make([]byte, 2, 2+n)
-		f[1] = byte(n)
+		out = append(out, byte(n))
 	case n <= 0xFFFF:
-		f = make([]byte, 4, 4+n)
-		f[1] = 126
-		binary.BigEndian.PutUint16(f[2:], uint16(n))
+		out = append(out, 126)
+		out = binary.BigEndian.AppendUint16(out, uint16(n))
 	default:
-		f = make([]byte, 10, 10+n)
-		f[1] = 127
-		binary.BigEndian.PutUint64(f[2:], uint64(n))
+		out = append(out, 127)
+		out = binary.BigEndian.AppendUint64(out, uint64(n))
 	}
-	f[0] = 0x80 | byte(opcode)
-	return append(f, payload...)
+	return append(out, payload...)
 }
 
 // TextFrame is Frame for a text message.

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"io"
@@ -233,6 +234,26 @@ func TestFrameEncodingLengths(t *testing.T) {
 		if len(p) != n || f[0] != 0x81 {
 			t.Fatalf("length %d encoded as %d (first byte %x)", n, len(p), f[0])
 		}
+	}
+}
+
+// Frames appended one after another read back as separate messages, in order, whatever their
+// header sizes.
+func TestAppendedFramesReadBackInOrder(t *testing.T) {
+	sizes := []int{3, 125, 126, 65536, 0, 70000}
+	var wire []byte
+	for i, n := range sizes {
+		wire = AppendFrame(wire, OpText, bytes.Repeat([]byte{byte('a' + i)}, n))
+	}
+	br := bufio.NewReader(bytes.NewReader(wire))
+	for i, n := range sizes {
+		op, p := readServerFrame(t, br)
+		if op != OpText || len(p) != n || (n > 0 && (p[0] != byte('a'+i) || p[n-1] != byte('a'+i))) {
+			t.Fatalf("frame %d: op %x, %d bytes, want %d bytes of %q", i, op, len(p), n, rune('a'+i))
+		}
+	}
+	if br.Buffered() != 0 {
+		t.Fatalf("%d bytes left after the frames", br.Buffered())
 	}
 }
 
