@@ -349,6 +349,9 @@ func TestPrivacyAndLocation(t *testing.T) {
 	if dnt.String("visitor_token") == "" {
 		t.Fatal("a Do Not Track visitor gets no token, so cannot chat")
 	}
+	if v, err := srv.Store.VisitorByID(ctx, dnt.String("visitor_id")); err != nil || v.Visits != 0 {
+		t.Fatalf("a Do Not Track visitor is stored, without visits: %+v, %v", v, err)
+	}
 	if pages, err := srv.Store.PagesOfLatestVisit(ctx, dnt.String("visitor_id"), 10); err != nil || len(pages) != 0 {
 		t.Errorf("Do Not Track: %d page views stored (%v)", len(pages), err)
 	}

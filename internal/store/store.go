@@ -37,6 +37,9 @@ type PageViewInput struct {
 	// PageAccountID is the account that answers on this page (a portal's advertiser on its
 	// listing page), when it is not AccountID.
 	PageAccountID string
+	// NewVisitor, when set, is the visitor whose first page this is, stored by the same write:
+	// a new visitor then costs no write of its own.
+	NewVisitor *domain.Visitor
 }
 
 // VisitGap is how long a visitor may be silent before their next page view starts a new visit.

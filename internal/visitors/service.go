@@ -108,7 +108,7 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 		return nil, err
 	}
 	now := s.now().UTC()
-	v, token, err := s.recognise(ctx, acc, in.VisitorToken, now)
+	v, token, isNew, err := s.recognise(ctx, acc, in.VisitorToken, now)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,14 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 			UserAgent: truncate(in.UserAgent, 512), Language: truncate(in.Language, 64), At: now,
 			Visit: s.visitInfo(in, page), PageAccountID: pageAccount,
 		}
+		if isNew {
+			pv.NewVisitor = v
+		}
 		if err := s.store.RecordPageView(ctx, pv); err != nil {
+			return nil, err
+		}
+	} else if isNew {
+		if err := s.store.CreateVisitor(ctx, v); err != nil {
 			return nil, err
 		}
 	}
@@ -226,25 +233,24 @@ func (s *Service) Account(ctx context.Context, key string) (*domain.Account, err
 	return acc, err
 }
 
-func (s *Service) recognise(ctx context.Context, acc *domain.Account, token string, now time.Time) (*domain.Visitor, string, error) {
+// recognise finds the visitor of a token, or makes up a new one (isNew), which the caller
+// stores: with its first page view, in the same write.
+func (s *Service) recognise(ctx context.Context, acc *domain.Account, token string, now time.Time) (v *domain.Visitor, _ string, isNew bool, _ error) {
 	if token != "" && len(token) <= 200 {
 		v, err := s.store.VisitorByTokenHash(ctx, auth.HashToken(token))
 		if err == nil && v.AccountID == acc.ID {
-			return v, token, nil
+			return v, token, false, nil
 		}
 		if err != nil && !errors.Is(err, domain.ErrNotFound) {
-			return nil, "", err
+			return nil, "", false, err
 		}
 	}
 	token = "vt_" + domain.NewSecret(32)
-	v := &domain.Visitor{
+	v = &domain.Visitor{
 		ID: domain.NewID(), AccountID: acc.ID, TokenHash: auth.HashToken(token),
 		CreatedAt: now, LastSeenAt: now,
 	}
-	if err := s.store.CreateVisitor(ctx, v); err != nil {
-		return nil, "", err
-	}
-	return v, token, nil
+	return v, token, true, nil
 }
 
 // Authenticate resolves a visitor token.

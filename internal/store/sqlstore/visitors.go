@@ -12,9 +12,14 @@ const visitorColumns = `v.id, v.account_id, v.token_hash, v.name, v.email, v.cre
 	(SELECT COUNT(*) FROM visits WHERE visitor_id = v.id)`
 
 func (s *Store) CreateVisitor(ctx context.Context, v *domain.Visitor) error {
-	_, err := s.exec(ctx, s.write, `INSERT INTO visitors (id, account_id, token_hash, name, email, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		v.ID, v.AccountID, v.TokenHash, v.Name, v.Email, ms(v.CreatedAt), ms(v.LastSeenAt))
+	step := createVisitorStep(v)
+	_, err := s.exec(ctx, s.write, step.Query, step.Args...)
 	return err
+}
+
+func createVisitorStep(v *domain.Visitor) Step {
+	return Step{Query: `INSERT INTO visitors (id, account_id, token_hash, name, email, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		Args: []any{v.ID, v.AccountID, v.TokenHash, v.Name, v.Email, ms(v.CreatedAt), ms(v.LastSeenAt)}}
 }
 
 // VisitorByTokenHash authenticates a visitor's request: it runs on every widget call, so it
@@ -57,8 +62,9 @@ func (s *Store) SetVisitorIdentity(ctx context.Context, id, name, email string) 
 		email = CASE WHEN ? = '' THEN email ELSE ? END WHERE id = ?`, name, name, email, email, id)
 }
 
-// pageViewSteps add the page to the visitor's current visit, or start a visit when the last
-// one has been quiet for longer than store.VisitGap. The visit keeps its latest page and count,
+// pageViewSteps store the visitor when the page view brings a new one, and add the page to the
+// visitor's current visit, or start a visit when the last one has been quiet for longer than
+// store.VisitGap. The visit keeps its latest page and count,
 // so that the live visitor list needs no scan of page views. The current visit is found by the
 // SQL of each statement, so that the statements go to the database together.
 func pageViewSteps(in store.PageViewInput) []Step {
@@ -68,7 +74,11 @@ func pageViewSteps(in store.PageViewInput) []Step {
 	if vi.Location != nil {
 		loc = *vi.Location
 	}
-	return []Step{
+	var steps []Step
+	if in.NewVisitor != nil {
+		steps = append(steps, createVisitorStep(in.NewVisitor))
+	}
+	return append(steps, []Step{
 		{Query: `UPDATE visits SET last_at = ?, page_count = page_count + 1, page_url = ?, page_title = ?, page_since = ?, page_account_id = ?
 			WHERE id = (SELECT id FROM visits WHERE visitor_id = ? AND last_at > ? ORDER BY started_at DESC LIMIT 1)`,
 			Args: []any{at, in.URL, in.Title, at, in.PageAccountID, in.VisitorID, since}},
@@ -85,7 +95,7 @@ func pageViewSteps(in store.PageViewInput) []Step {
 			SELECT ?, id, visitor_id, ?, ?, ?, CAST(? AS BIGINT) FROM visits WHERE visitor_id = ? AND last_at > ? ORDER BY started_at DESC LIMIT 1`,
 			Args: []any{domain.NewID(), in.URL, in.Title, in.Referrer, at, in.VisitorID, since}},
 		{Query: `UPDATE visitors SET last_seen_at = ? WHERE id = ?`, Args: []any{at, in.VisitorID}},
-	}
+	}...)
 }
 
 // PagesOfLatestVisit returns the pages of the visitor's most recent visit, newest first.

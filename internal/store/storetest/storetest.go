@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"accounts and advertisers", testAccounts},
 		{"operators and sessions", testOperators},
 		{"visitors, visits and page views", testVisits},
+		{"a first page view stores its new visitor", testFirstPageViewStoresTheVisitor},
 		{"concurrent page views are all stored", testConcurrentPageViews},
 		{"conversation lifecycle", testConversationLifecycle},
 		{"claim race has one winner", testClaimRace},

@@ -258,3 +258,43 @@ func testPageViewRetention(t *testing.T, s store.Store) {
 		t.Errorf("%d page views left (%v), want the recent one", len(left), err)
 	}
 }
+
+// A new visitor is stored by the same write as its first page view, and only with it: a page
+// view that fails (its visitor's token is taken) leaves no visitor behind.
+func testFirstPageViewStoresTheVisitor(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	v := &domain.Visitor{ID: domain.NewID(), AccountID: f.account.ID, TokenHash: domain.NewSecret(16), CreatedAt: at, LastSeenAt: at}
+	err := s.RecordPageView(ctx, store.PageViewInput{VisitorID: v.ID, AccountID: f.account.ID, URL: "https://acme.example/first",
+		Title: "First", At: at, NewVisitor: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.VisitorByTokenHash(ctx, v.TokenHash)
+	if err != nil || got.ID != v.ID || got.AccountID != f.account.ID || !got.CreatedAt.Equal(at) {
+		t.Fatalf("the new visitor: %+v, %v", got, err)
+	}
+	pages, err := s.PagesOfLatestVisit(ctx, v.ID, 10)
+	if err != nil || len(pages) != 1 || pages[0].URL != "https://acme.example/first" {
+		t.Fatalf("pages of the new visitor: %+v, %v", pages, err)
+	}
+	// The next page view of the same visitor does not create it again.
+	if err := s.RecordPageView(ctx, store.PageViewInput{VisitorID: v.ID, AccountID: f.account.ID, URL: "https://acme.example/second", At: at.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if lv, err := s.LiveVisitors(ctx, []string{v.ID}); err != nil || len(lv) != 1 || lv[0].Visit.PageCount != 2 {
+		t.Fatalf("live visitor after two pages: %+v, %v", lv, err)
+	}
+
+	clash := &domain.Visitor{ID: domain.NewID(), AccountID: f.account.ID, TokenHash: v.TokenHash, CreatedAt: at, LastSeenAt: at}
+	err = s.RecordPageView(ctx, store.PageViewInput{VisitorID: clash.ID, AccountID: f.account.ID, URL: "https://acme.example/", At: at, NewVisitor: clash})
+	if err == nil {
+		t.Fatal("a new visitor with a taken token was stored")
+	}
+	if _, err := s.VisitorByID(ctx, clash.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("the refused visitor: %v, want not found", err)
+	}
+	if pages, err := s.PagesOfLatestVisit(ctx, clash.ID, 10); err != nil || len(pages) != 0 {
+		t.Fatalf("the refused visitor's pages: %+v, %v", pages, err)
+	}
+}
