@@ -202,8 +202,9 @@ func TestConcurrentPageViewsOnTwoNodes(t *testing.T) {
 }
 
 // On NATS an idle visitor's connection costs the node no goroutine: the node follows every
-// visitor topic with one subscription, not one (with its own goroutine) per visitor, and its
-// poller starts a reader only when the visitor sends something.
+// visitor topic with one subscription from its start, not one (with its own goroutine) per
+// visitor, and its poller starts a reader only when the visitor sends something. When they
+// have all gone, the goroutines are back to what they were before the first came.
 func TestIdleVisitorConnectionsOnNATSCostNoGoroutine(t *testing.T) {
 	a, _ := twoNodes(t)
 	acc := a.Account(domain.KindWebsite, nil, "")
@@ -212,13 +213,33 @@ func TestIdleVisitorConnectionsOnNATSCostNoGoroutine(t *testing.T) {
 	for i := range tokens {
 		tokens[i], _ = a.Visitor(acc, "https://shop.example/")
 	}
-	a.DialVisitor(tokens[0]).Conn.CloseNow() // the first visitor starts what is shared
-	eventually(t, "the warm-up socket is gone", func() bool { _, v := a.App.Hub.ConnectionCounts(); return v == 0 })
-	before := runtime.NumGoroutine()
-	for _, token := range tokens {
-		a.DialVisitor(token)
+	before := settledGoroutines()
+	sockets := make([]*testutil.Socket, n)
+	for i, token := range tokens {
+		sockets[i] = a.DialVisitor(token)
 	}
 	eventually(t, "every visitor is connected", func() bool { _, v := a.App.Hub.ConnectionCounts(); return v == n })
 	// Each test socket adds its own reader goroutine in this process; the node adds none.
 	eventually(t, "the node's goroutines settle", func() bool { return runtime.NumGoroutine()-before <= n+n/10 })
+	for _, s := range sockets {
+		s.Conn.CloseNow()
+	}
+	eventually(t, "every visitor is gone", func() bool { _, v := a.App.Hub.ConnectionCounts(); return v == 0 })
+	eventually(t, "the goroutines are back to those before the first visitor", func() bool { return settledGoroutines() <= before })
+}
+
+// settledGoroutines counts this process's goroutines once the HTTP client's idle connections
+// (two goroutines each here, one on the server) are closed and the count stops falling.
+func settledGoroutines() int {
+	http.DefaultClient.CloseIdleConnections()
+	n := runtime.NumGoroutine()
+	for range 50 {
+		time.Sleep(20 * time.Millisecond)
+		next := runtime.NumGoroutine()
+		if next >= n {
+			return next
+		}
+		n = next
+	}
+	return n
 }

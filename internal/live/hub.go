@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -458,6 +459,15 @@ func (h *Hub) Run(ctx context.Context) error {
 		return err
 	}
 	defer unsubscribe()
+	// Following the visitors from the start, rather than from the first visitor on, spares that
+	// visitor the subscription and keeps the node's goroutines steady (a NATS subscription has
+	// one), so that a leak shows.
+	h.mu.Lock()
+	following := h.followVisitors()
+	h.mu.Unlock()
+	if !following {
+		return errors.New("live: cannot follow the visitor topics")
+	}
 	var workers sync.WaitGroup
 	for range workerCount {
 		workers.Add(1)
