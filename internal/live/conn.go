@@ -195,7 +195,7 @@ func (h *Hub) handleFrame(c *conn, op int, data []byte) {
 
 // serve registers a connection and has its frames read from now on, so that the HTTP handler
 // — and net/http's goroutine and buffers with it — can return. done runs at the end.
-func (h *Hub) serve(c *conn, greeting [][]byte, done func(), topics ...string) {
+func (h *Hub) serve(c *conn, greeting []json.RawMessage, done func(), topics ...string) {
 	if h.Metrics != nil {
 		c.onSlow = h.Metrics.SlowConsumers.Inc
 	}
@@ -208,9 +208,7 @@ func (h *Hub) serve(c *conn, greeting [][]byte, done func(), topics ...string) {
 		h.leave(c)
 		done()
 	}
-	for _, frame := range greeting {
-		c.enqueue(ws.TextFrame(frame))
-	}
+	c.enqueue(textFrames(greeting)) // in one write
 	if h.poller != nil && h.watch(c) {
 		return
 	}
@@ -256,7 +254,7 @@ func (h *Hub) ServeOperator(w http.ResponseWriter, r *http.Request, op *domain.O
 	c.onTyping = func(ctx context.Context, id string, typing bool) error {
 		return h.typing.OperatorTyping(ctx, op, id, typing)
 	}
-	h.serve(c, [][]byte{hello}, done, h.operatorTopics(op)...)
+	h.serve(c, []json.RawMessage{hello}, done, h.operatorTopics(op)...)
 }
 
 func (h *Hub) operatorTopics(op *domain.Operator) []string {
@@ -280,5 +278,5 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, v *domain.Vis
 	c.onTyping = func(ctx context.Context, id string, typing bool) error {
 		return h.typing.VisitorTyping(ctx, v, id, typing)
 	}
-	h.serve(c, [][]byte{hello, presence}, done, bus.VisitorTopic(v.ID), bus.AccountVisitorsTopic(v.AccountID))
+	h.serve(c, []json.RawMessage{hello, presence}, done, bus.VisitorTopic(v.ID), bus.AccountVisitorsTopic(v.AccountID))
 }

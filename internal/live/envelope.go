@@ -36,12 +36,17 @@ func (e *envelope) wire() []byte {
 	if len(e.Frames) == 0 {
 		return ws.TextFrame(e.Frame)
 	}
+	return textFrames(e.Frames)
+}
+
+// textFrames encodes frames one after the other, for a socket to take in one write.
+func textFrames(frames []json.RawMessage) []byte {
 	size := 0
-	for _, f := range e.Frames {
+	for _, f := range frames {
 		size += len(f) + ws.MaxHeaderLen
 	}
 	out := make([]byte, 0, size)
-	for _, f := range e.Frames {
+	for _, f := range frames {
 		out = ws.AppendFrame(out, ws.OpText, f)
 	}
 	return out
