@@ -15,7 +15,7 @@ func (s *Store) SearchHistory(ctx context.Context, f store.HistoryFilter) ([]sto
 		return nil, errors.New("search history: no account given")
 	}
 	if len(f.Words) > 0 {
-		if err := s.indexWaitingMessages(ctx); err != nil {
+		if _, err := s.indexWaitingMessages(ctx, allWaiting); err != nil {
 			return nil, fmt.Errorf("search history: index new messages: %w", err)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -92,26 +91,38 @@ func (s *Store) writeGroups() {
 	defer close(g.finished)
 	batch := make([]*groupWrite, 0, maxGroupCommit)
 	// The writer also fills the search index, where the dialect needs it: it holds the one write
-	// connection anyway. Under load both cases are ready and select takes either at random, so
-	// the index still keeps up.
+	// connection anyway. Once the index is due, it indexes a chunk whenever it has no writes
+	// waiting and after every group commit, until the queue of messages is empty: a write waits
+	// behind one chunk at most, and under load the index still keeps up.
 	var indexDue <-chan time.Time
 	if _, ok := s.dialect.(MessageIndexer); ok {
 		tick := time.NewTicker(indexEvery)
 		defer tick.Stop()
 		indexDue = tick.C
 	}
+	indexing := false
 	for {
 		batch = batch[:0]
-		select {
-		case <-g.quit:
-			return
-		case <-indexDue:
-			if err := s.indexWaitingMessages(context.Background()); err != nil {
-				slog.Warn("search index: messages not indexed yet, will retry", "err", err)
+		if indexing {
+			select {
+			case <-g.quit:
+				return
+			case req := <-g.queue:
+				batch = append(batch, req)
+			default:
+				indexing = s.indexNextChunk()
+				continue
 			}
-			continue
-		case req := <-g.queue:
-			batch = append(batch, req)
+		} else {
+			select {
+			case <-g.quit:
+				return
+			case <-indexDue:
+				indexing = true
+				continue
+			case req := <-g.queue:
+				batch = append(batch, req)
+			}
 		}
 	more:
 		for len(batch) < maxGroupCommit {
@@ -123,6 +134,9 @@ func (s *Store) writeGroups() {
 			}
 		}
 		s.commitGroup(batch)
+		if indexing {
+			indexing = s.indexNextChunk()
+		}
 	}
 }
 

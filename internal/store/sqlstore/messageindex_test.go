@@ -1,0 +1,98 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store/sqlite"
+)
+
+// The search index is filled a bounded chunk at a time, so that the writes queued behind the
+// indexing wait for one chunk, not for a whole backlog; a search still takes every message.
+func TestIndexWaitingMessagesTakesAChunk(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	a := &domain.Account{ID: domain.NewID(), Kind: domain.KindWebsite, Name: "Acme", Key: "k_" + domain.NewSecret(8), CreatedAt: now}
+	if err := s.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	v := &domain.Visitor{ID: domain.NewID(), AccountID: a.ID, TokenHash: domain.NewSecret(16), CreatedAt: now, LastSeenAt: now}
+	if err := s.CreateVisitor(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	c := &domain.Conversation{ID: domain.NewID(), AccountID: a.ID, VisitorID: v.ID, CreatedAt: now}
+	first := &domain.Message{ID: domain.NewID(), Author: domain.Author{Type: domain.AuthorVisitor, ID: v.ID}, Body: "hello", ClientMsgID: "c0", CreatedAt: now}
+	if err := s.CreateConversation(ctx, c, first); err != nil {
+		t.Fatal(err)
+	}
+
+	// The backlog is written beside the store, so that its own writer (which also indexes)
+	// never starts and every chunk moved is the test's.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "portico.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const backlog = 300
+	for i := 1; i <= backlog; i++ {
+		if _, err := db.Exec(`INSERT INTO messages (id, conversation_id, seq, author_type, author_id, body, client_msg_id, created_at)
+			VALUES (?, ?, ?, 'visitor', ?, ?, ?, 0)`, domain.NewID(), c.ID, i+1, v.ID, fmt.Sprintf("backlog note%d", i), fmt.Sprint("c", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(query string) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(query).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(`SELECT COUNT(*) FROM messages_fts_waiting`); n != backlog+1 {
+		t.Fatalf("%d messages waiting for the index, want %d", n, backlog+1)
+	}
+
+	moved, err := s.IndexWaitingMessages(ctx, 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved != 128 {
+		t.Fatalf("one chunk moved %d messages, want 128", moved)
+	}
+	if n := count(`SELECT COUNT(*) FROM messages_fts_waiting`); n != backlog+1-128 {
+		t.Fatalf("%d still waiting after a chunk, want %d", n, backlog+1-128)
+	}
+	if n := count(`SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'backlog OR hello'`); n != 128 {
+		t.Fatalf("%d messages indexed by a chunk of 128", n)
+	}
+
+	if moved, err = s.IndexWaitingMessages(ctx, -1); err != nil {
+		t.Fatal(err)
+	}
+	if moved != backlog+1-128 {
+		t.Fatalf("the rest moved %d messages, want %d", moved, backlog+1-128)
+	}
+	if n := count(`SELECT COUNT(*) FROM messages_fts_waiting`); n != 0 {
+		t.Fatalf("%d still waiting after indexing all", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'backlog'`); n != backlog {
+		t.Fatalf("%d backlog messages indexed, want each of the %d once", n, backlog)
+	}
+	if n := count(`SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'note77'`); n != 1 {
+		t.Fatalf("note77 indexed %d times, want once", n)
+	}
+}
