@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -46,17 +47,25 @@ func (dialect) Migrations() fs.FS {
 
 // Open opens (creating if needed) portico.db in dir. Writes go through a single connection, so
 // SQLite never answers "database is locked" to a writer; reads use a pool over WAL.
+// writeBusyTimeout is how many milliseconds a connection waits for a lock another holds.
+const writeBusyTimeout = "10000"
+
 func Open(ctx context.Context, dir string) (*sqlstore.Store, error) {
+	return open(ctx, dir, checkpointEvery, restartFrames)
+}
+
+func open(ctx context.Context, dir string, checkpointEvery time.Duration, restartFrames int) (*sqlstore.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, "portico.db")
 	pragmas := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(ON)", "synchronous(NORMAL)"} {
+	// No connection checkpoints on commit: the checkpointer does (checkpoint.go).
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(" + writeBusyTimeout + ")", "foreign_keys(ON)", "synchronous(NORMAL)", "wal_autocheckpoint(0)"} {
 		pragmas.Add("_pragma", p)
 	}
-	writeDSN := "file:" + path + "?" + pragmas.Encode() + "&_txlock=immediate"
-	write, err := sql.Open("sqlite", writeDSN)
+	dsn := "file:" + path + "?" + pragmas.Encode()
+	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -65,10 +74,17 @@ func Open(ctx context.Context, dir string) (*sqlstore.Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	checkpoints, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	checkpoints.SetMaxOpenConns(1)
 	pragmas.Add("_pragma", "query_only(ON)")
 	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
 	if err != nil {
 		write.Close()
+		checkpoints.Close()
 		return nil, err
 	}
 	// Idle readers are kept: opening a connection and preparing its statements again costs far
@@ -76,5 +92,7 @@ func Open(ctx context.Context, dir string) (*sqlstore.Store, error) {
 	readers := max(4, runtime.NumCPU())
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
-	return sqlstore.New(write, read, dialect{}), nil
+	s := sqlstore.New(write, read, dialect{})
+	s.BeforeClose(startCheckpointer(write, checkpoints, checkpointEvery, restartFrames).close)
+	return s, nil
 }

@@ -40,6 +40,8 @@ type Store struct {
 	accounts accountCache
 	group    groupCommitter
 	observe  func(kind string, start time.Time)
+	// closeFirst is what the backend runs before the store closes its connections.
+	closeFirst func() error
 }
 
 // Observe sets the function told how long each read and write took (for metrics).
@@ -57,10 +59,19 @@ func New(write, read *sql.DB, d Dialect) *Store {
 	return &Store{write: write, read: read, dialect: d}
 }
 
+// BeforeClose gives the store what its backend must stop once writes have stopped and before the
+// connections close (a goroutine of its own that uses them).
+func (s *Store) BeforeClose(fn func() error) { s.closeFirst = fn }
+
 func (s *Store) Close() error {
 	s.group.stop()
+	var err error
+	if s.closeFirst != nil {
+		err = s.closeFirst()
+		s.closeFirst = nil
+	}
 	s.stmts.close()
-	err := s.write.Close()
+	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
