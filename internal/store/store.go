@@ -79,6 +79,9 @@ type Store interface {
 	CreateVisitor(ctx context.Context, v *domain.Visitor) error
 	// VisitorByTokenHash finds the visitor a token belongs to (without Visits and CurrentPage).
 	VisitorByTokenHash(ctx context.Context, tokenHash string) (*domain.Visitor, error)
+	// ReturningVisitor is VisitorByTokenHash with the visitor's latest invitation (nil when there
+	// is none), read together: what a page view of a returning visitor needs.
+	ReturningVisitor(ctx context.Context, tokenHash string) (*domain.Visitor, *domain.Invitation, error)
 	VisitorByID(ctx context.Context, id string) (*domain.Visitor, error)
 	SetVisitorIdentity(ctx context.Context, id, name, email string) error
 	RecordPageView(ctx context.Context, in PageViewInput) error

@@ -522,15 +522,11 @@ func (l *Live) VisitorWrote(ctx context.Context, v *domain.Visitor, body string)
 // page to page; after that the operator has moved on.
 const invitationShownFor = 10 * time.Minute
 
-// pendingInvitation is the visitor's latest operator invitation if it still waits for an answer.
-func (l *Live) pendingInvitation(ctx context.Context, visitorID string) (*domain.Invitation, error) {
-	list, err := l.store.ListInvitations(ctx, visitorID, 1)
-	if err != nil || len(list) == 0 {
-		return nil, err
-	}
-	inv := &list[0]
+// stillShown returns the visitor's latest invitation if it is an operator's still waiting for an
+// answer, else nil.
+func (l *Live) stillShown(inv *domain.Invitation) *domain.Invitation {
 	if inv.Kind != domain.InvitationByOperator || inv.Status != domain.InvitationShown || l.now().Sub(inv.CreatedAt) > invitationShownFor {
-		return nil, nil
+		return nil
 	}
-	return inv, nil
+	return inv
 }

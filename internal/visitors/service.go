@@ -25,6 +25,7 @@ type Store interface {
 	AdvertiserByExternalID(ctx context.Context, portalID, externalID string) (*domain.Account, error)
 	CreateVisitor(ctx context.Context, v *domain.Visitor) error
 	VisitorByTokenHash(ctx context.Context, tokenHash string) (*domain.Visitor, error)
+	ReturningVisitor(ctx context.Context, tokenHash string) (*domain.Visitor, *domain.Invitation, error)
 	RecordPageView(ctx context.Context, in store.PageViewInput) error
 	UpsertListing(ctx context.Context, l *domain.Listing) error
 }
@@ -108,7 +109,7 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 		return nil, err
 	}
 	now := s.now().UTC()
-	v, token, isNew, err := s.recognise(ctx, acc, in.VisitorToken, now)
+	v, latest, token, isNew, err := s.recognise(ctx, acc, in.VisitorToken, now)
 	if err != nil {
 		return nil, err
 	}
@@ -161,10 +162,8 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 			return nil, err
 		}
 	}
-	if s.Live != nil && in.VisitorToken == token {
-		if res.Invitation, err = s.Live.pendingInvitation(ctx, v.ID); err != nil {
-			return nil, err
-		}
+	if s.Live != nil && latest != nil {
+		res.Invitation = s.Live.stillShown(latest)
 	}
 	return res, nil
 }
@@ -235,14 +234,16 @@ func (s *Service) Account(ctx context.Context, key string) (*domain.Account, err
 
 // recognise finds the visitor of a token, or makes up a new one (isNew), which the caller
 // stores: with its first page view, in the same write.
-func (s *Service) recognise(ctx context.Context, acc *domain.Account, token string, now time.Time) (v *domain.Visitor, _ string, isNew bool, _ error) {
+// recognise finds the visitor a token belongs to, with its latest invitation, or makes a new
+// visitor (not yet stored) with a new token.
+func (s *Service) recognise(ctx context.Context, acc *domain.Account, token string, now time.Time) (v *domain.Visitor, latest *domain.Invitation, _ string, isNew bool, _ error) {
 	if token != "" && len(token) <= 200 {
-		v, err := s.store.VisitorByTokenHash(ctx, auth.HashToken(token))
+		v, latest, err := s.store.ReturningVisitor(ctx, auth.HashToken(token))
 		if err == nil && v.AccountID == acc.ID {
-			return v, token, false, nil
+			return v, latest, token, false, nil
 		}
 		if err != nil && !errors.Is(err, domain.ErrNotFound) {
-			return nil, "", false, err
+			return nil, nil, "", false, err
 		}
 	}
 	token = "vt_" + domain.NewSecret(32)
@@ -250,7 +251,7 @@ func (s *Service) recognise(ctx context.Context, acc *domain.Account, token stri
 		ID: domain.NewID(), AccountID: acc.ID, TokenHash: auth.HashToken(token),
 		CreatedAt: now, LastSeenAt: now,
 	}
-	return v, token, true, nil
+	return v, nil, token, true, nil
 }
 
 // Authenticate resolves a visitor token.

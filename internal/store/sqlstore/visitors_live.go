@@ -258,24 +258,33 @@ func scanInvitations(rows *sql.Rows) ([]domain.Invitation, error) {
 	defer rows.Close()
 	out := []domain.Invitation{}
 	for rows.Next() {
-		var inv domain.Invitation
-		var created, answered int64
-		var opName, photo string
-		if err := rows.Scan(&inv.ID, &inv.AccountID, &inv.VisitorID, &inv.Kind, &inv.RuleID, &inv.OperatorID, &inv.Message,
-			&inv.Status, &inv.ConversationID, &created, &answered, &opName, &photo); err != nil {
+		inv, err := scanInvitation(rows.Scan)
+		if err != nil {
 			return nil, err
-		}
-		inv.CreatedAt = fromMS(created)
-		if answered > 0 {
-			t := fromMS(answered)
-			inv.AnsweredAt = &t
-		}
-		if inv.OperatorID != "" {
-			inv.Operator = &domain.Person{ID: inv.OperatorID, Name: opName, PhotoURL: photo}
 		}
 		out = append(out, inv)
 	}
 	return out, rows.Err()
+}
+
+// scanInvitation reads one row of invitationColumns.
+func scanInvitation(scan func(...any) error) (domain.Invitation, error) {
+	var inv domain.Invitation
+	var created, answered int64
+	var opName, photo string
+	if err := scan(&inv.ID, &inv.AccountID, &inv.VisitorID, &inv.Kind, &inv.RuleID, &inv.OperatorID, &inv.Message,
+		&inv.Status, &inv.ConversationID, &created, &answered, &opName, &photo); err != nil {
+		return inv, err
+	}
+	inv.CreatedAt = fromMS(created)
+	if answered > 0 {
+		t := fromMS(answered)
+		inv.AnsweredAt = &t
+	}
+	if inv.OperatorID != "" {
+		inv.Operator = &domain.Person{ID: inv.OperatorID, Name: opName, PhotoURL: photo}
+	}
+	return inv, nil
 }
 
 func (s *Store) InvitationStats(ctx context.Context, accountID string, since time.Time) (*domain.InvitationStats, error) {

@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"a conversation started with an owner", testOwnedConversation},
 		{"visitors of one person", testSamePerson},
 		{"invitations and their counts", testInvitations},
+		{"a returning visitor is read with its latest invitation", testReturningVisitor},
 		{"proactive rules", testProactiveRules},
 		{"page view retention", testPageViewRetention},
 	}

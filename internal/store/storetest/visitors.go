@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -152,6 +153,44 @@ func testSamePerson(t *testing.T, s store.Store) {
 	}
 	if _, err := s.VisitorByEmail(ctx, f.account.ID, "ann@example.com", f.visitor.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("a linked visitor is found by e-mail: %v", err)
+	}
+}
+
+func testReturningVisitor(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	other := newVisitor(t, s, f.account.ID)
+	v, latest, err := s.ReturningVisitor(ctx, f.visitor.TokenHash)
+	if err != nil || v.ID != f.visitor.ID || v.AccountID != f.account.ID || v.TokenHash != f.visitor.TokenHash || latest != nil {
+		t.Fatalf("a visitor never invited: %+v, %+v, %v", v, latest, err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var newest *domain.Invitation
+	for i, kind := range []domain.InvitationKind{domain.InvitationByOperator, domain.InvitationByProactive, domain.InvitationByOperator} {
+		inv := &domain.Invitation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID, Kind: kind,
+			Message: fmt.Sprint("invitation ", i), Status: domain.InvitationShown, CreatedAt: now.Add(time.Duration(i) * time.Second)}
+		if kind == domain.InvitationByOperator {
+			inv.OperatorID = f.agent.ID
+		}
+		if err := s.CreateInvitation(ctx, inv); err != nil {
+			t.Fatal(err)
+		}
+		newest = inv
+	}
+	// Another visitor's later invitation is not this one's.
+	if err := s.CreateInvitation(ctx, &domain.Invitation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: other.ID,
+		Kind: domain.InvitationByOperator, OperatorID: f.agent.ID, Message: "not yours", Status: domain.InvitationShown, CreatedAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	v, latest, err = s.ReturningVisitor(ctx, f.visitor.TokenHash)
+	if err != nil || v.ID != f.visitor.ID {
+		t.Fatalf("the invited visitor: %+v, %v", v, err)
+	}
+	if latest == nil || latest.ID != newest.ID || latest.Message != "invitation 2" || latest.Operator == nil || latest.Operator.Name != f.agent.Name ||
+		!latest.CreatedAt.Equal(newest.CreatedAt) || latest.Status != domain.InvitationShown {
+		t.Fatalf("latest invitation %+v, want the last one made, from the agent", latest)
+	}
+	if _, _, err := s.ReturningVisitor(ctx, "no-such-token"); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("an unknown token: %v, want ErrNotFound", err)
 	}
 }
 
