@@ -107,3 +107,38 @@ func MustExec(t testing.TB, db *sql.DB, query string, args ...any) {
 		t.Fatal(fmt.Errorf("%s: %w", query, err))
 	}
 }
+
+// SeededChat is a website account, one of its visitors and conversations started by it, written
+// straight to a store.
+type SeededChat struct {
+	Account       *domain.Account
+	Visitor       *domain.Visitor
+	Conversations []*domain.Conversation
+}
+
+// SeedChats stores an account, a visitor and n conversations of that visitor, each with a first
+// message "hello".
+func SeedChats(t testing.TB, s store.Store, n int) SeededChat {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	a := &domain.Account{ID: domain.NewID(), Kind: domain.KindWebsite, Name: "Acme", Key: "k_" + domain.NewSecret(8), CreatedAt: now}
+	if err := s.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	v := &domain.Visitor{ID: domain.NewID(), AccountID: a.ID, TokenHash: domain.NewSecret(16), CreatedAt: now, LastSeenAt: now}
+	if err := s.CreateVisitor(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	seeded := SeededChat{Account: a, Visitor: v}
+	for i := range n {
+		c := &domain.Conversation{ID: domain.NewID(), AccountID: a.ID, VisitorID: v.ID, CreatedAt: now}
+		first := &domain.Message{ID: domain.NewID(), Author: domain.Author{Type: domain.AuthorVisitor, ID: v.ID}, Body: "hello",
+			ClientMsgID: fmt.Sprint("start-", i), CreatedAt: now}
+		if err := s.CreateConversation(ctx, c, first); err != nil {
+			t.Fatal(err)
+		}
+		seeded.Conversations = append(seeded.Conversations, c)
+	}
+	return seeded
+}

@@ -232,10 +232,8 @@ func (s *Service) Account(ctx context.Context, key string) (*domain.Account, err
 	return acc, err
 }
 
-// recognise finds the visitor of a token, or makes up a new one (isNew), which the caller
-// stores: with its first page view, in the same write.
-// recognise finds the visitor a token belongs to, with its latest invitation, or makes a new
-// visitor (not yet stored) with a new token.
+// recognise finds the visitor of a token, with its latest invitation, or makes up a new one
+// (isNew), which the caller stores: with its first page view, in the same write.
 func (s *Service) recognise(ctx context.Context, acc *domain.Account, token string, now time.Time) (v *domain.Visitor, latest *domain.Invitation, _ string, isNew bool, _ error) {
 	if token != "" && len(token) <= 200 {
 		v, latest, err := s.store.ReturningVisitor(ctx, auth.HashToken(token))

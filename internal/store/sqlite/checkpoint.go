@@ -98,8 +98,9 @@ func restart(write *sql.DB, wait bool) error {
 	}
 	err = conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &copied)
 	if _, reset := conn.ExecContext(ctx, `PRAGMA busy_timeout = `+writeBusyTimeout); reset != nil {
-		// A writer that gives up at the first lock must not stay in the pool.
-		conn.Raw(func(any) error { return driver.ErrBadConn })
+		// A writer that gives up at the first lock must not stay in the pool: a connection whose
+		// Raw answers ErrBadConn is closed, and Raw hands that same error back.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		return errors.Join(err, reset)
 	}
 	return err

@@ -1,4 +1,4 @@
-package sqlite
+package sqlite_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store/sqlite"
+	"github.com/portico/portico/internal/testutil"
 )
 
 // Under steady writes and reads the WAL is copied into the database and started again from its
@@ -19,7 +21,7 @@ func TestWALStaysBoundedUnderLoad(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	const restartAt = 256 // frames of 4 KiB: 1 MiB
-	s, err := open(ctx, dir, 10*time.Millisecond, restartAt)
+	s, err := sqlite.OpenWithCheckpoints(ctx, dir, 10*time.Millisecond, restartAt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,25 +29,9 @@ func TestWALStaysBoundedUnderLoad(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now().UTC()
-	a := &domain.Account{ID: domain.NewID(), Kind: domain.KindWebsite, Name: "Acme", Key: "k_" + domain.NewSecret(8), CreatedAt: now}
-	if err := s.CreateAccount(ctx, a); err != nil {
-		t.Fatal(err)
-	}
-	v := &domain.Visitor{ID: domain.NewID(), AccountID: a.ID, TokenHash: domain.NewSecret(16), CreatedAt: now, LastSeenAt: now}
-	if err := s.CreateVisitor(ctx, v); err != nil {
-		t.Fatal(err)
-	}
 	const writers, perWriter = 4, 400
-	convs := make([]string, writers)
-	for i := range convs {
-		c := &domain.Conversation{ID: domain.NewID(), AccountID: a.ID, VisitorID: v.ID, CreatedAt: now}
-		first := &domain.Message{ID: domain.NewID(), Author: domain.Author{Type: domain.AuthorVisitor, ID: v.ID}, Body: "hello", ClientMsgID: fmt.Sprint("start", i), CreatedAt: now}
-		if err := s.CreateConversation(ctx, c, first); err != nil {
-			t.Fatal(err)
-		}
-		convs[i] = c.ID
-	}
+	seeded := testutil.SeedChats(t, s, writers)
+	v, now := seeded.Visitor, time.Now().UTC()
 
 	walPath := filepath.Join(dir, "portico.db-wal")
 	var mu sync.Mutex
@@ -59,7 +45,8 @@ func TestWALStaysBoundedUnderLoad(t *testing.T) {
 	}
 	stop := make(chan struct{})
 	var readers, writing sync.WaitGroup
-	for _, id := range convs {
+	for _, c := range seeded.Conversations {
+		id := c.ID
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
@@ -76,7 +63,8 @@ func TestWALStaysBoundedUnderLoad(t *testing.T) {
 			}
 		}()
 	}
-	for w, id := range convs {
+	for w, c := range seeded.Conversations {
+		id := c.ID
 		writing.Add(1)
 		go func() {
 			defer writing.Done()
@@ -111,8 +99,8 @@ func TestWALStaysBoundedUnderLoad(t *testing.T) {
 	if db.Size() < 512<<10 {
 		t.Fatalf("the database file holds %d KiB after 1,600 messages: the WAL was not copied into it", db.Size()>>10)
 	}
-	for _, id := range convs {
-		list, err := s.MessagesAfter(ctx, id, 0, 1000)
+	for _, c := range seeded.Conversations {
+		list, err := s.MessagesAfter(ctx, c.ID, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -45,11 +45,11 @@ func (dialect) Migrations() fs.FS {
 	return sub
 }
 
-// Open opens (creating if needed) portico.db in dir. Writes go through a single connection, so
-// SQLite never answers "database is locked" to a writer; reads use a pool over WAL.
 // writeBusyTimeout is how many milliseconds a connection waits for a lock another holds.
 const writeBusyTimeout = "10000"
 
+// Open opens (creating if needed) portico.db in dir. Writes go through a single connection, so
+// SQLite never answers "database is locked" to a writer; reads use a pool over WAL.
 func Open(ctx context.Context, dir string) (*sqlstore.Store, error) {
 	return open(ctx, dir, checkpointEvery, restartFrames)
 }

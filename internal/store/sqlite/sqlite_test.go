@@ -55,19 +55,8 @@ func TestMessagesIndexedInTheBackground(t *testing.T) {
 	dir := t.TempDir()
 	s := testutil.OpenSQLiteAt(t, dir)
 	now := time.Now().UTC()
-	a := &domain.Account{ID: domain.NewID(), Kind: domain.KindWebsite, Name: "Acme", Key: "k_" + domain.NewSecret(8), CreatedAt: now}
-	if err := s.CreateAccount(ctx, a); err != nil {
-		t.Fatal(err)
-	}
-	v := &domain.Visitor{ID: domain.NewID(), AccountID: a.ID, TokenHash: domain.NewSecret(16), CreatedAt: now, LastSeenAt: now}
-	if err := s.CreateVisitor(ctx, v); err != nil {
-		t.Fatal(err)
-	}
-	c := &domain.Conversation{ID: domain.NewID(), AccountID: a.ID, VisitorID: v.ID, CreatedAt: now}
-	first := &domain.Message{ID: domain.NewID(), Author: domain.Author{Type: domain.AuthorVisitor, ID: v.ID}, Body: "hello", ClientMsgID: "c1", CreatedAt: now}
-	if err := s.CreateConversation(ctx, c, first); err != nil {
-		t.Fatal(err)
-	}
+	seeded := testutil.SeedChats(t, s, 1)
+	v, c := seeded.Visitor, seeded.Conversations[0]
 	for i := range 20 {
 		m := &domain.Message{ID: domain.NewID(), ConversationID: c.ID, Author: domain.Author{Type: domain.AuthorVisitor, ID: v.ID},
 			Body: fmt.Sprintf("word%d", i), ClientMsgID: fmt.Sprint("m", i), CreatedAt: now}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/portico/portico/internal/domain"
-	"github.com/portico/portico/internal/store/sqlite"
+	"github.com/portico/portico/internal/store/sqlstore"
+	"github.com/portico/portico/internal/testutil"
 )
 
 // The search index is filled a bounded chunk at a time, so that the writes queued behind the
@@ -17,28 +17,9 @@ import (
 func TestIndexWaitingMessagesTakesAChunk(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := sqlite.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
-	a := &domain.Account{ID: domain.NewID(), Kind: domain.KindWebsite, Name: "Acme", Key: "k_" + domain.NewSecret(8), CreatedAt: now}
-	if err := s.CreateAccount(ctx, a); err != nil {
-		t.Fatal(err)
-	}
-	v := &domain.Visitor{ID: domain.NewID(), AccountID: a.ID, TokenHash: domain.NewSecret(16), CreatedAt: now, LastSeenAt: now}
-	if err := s.CreateVisitor(ctx, v); err != nil {
-		t.Fatal(err)
-	}
-	c := &domain.Conversation{ID: domain.NewID(), AccountID: a.ID, VisitorID: v.ID, CreatedAt: now}
-	first := &domain.Message{ID: domain.NewID(), Author: domain.Author{Type: domain.AuthorVisitor, ID: v.ID}, Body: "hello", ClientMsgID: "c0", CreatedAt: now}
-	if err := s.CreateConversation(ctx, c, first); err != nil {
-		t.Fatal(err)
-	}
+	s := testutil.OpenSQLiteAt(t, dir).(*sqlstore.Store)
+	seeded := testutil.SeedChats(t, s, 1)
+	v, c := seeded.Visitor, seeded.Conversations[0]
 
 	// The backlog is written beside the store, so that its own writer (which also indexes)
 	// never starts and every chunk moved is the test's.
