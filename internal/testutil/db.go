@@ -142,3 +142,36 @@ func SeedChats(t testing.TB, s store.Store, n int) SeededChat {
 	}
 	return seeded
 }
+
+// PageViewColumns are the columns of visitors and visits that every page view changes.
+var PageViewColumns = []string{"last_seen_at", "last_at", "page_count", "page_url", "page_title", "page_since", "page_account_id"}
+
+// CheckNoIndexHolds fails the test when an index definition listed by query (rows of table
+// name and definition) names one of the columns, or when the query lists none.
+func CheckNoIndexHolds(t testing.TB, db *sql.DB, query string, columns []string) {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := 0
+	for rows.Next() {
+		var table, def string
+		if err := rows.Scan(&table, &def); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		for _, col := range columns {
+			if strings.Contains(def, col) {
+				t.Errorf("%s: %s holds %s", table, def, col)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if seen == 0 {
+		t.Fatal("the query listed no index")
+	}
+}

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/portico/portico/internal/store"
@@ -32,4 +33,18 @@ func open(t testing.TB, url string) store.Store {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// A page view sets its visitor's last_seen_at and its visit's page: no index may hold those
+// columns, or PostgreSQL writes a new entry into every index of the row (no HOT update) on
+// every page view.
+func TestPageViewsChangeNoIndexedColumn(t *testing.T) {
+	url := testutil.PostgresURL(t)
+	open(t, url)
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	testutil.CheckNoIndexHolds(t, db, `SELECT tablename, indexdef FROM pg_indexes WHERE tablename IN ('visitors', 'visits')`, testutil.PageViewColumns)
 }

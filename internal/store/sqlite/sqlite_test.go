@@ -91,3 +91,16 @@ func TestMessagesIndexedInTheBackground(t *testing.T) {
 		t.Fatalf("%d of the first, the first appended and the last message indexed, want 3", n)
 	}
 }
+
+// A page view sets its visitor's last_seen_at and its visit's page: an index holding those
+// columns would be rewritten on every page view.
+func TestPageViewsChangeNoIndexedColumn(t *testing.T) {
+	dir := t.TempDir()
+	testutil.OpenSQLiteAt(t, dir)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "portico.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	testutil.CheckNoIndexHolds(t, db, `SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('visitors', 'visits') AND sql IS NOT NULL`, testutil.PageViewColumns)
+}
