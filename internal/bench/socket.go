@@ -189,14 +189,19 @@ func (r *runner) onMessage(data []byte, from string) {
 	}
 }
 
+// pingTicks is how many times a second the pinger wakes. Browsers ping on their own clocks,
+// spread over the heartbeat period; a bench that pinged a whole second's share of the sockets
+// at once would add a burst each second that no real audience makes.
+const pingTicks = 25
+
 // pinger sends the protocol's heartbeat on every socket once per heartbeat period. One ticker
-// serves all sockets; each second it pings the slice of them whose turn it is, so the load is
+// serves all sockets; each tick pings the sockets whose turn it is (pingTurn), so the load is
 // even over the period instead of a burst.
 func (r *runner) pinger(ctx context.Context) {
-	slots := max(int(r.opt.Heartbeat/time.Second), 1)
-	tick := time.NewTicker(time.Second)
+	turns := pingTurns(r.opt.Heartbeat)
+	tick := time.NewTicker(time.Second / pingTicks)
 	defer tick.Stop()
-	for turn := 0; ; turn++ {
+	for turn := 0; ; turn = (turn + 1) % turns {
 		select {
 		case <-ctx.Done():
 			return
@@ -206,18 +211,31 @@ func (r *runner) pinger(ctx context.Context) {
 		socks := r.socks
 		r.sockMu.Unlock()
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		for i := turn % slots; i < len(socks); i += slots {
+		forEachDue(len(socks), turn, turns, func(i int) {
 			s := socks[i]
 			ws := s.conn.Load()
 			if ws == nil || s.closing.Load() || s.rejoining.Load() {
-				continue
+				return
 			}
 			// A failed write means the socket is gone; its reader reports that.
 			if ws.Write(wctx, websocket.MessageText, pingFrame) == nil {
 				r.pings.Add(1)
 			}
-		}
+		})
 		cancel()
+	}
+}
+
+// pingTurns is how many ticks of the pinger one heartbeat period holds.
+func pingTurns(heartbeat time.Duration) int {
+	return max(int(heartbeat/time.Second), 1) * pingTicks
+}
+
+// forEachDue calls fn with the index of each of n sockets whose ping is due on this turn: every
+// socket once in turns turns, about n / turns of them each turn.
+func forEachDue(n, turn, turns int, fn func(i int)) {
+	for i := turn; i < n; i += turns {
+		fn(i)
 	}
 }
 
