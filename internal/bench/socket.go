@@ -195,7 +195,7 @@ func (r *runner) onMessage(data []byte, from string) {
 const pingTicks = 25
 
 // pinger sends the protocol's heartbeat on every socket once per heartbeat period. One ticker
-// serves all sockets; each tick pings the sockets whose turn it is (pingTurn), so the load is
+// serves all sockets; each tick pings the sockets whose turn it is (forEachDue), so the load is
 // even over the period instead of a burst.
 func (r *runner) pinger(ctx context.Context) {
 	turns := pingTurns(r.opt.Heartbeat)
