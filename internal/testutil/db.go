@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -174,4 +175,26 @@ func CheckNoIndexHolds(t testing.TB, db *sql.DB, query string, columns []string)
 	if seen == 0 {
 		t.Fatal("the query listed no index")
 	}
+}
+
+// OpenSQLiteFile opens a connection of the test's own to the SQLite database in dir, beside the
+// store that uses it, for what the store's interface does not show; it is closed with the test.
+func OpenSQLiteFile(t testing.TB, dir string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "portico.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Count runs a query that selects one number and returns it.
+func Count(t testing.TB, db *sql.DB, query string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

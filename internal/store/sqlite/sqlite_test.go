@@ -2,9 +2,7 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,11 +28,7 @@ func TestStoresSharingADatabase(t *testing.T) {
 func TestRefusesNewerSchema(t *testing.T) {
 	dir := t.TempDir()
 	testutil.OpenSQLiteAt(t, dir)
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "portico.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testutil.OpenSQLiteFile(t, dir)
 	if _, err := db.Exec(`INSERT INTO schema_version (version, applied_at) VALUES (999, 0)`); err != nil {
 		t.Fatal(err)
 	}
@@ -64,19 +58,8 @@ func TestMessagesIndexedInTheBackground(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "portico.db")+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	count := func(query string) int {
-		t.Helper()
-		var n int
-		if err := db.QueryRow(query).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	db := testutil.OpenSQLiteFile(t, dir)
+	count := func(query string) int { t.Helper(); return testutil.Count(t, db, query) }
 	deadline := time.Now().Add(10 * time.Second)
 	for count(`SELECT COUNT(*) FROM messages_fts_waiting`) > 0 {
 		if time.Now().After(deadline) {
@@ -97,10 +80,6 @@ func TestMessagesIndexedInTheBackground(t *testing.T) {
 func TestPageViewsChangeNoIndexedColumn(t *testing.T) {
 	dir := t.TempDir()
 	testutil.OpenSQLiteAt(t, dir)
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "portico.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testutil.OpenSQLiteFile(t, dir)
 	testutil.CheckNoIndexHolds(t, db, `SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('visitors', 'visits') AND sql IS NOT NULL`, testutil.PageViewColumns)
 }

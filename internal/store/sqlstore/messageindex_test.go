@@ -2,9 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/portico/portico/internal/domain"
@@ -23,11 +21,7 @@ func TestIndexWaitingMessagesTakesAChunk(t *testing.T) {
 
 	// The backlog is written beside the store, so that its own writer (which also indexes)
 	// never starts and every chunk moved is the test's.
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "portico.db")+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testutil.OpenSQLiteFile(t, dir)
 	const backlog = 300
 	for i := 1; i <= backlog; i++ {
 		if _, err := db.Exec(`INSERT INTO messages (id, conversation_id, seq, author_type, author_id, body, client_msg_id, created_at)
@@ -35,14 +29,7 @@ func TestIndexWaitingMessagesTakesAChunk(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	count := func(query string) int {
-		t.Helper()
-		var n int
-		if err := db.QueryRow(query).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	count := func(query string) int { t.Helper(); return testutil.Count(t, db, query) }
 	if n := count(`SELECT COUNT(*) FROM messages_fts_waiting`); n != backlog+1 {
 		t.Fatalf("%d messages waiting for the index, want %d", n, backlog+1)
 	}
