@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -110,7 +111,7 @@ func (r *runner) readLoop(s *socket, ws *websocket.Conn) {
 				go r.redial(s, toldToGo)
 			default:
 				r.unexpected.Add(1)
-				r.problems.note("disconnect", fmt.Errorf("%s socket closed by the server: %s", kindNames[s.kind], closeReason(err)))
+				r.problems.note("disconnect", fmt.Errorf("%s socket closed %s: %s", kindNames[s.kind], closedBy(err), closeReason(err)))
 			}
 			return
 		}
@@ -129,6 +130,15 @@ func (r *runner) readLoop(s *socket, ws *websocket.Conn) {
 		}
 		s.handle(data)
 	}
+}
+
+// closedBy names the side that ended a socket: a read that fails with net.ErrClosed found the
+// connection closed here, not by the server.
+func closedBy(err error) string {
+	if errors.Is(err, net.ErrClosed) {
+		return "on the bench's side"
+	}
+	return "by the server"
 }
 
 func closeReason(err error) string {
@@ -210,7 +220,9 @@ func (r *runner) pinger(ctx context.Context) {
 		r.sockMu.Lock()
 		socks := r.socks
 		r.sockMu.Unlock()
-		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		// The writes' context does not end with the pinger's: coder/websocket closes a socket
+		// whose write is cancelled mid-frame, and stopping the pings must not drop anyone.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pingWriteTimeout)
 		forEachDue(len(socks), turn, turns, func(i int) {
 			s := socks[i]
 			ws := s.conn.Load()
@@ -225,6 +237,10 @@ func (r *runner) pinger(ctx context.Context) {
 		cancel()
 	}
 }
+
+// pingWriteTimeout bounds one heartbeat write; a socket that cannot take 15 bytes in that time
+// is closed, and its reader reports the disconnect.
+const pingWriteTimeout = 5 * time.Second
 
 // pingTurns is how many ticks of the pinger one heartbeat period holds.
 func pingTurns(heartbeat time.Duration) int {
