@@ -556,7 +556,7 @@ func (r *runner) settledState(ctx context.Context) serverState {
 // but heartbeats.
 func (r *runner) idle(ctx context.Context, base serverState) {
 	rep := &r.rep.Idle
-	c0 := r.counts(ctx)
+	c0 := r.answeredCounts(ctx)
 	closeIdle(r.clients)
 	before, err := r.serverUsage(ctx)
 	if err != nil {
@@ -578,7 +578,7 @@ func (r *runner) idle(ctx context.Context, base serverState) {
 		r.problems.note("idle", err)
 		m = map[string]float64{}
 	}
-	c1 := r.counts(ctx)
+	c1 := r.answeredCounts(ctx)
 	conns := len(r.operators) + r.totalVisitors() - int(c1.Unexpected)
 	r.rep.Connect.ConnectionsHeld = conns
 	rep.HoldSeconds = round3(held.Seconds())

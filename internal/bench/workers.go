@@ -298,6 +298,23 @@ func (r *runner) counts(ctx context.Context) counts {
 	return c
 }
 
+// pongWait bounds how long answeredCounts waits for the pongs of the pings in flight.
+const pongWait = 5 * time.Second
+
+// answeredCounts is counts taken when every ping sent has had its pong, or after pongWait if
+// some never do. The pinger never pauses, and a window whose edge fell between a ping and its
+// pong would count the one without the other.
+func (r *runner) answeredCounts(ctx context.Context) counts {
+	deadline := time.Now().Add(pongWait)
+	for {
+		c := r.counts(ctx)
+		if c.Pongs >= c.Pings || ctx.Err() != nil || time.Now().After(deadline) {
+			return c
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func (r *runner) localCounts() counts {
 	return counts{Hellos: r.hellos.Load(), Pings: r.pings.Load(), Pongs: r.pongs.Load(), Unexpected: r.unexpected.Load()}
 }

@@ -117,3 +117,18 @@ func TestMonoNow(t *testing.T) {
 		t.Errorf("monoNow is %s away from CLOCK_MONOTONIC", time.Duration(d))
 	}
 }
+
+// The idle phase's window must not end between a ping and its pong: the counts wait for the
+// pong of a ping in flight.
+func TestAnsweredCountsWaitForThePongInFlight(t *testing.T) {
+	r := newRunner(Options{Concurrency: 1}, 0, 0)
+	r.pings.Store(3)
+	r.pongs.Store(2)
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		r.pongs.Add(1)
+	}()
+	if c := r.answeredCounts(context.Background()); c.Pings != 3 || c.Pongs != 3 {
+		t.Fatalf("counts %d pings / %d pongs, want 3 / 3", c.Pings, c.Pongs)
+	}
+}
