@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"time"
 )
@@ -24,8 +25,15 @@ import (
 // the passive one and, when no reader is still in the WAL, makes the next write start it again.
 // That holds writes for about 7 ms (two fsyncs), every few seconds at 1,000 messages/s, and keeps
 // the WAL near 64 MiB.
+//
+// Between checkpoints the checkpointer also asks the kernel to start writing out what the WAL
+// and the database file hold in memory (writeback_linux.go). Linux would otherwise leave a whole
+// second of WAL (48 MB at 1,000 messages/s) for the checkpoint's fsync to write at once, and the
+// writer's appends to the WAL wait behind that fsync: at 1,000 messages/s with 10,000 visitors
+// it halved the time a passive checkpoint takes (median 54 → 29 ms) and the commits it held.
 const (
 	checkpointEvery = time.Second
+	writebackEvery  = 50 * time.Millisecond
 	restartFrames   = 16384 // 64 MiB of 4 KiB pages
 	// mustRestartTimes: when readers have kept the WAL from starting again until it is this many
 	// times restartFrames long, the restart waits for them.
@@ -36,13 +44,14 @@ type checkpointer struct {
 	write, own *sql.DB
 	every      time.Duration
 	restartAt  int
+	files      []string // the database file and its WAL, written out between checkpoints
 	quit       chan struct{}
 	done       chan struct{}
 }
 
-func startCheckpointer(write, own *sql.DB, every time.Duration, restartAt int) *checkpointer {
+func startCheckpointer(write, own *sql.DB, path string, every time.Duration, restartAt int) *checkpointer {
 	c := &checkpointer{write: write, own: own, every: every, restartAt: restartAt,
-		quit: make(chan struct{}), done: make(chan struct{})}
+		files: []string{path + "-wal", path}, quit: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -51,10 +60,18 @@ func (c *checkpointer) run() {
 	defer close(c.done)
 	tick := time.NewTicker(c.every)
 	defer tick.Stop()
+	writeback := time.NewTicker(writebackEvery)
+	defer writeback.Stop()
+	writingBack := true
 	for {
 		select {
 		case <-c.quit:
 			return
+		case <-writeback.C:
+			if writingBack {
+				writingBack = c.startWriteback()
+			}
+			continue
 		case <-tick.C:
 		}
 		frames, err := checkpointPassive(c.own)
@@ -65,6 +82,23 @@ func (c *checkpointer) run() {
 			slog.Warn("sqlite: WAL checkpoint failed, will retry", "err", err)
 		}
 	}
+}
+
+var errWritebackUnsupported = errors.New("sqlite: starting writeback is not supported here")
+
+// startWriteback asks the kernel to start writing out the files' dirty pages, without waiting
+// for it; it says false when the system cannot, so that the checkpointer stops asking.
+func (c *checkpointer) startWriteback() bool {
+	for _, path := range c.files {
+		err := startWriteback(path)
+		switch {
+		case errors.Is(err, errWritebackUnsupported):
+			return false
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			slog.Debug("sqlite: writeback not started", "file", path, "err", err)
+		}
+	}
+	return true
 }
 
 // checkpointPassive copies what it can of the WAL into the database without waiting for anyone,

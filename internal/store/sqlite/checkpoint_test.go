@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -106,6 +107,52 @@ func TestWALStaysBoundedUnderLoad(t *testing.T) {
 		}
 		if len(list) != perWriter+1 {
 			t.Fatalf("conversation has %d messages, want %d", len(list), perWriter+1)
+		}
+	}
+}
+
+// Between checkpoints the checkpointer starts the writeback of the WAL and of the database file,
+// so that a checkpoint's fsync finds little left to write.
+func TestCheckpointerStartsWritebackBetweenCheckpoints(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("starting writeback without waiting is Linux only")
+	}
+	type started struct {
+		path string
+		err  error
+	}
+	seen := make(chan started, 64)
+	defer sqlite.WatchWriteback(func(path string, err error) {
+		select {
+		case seen <- started{path, err}:
+		default:
+		}
+	})()
+	ctx := context.Background()
+	dir := t.TempDir()
+	// No checkpoint during the test: the writeback comes on its own.
+	s, err := sqlite.OpenWithCheckpoints(ctx, dir, time.Hour, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{filepath.Join(dir, "portico.db"): true, filepath.Join(dir, "portico.db-wal"): true}
+	deadline := time.After(10 * time.Second)
+	for len(want) > 0 {
+		select {
+		case st := <-seen:
+			if !want[st.path] {
+				continue
+			}
+			if st.err != nil {
+				t.Fatalf("writeback of %s: %v", st.path, st.err)
+			}
+			delete(want, st.path)
+		case <-deadline:
+			t.Fatalf("no writeback started within 10 s for %v", want)
 		}
 	}
 }

@@ -3,3 +3,15 @@ package sqlite
 // OpenWithCheckpoints opens the store with the checkpointer's period and restart size set by
 // the test.
 var OpenWithCheckpoints = open
+
+// WatchWriteback has every start of writeback reported to seen, with its outcome, until the
+// returned function restores the real one alone.
+func WatchWriteback(seen func(path string, err error)) (restore func()) {
+	real := startWriteback
+	startWriteback = func(path string) error {
+		err := real(path)
+		seen(path, err)
+		return err
+	}
+	return func() { startWriteback = real }
+}
