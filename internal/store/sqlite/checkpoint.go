@@ -29,8 +29,8 @@ import (
 // Between checkpoints the checkpointer also asks the kernel to start writing out what the WAL
 // and the database file hold in memory (writeback_linux.go). Linux would otherwise leave a whole
 // second of WAL (48 MB at 1,000 messages/s) for the checkpoint's fsync to write at once, and the
-// writer's appends to the WAL wait behind that fsync: at 1,000 messages/s with 10,000 visitors
-// it halved the time a passive checkpoint takes (median 54 → 29 ms) and the commits it held.
+// writer's appends to the WAL wait behind that fsync. At 1,000 messages/s with 10,000 visitors
+// this about halved how long a checkpoint takes and holds the writer (docs/benchmarks.md).
 const (
 	checkpointEvery = time.Second
 	writebackEvery  = 50 * time.Millisecond
