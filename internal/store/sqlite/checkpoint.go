@@ -62,19 +62,31 @@ func (c *checkpointer) run() {
 	defer tick.Stop()
 	writeback := time.NewTicker(writebackEvery)
 	defer writeback.Stop()
-	writingBack := true
+	canWriteBack := true
+	// An idle database has nothing to write out: the writeback ticks only while the last
+	// checkpoint found the WAL changed (checkpoints are many writeback periods apart), so that
+	// an idle server does not wake twenty times a second.
+	writing, lastFrames := true, -1
 	for {
 		select {
 		case <-c.quit:
 			return
 		case <-writeback.C:
-			if writingBack {
-				writingBack = c.startWriteback()
+			if canWriteBack = c.startWriteback(); !canWriteBack {
+				writeback.Stop()
 			}
 			continue
 		case <-tick.C:
 		}
 		frames, err := checkpointPassive(c.own)
+		wasWriting := writing
+		writing, lastFrames = err != nil || frames != lastFrames, frames
+		switch {
+		case writing && !wasWriting && canWriteBack:
+			writeback.Reset(writebackEvery)
+		case !writing && wasWriting:
+			writeback.Stop()
+		}
 		if err == nil && frames >= c.restartAt {
 			err = restart(c.write, frames >= mustRestartTimes*c.restartAt)
 		}

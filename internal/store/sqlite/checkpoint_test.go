@@ -156,3 +156,46 @@ func TestCheckpointerStartsWritebackBetweenCheckpoints(t *testing.T) {
 		}
 	}
 }
+
+// An idle database is not written back twenty times a second: the writeback stops once a
+// checkpoint finds the WAL unchanged, and starts again after a write.
+func TestWritebackWaitsWhileTheDatabaseIsIdle(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("starting writeback without waiting is Linux only")
+	}
+	calls := make(chan struct{}, 1024)
+	defer sqlite.WatchWriteback(func(string, error) {
+		select {
+		case calls <- struct{}{}:
+		default:
+		}
+	})()
+	ctx := context.Background()
+	// Checkpoints a few writeback periods apart, as in use (a second against 50 ms).
+	s, err := sqlite.OpenWithCheckpoints(ctx, t.TempDir(), 200*time.Millisecond, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Idle: the calls stop. Four writeback periods without one is the sign.
+	quietFor := 4 * 50 * time.Millisecond
+	deadline := time.After(10 * time.Second)
+	for quiet := false; !quiet; {
+		select {
+		case <-calls:
+		case <-time.After(quietFor):
+			quiet = true
+		case <-deadline:
+			t.Fatal("the writeback went on for 10 s with nothing written")
+		}
+	}
+	testutil.SeedChats(t, s, 1)
+	select {
+	case <-calls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no writeback within 10 s of a write")
+	}
+}
