@@ -25,40 +25,43 @@ func createVisitorStep(v *domain.Visitor) Step {
 // VisitorByTokenHash authenticates a visitor's request: it runs on every widget call, so it
 // reads the visitor's own row only (no visit count, no current page).
 func (s *Store) VisitorByTokenHash(ctx context.Context, tokenHash string) (*domain.Visitor, error) {
-	var v domain.Visitor
-	var created, seen int64
-	err := s.queryRow(ctx, s.read, visitorByTokenQuery, tokenHash).Scan(&v.ID, &v.AccountID, &v.TokenHash, &v.Name, &v.Email, &created, &seen)
+	v, err := scanTokenVisitor(s.queryRow(ctx, s.read, visitorByTokenQuery, tokenHash).Scan)
 	if err != nil {
 		return nil, notFound(err)
 	}
-	v.CreatedAt, v.LastSeenAt = fromMS(created), fromMS(seen)
-	return &v, nil
+	return v, nil
 }
 
 const visitorByTokenQuery = `SELECT id, account_id, token_hash, name, email, created_at, last_seen_at
 	FROM visitors WHERE token_hash = ?`
+
+// scanTokenVisitor reads one row of visitorByTokenQuery.
+func scanTokenVisitor(scan func(...any) error) (*domain.Visitor, error) {
+	var v domain.Visitor
+	var created, seen int64
+	if err := scan(&v.ID, &v.AccountID, &v.TokenHash, &v.Name, &v.Email, &created, &seen); err != nil {
+		return nil, err
+	}
+	v.CreatedAt, v.LastSeenAt = fromMS(created), fromMS(seen)
+	return &v, nil
+}
 
 // ReturningVisitor reads the visitor and its latest invitation in one round trip where the
 // backend pipelines: a returning visitor's page view otherwise made two reads, one after the
 // other, for the widget to show an invitation still waiting.
 func (s *Store) ReturningVisitor(ctx context.Context, tokenHash string) (*domain.Visitor, *domain.Invitation, error) {
 	var v *domain.Visitor
-	var invs []domain.Invitation
+	var latest *domain.Invitation
 	err := s.readSteps(ctx, []Step{
-		{Query: visitorByTokenQuery, Args: []any{tokenHash}, Scan: func(scan func(...any) error) error {
-			var created, seen int64
-			v = &domain.Visitor{}
-			if err := scan(&v.ID, &v.AccountID, &v.TokenHash, &v.Name, &v.Email, &created, &seen); err != nil {
-				return err
-			}
-			v.CreatedAt, v.LastSeenAt = fromMS(created), fromMS(seen)
-			return nil
+		{Query: visitorByTokenQuery, Args: []any{tokenHash}, Scan: func(scan func(...any) error) (err error) {
+			v, err = scanTokenVisitor(scan)
+			return err
 		}},
 		{Query: `SELECT ` + invitationColumns + ` FROM invitations i LEFT JOIN operators o ON o.id = i.operator_id
 			WHERE i.visitor_id = (SELECT id FROM visitors WHERE token_hash = ?) ORDER BY i.created_at DESC LIMIT 1`,
 			Args: []any{tokenHash}, Scan: func(scan func(...any) error) error {
 				inv, err := scanInvitation(scan)
-				invs = append(invs, inv)
+				latest = &inv
 				return err
 			}},
 	})
@@ -68,10 +71,7 @@ func (s *Store) ReturningVisitor(ctx context.Context, tokenHash string) (*domain
 	if v == nil {
 		return nil, nil, domain.ErrNotFound
 	}
-	if len(invs) == 0 {
-		return v, nil, nil
-	}
-	return v, &invs[0], nil
+	return v, latest, nil
 }
 
 func (s *Store) VisitorByID(ctx context.Context, id string) (*domain.Visitor, error) {
