@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/sqlite"
 	"github.com/portico/portico/internal/testutil"
 )
@@ -22,14 +23,7 @@ func TestWALStaysBoundedUnderLoad(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	const restartAt = 256 // frames of 4 KiB: 1 MiB
-	s, err := sqlite.OpenWithCheckpoints(ctx, dir, 10*time.Millisecond, restartAt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openMigrated(t, dir, 10*time.Millisecond, restartAt)
 	const writers, perWriter = 4, 400
 	seeded := testutil.SeedChats(t, s, writers)
 	v, now := seeded.Visitor, time.Now().UTC()
@@ -122,23 +116,16 @@ func TestCheckpointerStartsWritebackBetweenCheckpoints(t *testing.T) {
 		err  error
 	}
 	seen := make(chan started, 64)
-	defer sqlite.WatchWriteback(func(path string, err error) {
+	// A cleanup, so that the store (opened later) is closed before the watch ends.
+	t.Cleanup(sqlite.WatchWriteback(func(path string, err error) {
 		select {
 		case seen <- started{path, err}:
 		default:
 		}
-	})()
-	ctx := context.Background()
+	}))
 	dir := t.TempDir()
 	// No checkpoint during the test: the writeback comes on its own.
-	s, err := sqlite.OpenWithCheckpoints(ctx, dir, time.Hour, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	openMigrated(t, dir, time.Hour, 1<<20)
 	want := map[string]bool{filepath.Join(dir, "portico.db"): true, filepath.Join(dir, "portico.db-wal"): true}
 	deadline := time.After(10 * time.Second)
 	for len(want) > 0 {
@@ -164,22 +151,15 @@ func TestWritebackWaitsWhileTheDatabaseIsIdle(t *testing.T) {
 		t.Skip("starting writeback without waiting is Linux only")
 	}
 	calls := make(chan struct{}, 1024)
-	defer sqlite.WatchWriteback(func(string, error) {
+	// A cleanup, so that the store (opened later) is closed before the watch ends.
+	t.Cleanup(sqlite.WatchWriteback(func(string, error) {
 		select {
 		case calls <- struct{}{}:
 		default:
 		}
-	})()
-	ctx := context.Background()
+	}))
 	// Checkpoints a few writeback periods apart, as in use (a second against 50 ms).
-	s, err := sqlite.OpenWithCheckpoints(ctx, t.TempDir(), 200*time.Millisecond, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openMigrated(t, t.TempDir(), 200*time.Millisecond, 1<<20)
 	// Idle: the calls stop. Four writeback periods without one is the sign.
 	quietFor := 4 * 50 * time.Millisecond
 	deadline := time.After(10 * time.Second)
@@ -198,4 +178,20 @@ func TestWritebackWaitsWhileTheDatabaseIsIdle(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no writeback within 10 s of a write")
 	}
+}
+
+// openMigrated opens a migrated store in dir with the checkpointer's period and restart size
+// set by the test; it is closed when the test ends.
+func openMigrated(t *testing.T, dir string, every time.Duration, restartAt int) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.OpenWithCheckpoints(ctx, dir, every, restartAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
