@@ -4,7 +4,11 @@
 
 set -euo pipefail
 
-PORTICO_SERVICES_DIR="${PORTICO_SERVICES_DIR:-$(mktemp -d /tmp/portico-services.XXXXXX)}"
+portico_services_scratch=""
+if [ -z "${PORTICO_SERVICES_DIR:-}" ]; then
+	PORTICO_SERVICES_DIR="$(mktemp -d /tmp/portico-services.XXXXXX)"
+	portico_services_scratch="$PORTICO_SERVICES_DIR"
+fi
 chmod 755 "$PORTICO_SERVICES_DIR"
 pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 pg_port="${PORTICO_PG_PORT:-55432}"
@@ -40,5 +44,7 @@ export PORTICO_SERVICES_DIR
 portico_services_stop() {
 	as_postgres "'$pg_bin/pg_ctl' -D '$pg_data' -m fast stop >/dev/null" || true
 	kill "$(cat "$PORTICO_SERVICES_DIR/nats.pid")" 2>/dev/null || true
+	# A directory of our own making goes too; one the caller named is left for them to read.
+	[ -z "$portico_services_scratch" ] || rm -rf "$portico_services_scratch"
 }
 set +euo pipefail
