@@ -198,3 +198,7 @@ func Count(t testing.TB, db *sql.DB, query string) int {
 	}
 	return n
 }
+
+// SQLiteMessagesNotIndexed counts, in an SQLite database, the messages the search index has not
+// taken yet.
+const SQLiteMessagesNotIndexed = `SELECT COUNT(*) FROM messages WHERE rowid > (SELECT last_rowid FROM messages_fts_indexed)`

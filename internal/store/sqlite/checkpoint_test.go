@@ -182,7 +182,7 @@ func TestWritebackWaitsWhileTheDatabaseIsIdle(t *testing.T) {
 
 // openMigrated opens a migrated store in dir with the checkpointer's period and restart size
 // set by the test; it is closed when the test ends.
-func openMigrated(t *testing.T, dir string, every time.Duration, restartAt int) store.Store {
+func openMigrated(t testing.TB, dir string, every time.Duration, restartAt int) store.Store {
 	t.Helper()
 	ctx := context.Background()
 	s, err := sqlite.OpenWithCheckpoints(ctx, dir, every, restartAt)

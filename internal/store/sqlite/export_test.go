@@ -15,3 +15,6 @@ func WatchWriteback(seen func(path string, err error)) (restore func()) {
 	}
 	return func() { startWriteback = real }
 }
+
+// Migrations are the schema's migration files, for a test to build an older schema.
+var Migrations = dialect{}.Migrations

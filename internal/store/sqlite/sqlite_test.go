@@ -2,7 +2,9 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +63,7 @@ func TestMessagesIndexedInTheBackground(t *testing.T) {
 	db := testutil.OpenSQLiteFile(t, dir)
 	count := func(query string) int { t.Helper(); return testutil.Count(t, db, query) }
 	deadline := time.Now().Add(10 * time.Second)
-	for count(`SELECT COUNT(*) FROM messages_fts_waiting`) > 0 {
+	for count(testutil.SQLiteMessagesNotIndexed) > 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("messages still waiting for the search index after 10 s")
 		}
@@ -82,4 +84,89 @@ func TestPageViewsChangeNoIndexedColumn(t *testing.T) {
 	testutil.OpenSQLiteAt(t, dir)
 	db := testutil.OpenSQLiteFile(t, dir)
 	testutil.CheckNoIndexHolds(t, db, `SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('visitors', 'visits') AND sql IS NOT NULL`, testutil.PageViewColumns)
+}
+
+// applyMigrationsUpTo builds the schema of version last in the database, as a Portico of that
+// version left it.
+func applyMigrationsUpTo(t *testing.T, db *sql.DB, last int) {
+	t.Helper()
+	if _, err := db.Exec(`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	names, err := fs.Glob(sqlite.Migrations(), "*.sql")
+	if err != nil || len(names) < last {
+		t.Fatalf("migrations %v: %v", names, err)
+	}
+	for i, name := range names[:last] {
+		body, err := fs.ReadFile(sqlite.Migrations(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_version (version, applied_at) VALUES (?, 0)`, i+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Migration 0011 replaces the queue of messages waiting for the search index with a watermark:
+// what was still queued is indexed then, what was indexed is not indexed twice, and messages
+// written after it are indexed past the watermark.
+func TestWatermarkMigrationTakesTheQueue(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := testutil.OpenSQLiteFile(t, dir)
+	applyMigrationsUpTo(t, db, 10)
+	for _, q := range []string{
+		`INSERT INTO accounts (id, kind, name, key, created_at) VALUES ('a1', 'website', 'Acme', 'k1', 0)`,
+		`INSERT INTO visitors (id, account_id, token_hash, created_at, last_seen_at) VALUES ('v1', 'a1', 't1', 0, 0)`,
+		`INSERT INTO conversations (id, account_id, visitor_id, status, last_seq, start_client_msg_id, created_at)
+			VALUES ('c1', 'a1', 'v1', 'closed', 3, 's1', 0)`,
+		`INSERT INTO messages (id, conversation_id, seq, author_type, author_id, body, client_msg_id, created_at)
+			VALUES ('m1', 'c1', 1, 'visitor', 'v1', 'indexedbefore', 'x1', 0),
+			       ('m2', 'c1', 2, 'visitor', 'v1', 'queuedone', 'x2', 0),
+			       ('m3', 'c1', 3, 'visitor', 'v1', 'queuedtwo', 'x3', 0)`,
+		// What version 10's indexer did with the first of them.
+		`INSERT INTO messages_fts (body, conversation_id, seq) VALUES ('indexedbefore', 'c1', 1)`,
+		`DELETE FROM messages_fts_waiting WHERE message_id = 'm1'`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+
+	s := testutil.OpenSQLiteAt(t, dir)
+	count := func(query string) int { t.Helper(); return testutil.Count(t, db, query) }
+	for _, word := range []string{"indexedbefore", "queuedone", "queuedtwo"} {
+		if n := count(`SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH '` + word + `'`); n != 1 {
+			t.Errorf("%s indexed %d times after the migration, want once", word, n)
+		}
+	}
+	if n := count(testutil.SQLiteMessagesNotIndexed); n != 0 {
+		t.Errorf("%d messages past the watermark after the migration, want 0", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'messages_fts_waiting'`); n != 0 {
+		t.Error("the queue table is still there")
+	}
+
+	if _, err := db.Exec(`UPDATE conversations SET status = 'active' WHERE id = 'c1'`); err != nil {
+		t.Fatal(err)
+	}
+	m := &domain.Message{ID: domain.NewID(), ConversationID: "c1", Author: domain.Author{Type: domain.AuthorVisitor, ID: "v1"},
+		Body: "writtenafter", ClientMsgID: "x4", CreatedAt: time.Now()}
+	if _, _, err := s.AppendMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE conversations SET status = 'closed' WHERE id = 'c1'`); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := s.SearchHistory(ctx, store.HistoryFilter{AccountIDs: []string{"a1"}, Words: []string{"writtenafter"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 1 || hits[0].Conversation.ID != "c1" {
+		t.Fatalf("a search for a message written after the migration found %+v, want conversation c1", hits)
+	}
 }

@@ -8,13 +8,13 @@ import (
 )
 
 // MessageIndexer is a Dialect whose full-text index of messages is filled a batch at a time: a
-// new message waits in a queue table, and the store moves the waiting ones into the index every
+// new message waits past the last one indexed, and the store indexes the waiting ones every
 // indexEvery by the group writer (once the store has written its first message or page view),
 // and before every search, so a search never misses a stored message.
 type MessageIndexer interface {
-	// IndexWaiting returns the statements, run in one transaction, that move at most as many
-	// waiting messages as their one argument says (-1: all of them) into the index and out of
-	// the queue. The last one's count of changed rows is how many were moved.
+	// IndexWaiting returns the statements, run in one transaction, that index at most as many
+	// waiting messages as their one argument says (-1: all of them) and mark them indexed. The
+	// first one's count of changed rows is how many were indexed.
 	IndexWaiting() []string
 }
 
@@ -27,8 +27,8 @@ const (
 	allWaiting = -1
 )
 
-// indexWaitingMessages moves up to limit messages (allWaiting: every one) waiting for the search
-// index into it, and says how many it moved.
+// indexWaitingMessages indexes up to limit messages (allWaiting: every one) waiting for the
+// search index, and says how many it indexed.
 func (s *Store) indexWaitingMessages(ctx context.Context, limit int) (int, error) {
 	ix, ok := s.dialect.(MessageIndexer)
 	if !ok {
@@ -42,7 +42,7 @@ func (s *Store) indexWaitingMessages(ctx context.Context, limit int) (int, error
 	if err := s.inTx(ctx, func(tx *sql.Tx) error { return s.runSteps(ctx, tx, steps) }); err != nil {
 		return 0, err
 	}
-	return int(steps[len(steps)-1].Rows), nil
+	return int(steps[0].Rows), nil
 }
 
 // indexNextChunk is the group writer's share of the indexing: one chunk. It says whether more
