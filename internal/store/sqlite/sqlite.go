@@ -31,6 +31,7 @@ func (dialect) Name() string { return "sqlite" }
 // PrepareStatements: SQLite spends much of a small query's time parsing it.
 func (dialect) PrepareStatements() bool    { return true }
 func (dialect) Rebind(query string) string { return query }
+func (dialect) InProcess() bool            { return true }
 
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *sqlite.Error
