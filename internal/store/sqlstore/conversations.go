@@ -111,7 +111,8 @@ UNION ALL SELECT 'route', r.operator_id, '', '', '' FROM conversation_routes r W
 func (s *Store) ConversationAccess(ctx context.Context, id string) (*domain.Conversation, error) {
 	c := domain.Conversation{ID: id, Participants: []domain.Person{}, RoutedTo: []string{}}
 	found := false
-	err := s.readSteps(s.keyRead(ctx), []Step{{Query: conversationAccessQuery, Args: []any{id, id, id},
+	ctx, db := s.byKey(ctx)
+	err := s.readStepsOn(ctx, db, []Step{{Query: conversationAccessQuery, Args: []any{id, id, id},
 		Scan: func(scan func(...any) error) error {
 			var part, first, visitorID, status, ownerID string
 			if err := scan(&part, &first, &visitorID, &status, &ownerID); err != nil {

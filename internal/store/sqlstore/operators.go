@@ -118,7 +118,8 @@ func (s *Store) CreateSession(ctx context.Context, sess *domain.Session) error {
 func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*domain.Session, *domain.Operator, error) {
 	sess := domain.Session{TokenHash: tokenHash}
 	var created, expires int64
-	op, err := scanOperator(scanAfter(s.queryRow(s.keyRead(ctx), s.read, `SELECT s.csrf_token, s.created_at, s.expires_at, `+sessionOperatorColumns+`
+	ctx, db := s.byKey(ctx)
+	op, err := scanOperator(scanAfter(s.queryRow(ctx, db, `SELECT s.csrf_token, s.created_at, s.expires_at, `+sessionOperatorColumns+`
 		FROM sessions s JOIN operators o ON o.id = s.operator_id
 		WHERE s.token_hash = ? AND s.expires_at > ? AND o.deleted_at IS NULL`, tokenHash, ms(now)),
 		&sess.CSRFToken, &created, &expires))

@@ -36,11 +36,15 @@ var ErrRolledBack = errors.New("rolled back")
 
 // readSteps runs read-only steps: in one round trip where the dialect can.
 func (s *Store) readSteps(ctx context.Context, steps []Step) error {
+	return s.readStepsOn(ctx, s.read, steps)
+}
+
+func (s *Store) readStepsOn(ctx context.Context, db *sql.DB, steps []Step) error {
 	if p, ok := s.dialect.(Pipeliner); ok {
-		defer s.timed("read", s.read)()
-		return p.Pipeline(ctx, s.read, s.rebound(steps))
+		defer s.timed("read", db)()
+		return p.Pipeline(ctx, db, s.rebound(steps))
 	}
-	return s.runSteps(ctx, s.read, steps)
+	return s.runSteps(ctx, db, steps)
 }
 
 // rebound returns the steps with the backend's placeholders.

@@ -25,7 +25,8 @@ func createVisitorStep(v *domain.Visitor) Step {
 // VisitorByTokenHash authenticates a visitor's request: it runs on every widget call, so it
 // reads the visitor's own row only (no visit count, no current page).
 func (s *Store) VisitorByTokenHash(ctx context.Context, tokenHash string) (*domain.Visitor, error) {
-	v, err := scanTokenVisitor(s.queryRow(s.keyRead(ctx), s.read, visitorByTokenQuery, tokenHash).Scan)
+	ctx, db := s.byKey(ctx)
+	v, err := scanTokenVisitor(s.queryRow(ctx, db, visitorByTokenQuery, tokenHash).Scan)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -52,7 +53,8 @@ func scanTokenVisitor(scan func(...any) error) (*domain.Visitor, error) {
 func (s *Store) ReturningVisitor(ctx context.Context, tokenHash string) (*domain.Visitor, *domain.Invitation, error) {
 	var v *domain.Visitor
 	var latest *domain.Invitation
-	err := s.readSteps(s.keyRead(ctx), []Step{
+	ctx, db := s.byKey(ctx)
+	err := s.readStepsOn(ctx, db, []Step{
 		{Query: visitorByTokenQuery, Args: []any{tokenHash}, Scan: func(scan func(...any) error) (err error) {
 			v, err = scanTokenVisitor(scan)
 			return err

@@ -1,4 +1,4 @@
-package sqlite_test
+package sqlstore_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/store"
+	"github.com/portico/portico/internal/store/sqlstore"
 	"github.com/portico/portico/internal/testutil"
 )
 
@@ -79,10 +80,43 @@ func TestKeyReadsDoNotWatchTheContext(t *testing.T) {
 	}
 }
 
+// In process the reads by key run on the write connection, whose page cache no other
+// connection's commit empties: they wait for a write transaction in progress.
+func TestKeyReadsUseTheWriteConnection(t *testing.T) {
+	s := testutil.OpenSQLite(t).(*sqlstore.Store)
+	reads := keyReads(t, s)
+	for name, read := range reads {
+		release := s.HoldWriteConnection()
+		done := make(chan error, 1)
+		go func() { done <- read(context.Background()) }()
+		early := false
+		select {
+		case err := <-done:
+			t.Errorf("%s returned (err %v) while a transaction held the write connection", name, err)
+			early = true
+		case <-time.After(50 * time.Millisecond):
+		}
+		if err := release(); err != nil {
+			t.Fatal(err)
+		}
+		if early {
+			continue
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s still waiting 10 s after the write connection was free", name)
+		}
+	}
+}
+
 // BenchmarkKeyReads times the reads of a visitor's message (the visitor by token, the
 // conversation's access) under a request's context.
 //
-//	go test ./internal/store/sqlite -run XXX -bench KeyReads
+//	go test ./internal/store/sqlstore -run XXX -bench KeyReads
 func BenchmarkKeyReads(b *testing.B) {
 	reads := keyReads(b, testutil.OpenSQLite(b))
 	ctx, cancel := context.WithCancel(context.Background())
