@@ -30,3 +30,6 @@ func (s *Store) HoldWriteConnection() (release func() error) {
 		return <-ended
 	}
 }
+
+// LinkVisitorStatements are the statements of LinkVisitor, for a test to read their plans.
+var LinkVisitorStatements = linkVisitorStatements
