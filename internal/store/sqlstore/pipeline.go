@@ -39,6 +39,7 @@ func (s *Store) readSteps(ctx context.Context, steps []Step) error {
 	return s.readStepsOn(ctx, s.read, steps)
 }
 
+// readStepsOn runs read-only steps on db (see byKey).
 func (s *Store) readStepsOn(ctx context.Context, db *sql.DB, steps []Step) error {
 	if p, ok := s.dialect.(Pipeliner); ok {
 		defer s.timed("read", db)()

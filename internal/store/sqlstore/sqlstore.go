@@ -93,8 +93,8 @@ type InProcess interface {
 	InProcess() bool
 }
 
-// byKey returns the context and the connections for a read by a unique key on the path of every
-// message and request (the visitor or session behind a request, a conversation's access).
+// byKey returns the context and the connection pool for a read by a unique key on the path of
+// every message and request (the visitor or session behind a request, a conversation's access).
 // In process (SQLite) the read runs:
 //   - On the write connection. Each commit empties the page cache of every other connection, so
 //     a read from the pool made after one reads its pages from the file again, and at 1,000
