@@ -25,7 +25,7 @@ func BenchmarkAppendMessage(b *testing.B) {
 	db := testutil.OpenSQLiteFile(b, dir)
 	walFrames := func(mode string) int {
 		var busy, frames, copied int
-		if err := db.QueryRow(`PRAGMA wal_checkpoint(` + mode + `)`).Scan(&busy, &frames, &copied); err != nil || busy != 0 {
+		if err := db.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &copied); err != nil || busy != 0 {
 			b.Fatalf("checkpoint: busy %d, %v", busy, err)
 		}
 		return frames
