@@ -35,29 +35,31 @@ func open(t testing.TB, url string) store.Store {
 	return s
 }
 
-// A page view sets its visitor's last_seen_at and its visit's page: no index may hold those
-// columns, or PostgreSQL writes a new entry into every index of the row (no HOT update) on
-// every page view.
-func TestPageViewsChangeNoIndexedColumn(t *testing.T) {
+// migratedDB migrates a fresh database and opens a connection of the test's own to it, closed
+// with the test.
+func migratedDB(t *testing.T) *sql.DB {
+	t.Helper()
 	url := testutil.PostgresURL(t)
 	open(t, url)
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// A page view sets its visitor's last_seen_at and its visit's page: no index may hold those
+// columns, or PostgreSQL writes a new entry into every index of the row (no HOT update) on
+// every page view.
+func TestPageViewsChangeNoIndexedColumn(t *testing.T) {
+	db := migratedDB(t)
 	testutil.CheckNoIndexHolds(t, db, `SELECT tablename, indexdef FROM pg_indexes WHERE tablename IN ('visitors', 'visits')`, testutil.PageViewColumns)
 }
 
 // Only the visitors linked to another are indexed by merged_into (visitors_linked, partial): an
 // index over every visitor took an entry for each new one.
 func TestNoIndexOfEveryVisitorsLink(t *testing.T) {
-	url := testutil.PostgresURL(t)
-	open(t, url)
-	db, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := migratedDB(t)
 	testutil.CheckNoIndexHolds(t, db, `SELECT tablename, indexdef FROM pg_indexes WHERE tablename = 'visitors' AND indexdef NOT LIKE '%WHERE%'`, []string{"merged_into"})
 }
