@@ -36,8 +36,10 @@ func New() *Metrics {
 			Name: "portico_slow_consumers_total", Help: "Connections dropped because they did not read fast enough.",
 		}),
 		DBTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "portico_db_seconds",
-			Help:    "Database time per operation: read (a query) or write (a transaction or statement).",
+			Name: "portico_db_seconds",
+			Help: "Database time per operation: read (a query), write (a transaction or statement); on SQLite also index (a chunk of " +
+				"the search index, which writes wait for), checkpoint (copying the WAL into the database, writes go on) and " +
+				"restart (a checkpoint that starts the WAL again and holds writes).",
 			Buckets: []float64{.0001, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}, []string{"kind"}),
 	}

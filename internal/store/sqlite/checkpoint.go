@@ -45,12 +45,15 @@ type checkpointer struct {
 	every      time.Duration
 	restartAt  int
 	files      []string // the database file and its WAL, written out between checkpoints
+	timed      func(kind string) (done func())
 	quit       chan struct{}
 	done       chan struct{}
 }
 
-func startCheckpointer(write, own *sql.DB, path string, every time.Duration, restartAt int) *checkpointer {
-	c := &checkpointer{write: write, own: own, every: every, restartAt: restartAt,
+// timed times the checkpoints for the database metrics: "checkpoint" (passive, writes go on) and
+// "restart" (it holds writes).
+func startCheckpointer(write, own *sql.DB, path string, every time.Duration, restartAt int, timed func(kind string) (done func())) *checkpointer {
+	c := &checkpointer{write: write, own: own, every: every, restartAt: restartAt, timed: timed,
 		files: []string{path + "-wal", path}, quit: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
@@ -78,7 +81,9 @@ func (c *checkpointer) run() {
 			continue
 		case <-tick.C:
 		}
+		done := c.timed("checkpoint")
 		frames, err := checkpointPassive(c.own)
+		done()
 		wasWriting := writing
 		writing, lastFrames = err != nil || frames != lastFrames, frames
 		switch {
@@ -88,7 +93,9 @@ func (c *checkpointer) run() {
 			writeback.Stop()
 		}
 		if err == nil && frames >= c.restartAt {
+			done := c.timed("restart")
 			err = restart(c.write, frames >= mustRestartTimes*c.restartAt)
+			done()
 		}
 		if err != nil {
 			slog.Warn("sqlite: WAL checkpoint failed, will retry", "err", err)

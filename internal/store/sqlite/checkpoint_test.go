@@ -195,3 +195,46 @@ func openMigrated(t testing.TB, dir string, every time.Duration, restartAt int) 
 	}
 	return s
 }
+
+// The work that holds the writer besides its commits (a chunk of the search index, a restart of
+// the WAL) and the checkpoints that do not are timed for the database metrics, each as its own
+// kind, so that a slow write can be told from what it waited for.
+func TestCheckpointsAndIndexingAreTimed(t *testing.T) {
+	ctx := context.Background()
+	s := openMigrated(t, t.TempDir(), 10*time.Millisecond, 64)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	s.(interface {
+		Observe(func(kind string, start time.Time))
+	}).Observe(func(kind string, start time.Time) {
+		if time.Since(start) < 0 {
+			t.Errorf("%s observed with a start in the future", kind)
+		}
+		mu.Lock()
+		seen[kind]++
+		mu.Unlock()
+	})
+	seeded := testutil.SeedChats(t, s, 1)
+	c := seeded.Conversations[0]
+	count := func(kind string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen[kind]
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; count("checkpoint") == 0 || count("restart") == 0 || count("index") == 0; i++ {
+		if time.Now().After(deadline) {
+			mu.Lock()
+			t.Fatalf("after 20 s of writes the kinds observed are %v, want checkpoint, restart and index among them", seen)
+		}
+		m := &domain.Message{ID: domain.NewID(), ConversationID: c.ID, Author: domain.Author{Type: domain.AuthorVisitor, ID: seeded.Visitor.ID},
+			Body: fmt.Sprintf("message %d %s", i, domain.NewSecret(64)), ClientMsgID: fmt.Sprint("m", i), CreatedAt: time.Now()}
+		if _, _, err := s.AppendMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if count("write") == 0 {
+		t.Fatal("no write observed: the group commits are timed as writes")
+	}
+}

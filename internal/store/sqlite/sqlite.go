@@ -94,6 +94,6 @@ func open(ctx context.Context, dir string, checkpointEvery time.Duration, restar
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	s := sqlstore.New(write, read, dialect{})
-	s.BeforeClose(startCheckpointer(write, checkpoints, path, checkpointEvery, restartFrames).close)
+	s.BeforeClose(startCheckpointer(write, checkpoints, path, checkpointEvery, restartFrames, s.Timed).close)
 	return s, nil
 }

@@ -39,7 +39,8 @@ func (s *Store) indexWaitingMessages(ctx context.Context, limit int) (int, error
 	for _, q := range queries {
 		steps = append(steps, Step{Query: q, Args: []any{limit}})
 	}
-	if err := s.inTx(ctx, func(tx *sql.Tx) error { return s.runSteps(ctx, tx, steps) }); err != nil {
+	// Timed on its own: the group writer's writes wait for a chunk as they wait for a commit.
+	if err := s.timedTx(ctx, "index", func(tx *sql.Tx) error { return s.runSteps(ctx, tx, steps) }); err != nil {
 		return 0, err
 	}
 	return int(steps[0].Rows), nil

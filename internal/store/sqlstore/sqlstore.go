@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/portico/portico/internal/domain"
@@ -39,21 +40,32 @@ type Store struct {
 	rebinds  rebindCache
 	accounts accountCache
 	group    groupCommitter
-	observe  func(kind string, start time.Time)
+	// observe is read by the SQLite checkpointer's goroutine, which may start before it is set.
+	observe atomic.Pointer[func(kind string, start time.Time)]
 	// closeFirst is what the backend runs before the store closes its connections.
 	closeFirst func() error
 }
 
 // Observe sets the function told how long each read and write took (for metrics).
-func (s *Store) Observe(fn func(kind string, start time.Time)) { s.observe = fn }
+func (s *Store) Observe(fn func(kind string, start time.Time)) { s.observe.Store(&fn) }
 
-// timed times a statement made outside a transaction (a transaction is timed as a whole).
-func (s *Store) timed(kind string, q querier) func() {
-	if _, inTx := q.(*sql.Tx); s.observe == nil || inTx {
+// Timed starts timing an operation of the given kind and returns what ends it: for work the
+// backend does on the store's connections besides reads and writes (SQLite's checkpoints).
+func (s *Store) Timed(kind string) (done func()) {
+	observe := s.observe.Load()
+	if observe == nil {
 		return func() {}
 	}
 	start := time.Now()
-	return func() { s.observe(kind, start) }
+	return func() { (*observe)(kind, start) }
+}
+
+// timed times a statement made outside a transaction (a transaction is timed as a whole).
+func (s *Store) timed(kind string, q querier) func() {
+	if _, inTx := q.(*sql.Tx); inTx {
+		return func() {}
+	}
+	return s.Timed(kind)
 }
 
 func New(write, read *sql.DB, d Dialect) *Store {
@@ -132,7 +144,12 @@ func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...a
 
 // inTx runs fn in a write transaction, committing when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	defer s.timed("write", s.write)()
+	return s.timedTx(ctx, "write", fn)
+}
+
+// timedTx is inTx with the kind its time is observed as.
+func (s *Store) timedTx(ctx context.Context, kind string, fn func(tx *sql.Tx) error) error {
+	defer s.Timed(kind)()
 	defer s.stmts.prepareDeferred(ctx, s.write)
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
