@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -32,6 +33,7 @@ type tracked struct {
 	conv *conversation
 	n    int // the message's number in its conversation and direction
 	sent time.Time
+	at   time.Time // when the other side's socket had it
 
 	acked, received bool
 }
@@ -84,6 +86,7 @@ func (t *tracker) received(id string, at time.Time) *tracked {
 		return nil
 	}
 	m.received = true
+	m.at = at
 	t.stats[m.dir].received++
 	t.mu.Unlock()
 	t.stats[m.dir].delivery.add(at.Sub(m.sent))
@@ -120,6 +123,57 @@ func (t *tracker) direction(dir int, seconds float64) Direction {
 	d.Ack = s.ack.summary()
 	d.Delivery = s.delivery.summary()
 	return d
+}
+
+// stallOver is the pause in deliveries, with messages in flight, that the report counts.
+const stallOver = 5 * time.Millisecond
+
+// stalls finds the pauses in deliveries, both directions together, during which messages were
+// in flight: sent and not yet received, yet none arrived. At hundreds of messages a second such
+// a pause is the server (or the machine) holding everything at once, which a percentile of
+// single messages does not show.
+func (t *tracker) stalls() Stalls {
+	t.mu.Lock()
+	var got []*tracked
+	for _, m := range t.msgs {
+		if m.received {
+			got = append(got, m)
+		}
+	}
+	t.mu.Unlock()
+	return findStalls(got, stallOver)
+}
+
+// findStalls counts the gaps between one delivery and the next that some message spent more than
+// over of in flight: from the gap's start, or the earliest send among the messages delivered
+// after it if that came later, to the next delivery.
+func findStalls(got []*tracked, over time.Duration) Stalls {
+	slices.SortFunc(got, func(a, b *tracked) int { return a.at.Compare(b.at) })
+	// earliestSent[i]: the earliest send among the messages delivered from i on.
+	earliestSent := make([]time.Time, len(got))
+	for i := len(got) - 1; i >= 0; i-- {
+		earliestSent[i] = got[i].sent
+		if i+1 < len(got) && earliestSent[i+1].Before(earliestSent[i]) {
+			earliestSent[i] = earliestSent[i+1]
+		}
+	}
+	var s Stalls
+	var total time.Duration
+	for i := 1; i < len(got); i++ {
+		from := got[i-1].at
+		if earliestSent[i].After(from) {
+			from = earliestSent[i]
+		}
+		stall := got[i].at.Sub(from)
+		if stall <= over {
+			continue
+		}
+		s.Count++
+		total += stall
+		s.LongestMS = max(s.LongestMS, ms(stall))
+	}
+	s.TotalMS = ms(total)
+	return s
 }
 
 // messaging starts the conversations, has the operators claim them, then sends visitor messages
@@ -224,6 +278,7 @@ loop:
 	rep.OperatorToVisitor = r.tracker.direction(operatorToVisitor, elapsed.Seconds())
 	rep.MessagesAcked = rep.VisitorToOperator.Acked + rep.OperatorToVisitor.Acked
 	rep.MessagesReceived = rep.VisitorToOperator.Received + rep.OperatorToVisitor.Received
+	rep.Stalls = r.tracker.stalls()
 	rep.Errors = setupErrors + rep.VisitorToOperator.Errors + rep.OperatorToVisitor.Errors
 	if lost := rep.VisitorToOperator.Lost + rep.OperatorToVisitor.Lost; lost > 0 {
 		r.problems.note("messaging", fmt.Errorf("%d acknowledged messages never arrived within %s", lost, drainTime))

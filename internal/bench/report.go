@@ -118,8 +118,17 @@ type MessagingReport struct {
 	OperatorToVisitor Direction `json:"operator_to_visitor"`
 	MessagesAcked     int       `json:"messages_acked"`
 	MessagesReceived  int       `json:"messages_received"`
+	Stalls            Stalls    `json:"stalls"`
 	Errors            int       `json:"errors"`
 	CPU               CPU       `json:"cpu"`
+}
+
+// Stalls are the pauses of more than 5 ms in which messages were in flight and none was
+// delivered (both directions together).
+type Stalls struct {
+	Count     int     `json:"count"`
+	LongestMS float64 `json:"longest_ms"`
+	TotalMS   float64 `json:"total_ms"`
 }
 
 // CPU is how a phase's processor time was shared between the servers and the bench, which run
@@ -241,6 +250,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		lat("messaging", d.name+" delivered", d.d.Delivery, target)
 		row("messaging", d.name+" lost / duplicates", fmt.Sprintf("%d / %d", d.d.Lost, d.d.Duplicates), "0 / 0")
 	}
+	row("messaging", "stalls over 5 ms: count, longest, total", fmt.Sprintf("%d, %s ms, %s ms", m.Stalls.Count, num(m.Stalls.LongestMS), num(m.Stalls.TotalMS)), "")
 	row("messaging", "errors", fmt.Sprint(m.Errors), "0")
 	cpu("messaging", m.CPU)
 

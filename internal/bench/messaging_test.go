@@ -1,0 +1,44 @@
+package bench
+
+import (
+	"testing"
+	"time"
+)
+
+func TestFindStalls(t *testing.T) {
+	base := time.Unix(1_700_000_000, 0)
+	at := func(ms float64) time.Time { return base.Add(time.Duration(ms * float64(time.Millisecond))) }
+	// msg is one delivered message, sent and received at these milliseconds.
+	msg := func(sent, received float64) *tracked { return &tracked{sent: at(sent), at: at(received)} }
+	steady := func(from, to float64) []*tracked {
+		var out []*tracked
+		for t := from; t < to; t++ {
+			out = append(out, msg(t, t+0.5))
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		got  []*tracked
+		want Stalls
+	}{
+		{"a message a millisecond, each delivered within one", steady(0, 100), Stalls{}},
+		{"nothing delivered for 20 ms while messages waited", append(append(steady(0, 50),
+			// sent during the pause, all delivered when it ends
+			msg(50, 70), msg(55, 70.2), msg(60, 70.4)), steady(71, 100)...),
+			Stalls{Count: 1, LongestMS: 20, TotalMS: 20}},
+		{"a pause with nothing in flight is no stall", append(steady(0, 50), steady(80, 100)...), Stalls{}},
+		{"a message sent before the pause counts from the pause's start", append(append(steady(0, 30),
+			msg(29.2, 45)), steady(46, 50)...), Stalls{Count: 1, LongestMS: 15.5, TotalMS: 15.5}},
+		{"two pauses, the longer one counted as longest", append(append(append(steady(0, 20),
+			msg(20, 28)), steady(29, 40)...), append([]*tracked{msg(40, 52)}, steady(53, 60)...)...),
+			Stalls{Count: 2, LongestMS: 12, TotalMS: 20}},
+		{"a pause of 5 ms exactly is not over 5 ms", append(append(steady(0, 20), msg(20, 24.5)), steady(25, 30)...), Stalls{}},
+		{"nothing delivered", nil, Stalls{}},
+	}
+	for _, c := range cases {
+		if got := findStalls(c.got, stallOver); got != c.want {
+			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
