@@ -206,10 +206,7 @@ func TestCheckpointsAndIndexingAreTimed(t *testing.T) {
 	seen := map[string]int{}
 	s.(interface {
 		Observe(func(kind string, start time.Time))
-	}).Observe(func(kind string, start time.Time) {
-		if time.Since(start) < 0 {
-			t.Errorf("%s observed with a start in the future", kind)
-		}
+	}).Observe(func(kind string, _ time.Time) {
 		mu.Lock()
 		seen[kind]++
 		mu.Unlock()
