@@ -134,21 +134,25 @@ const stallOver = 5 * time.Millisecond
 // single messages does not show.
 func (t *tracker) stalls() Stalls {
 	t.mu.Lock()
-	var got []*tracked
+	var got []delivery
 	for _, m := range t.msgs {
 		if m.received {
-			got = append(got, m)
+			got = append(got, delivery{sent: m.sent, at: m.at})
 		}
 	}
 	t.mu.Unlock()
 	return findStalls(got, stallOver)
 }
 
+// delivery is when a message was sent and when the other side had it. The tracker's messages
+// are copied out under its lock: one that arrives after the drain is still written to.
+type delivery struct{ sent, at time.Time }
+
 // findStalls counts the gaps between one delivery and the next that some message spent more than
 // over of in flight: from the gap's start, or the earliest send among the messages delivered
 // after it if that came later, to the next delivery.
-func findStalls(got []*tracked, over time.Duration) Stalls {
-	slices.SortFunc(got, func(a, b *tracked) int { return a.at.Compare(b.at) })
+func findStalls(got []delivery, over time.Duration) Stalls {
+	slices.SortFunc(got, func(a, b delivery) int { return a.at.Compare(b.at) })
 	// earliestSent[i]: the earliest send among the messages delivered from i on.
 	earliestSent := make([]time.Time, len(got))
 	for i := len(got) - 1; i >= 0; i-- {

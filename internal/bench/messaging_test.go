@@ -9,9 +9,9 @@ func TestFindStalls(t *testing.T) {
 	base := time.Unix(1_700_000_000, 0)
 	at := func(ms float64) time.Time { return base.Add(time.Duration(ms * float64(time.Millisecond))) }
 	// msg is one delivered message, sent and received at these milliseconds.
-	msg := func(sent, received float64) *tracked { return &tracked{sent: at(sent), at: at(received)} }
-	steady := func(from, to float64) []*tracked {
-		var out []*tracked
+	msg := func(sent, received float64) delivery { return delivery{sent: at(sent), at: at(received)} }
+	steady := func(from, to float64) []delivery {
+		var out []delivery
 		for t := from; t < to; t++ {
 			out = append(out, msg(t, t+0.5))
 		}
@@ -19,7 +19,7 @@ func TestFindStalls(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		got  []*tracked
+		got  []delivery
 		want Stalls
 	}{
 		{"a message a millisecond, each delivered within one", steady(0, 100), Stalls{}},
@@ -31,7 +31,7 @@ func TestFindStalls(t *testing.T) {
 		{"a message sent before the pause counts from the pause's start", append(append(steady(0, 30),
 			msg(29.2, 45)), steady(46, 50)...), Stalls{Count: 1, LongestMS: 15.5, TotalMS: 15.5}},
 		{"two pauses, the longer one counted as longest", append(append(append(steady(0, 20),
-			msg(20, 28)), steady(29, 40)...), append([]*tracked{msg(40, 52)}, steady(53, 60)...)...),
+			msg(20, 28)), steady(29, 40)...), append([]delivery{msg(40, 52)}, steady(53, 60)...)...),
 			Stalls{Count: 2, LongestMS: 12, TotalMS: 20}},
 		{"a pause of 5 ms exactly is not over 5 ms", append(append(steady(0, 20), msg(20, 24.5)), steady(25, 30)...), Stalls{}},
 		{"nothing delivered", nil, Stalls{}},
