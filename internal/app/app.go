@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -112,6 +113,11 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 		Observe(func(kind string, start time.Time))
 	}); ok {
 		timed.Observe(m.ObserveDB)
+	}
+	if pooled, ok := s.(interface{ Pools() map[string]*sql.DB }); ok {
+		for name, db := range pooled.Pools() {
+			m.DBPool(name, db)
+		}
 	}
 	pub := live.NewPublisher(b, s, log)
 	convs := conversations.NewService(s, pub, log)

@@ -27,6 +27,10 @@ func TestMetricsCountConnectionsMessagesAndDelivery(t *testing.T) {
 		`portico_messages_total{author="visitor"} 1`,
 		`portico_db_seconds_count{kind="write"}`,
 		`process_resident_memory_bytes`,
+		`go_sql_wait_count_total{db_name="write"}`,
+		`go_sql_wait_duration_seconds_total{db_name="write"}`,
+		`go_sql_open_connections{db_name="write"} 1`,
+		`go_sql_max_open_connections{db_name="read"}`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %q", want)

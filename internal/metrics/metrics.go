@@ -3,6 +3,7 @@
 package metrics
 
 import (
+	"database/sql"
 	"net/http"
 	"time"
 
@@ -51,6 +52,12 @@ func New() *Metrics {
 // Gauge adds a gauge whose value is read when /metrics is scraped.
 func (m *Metrics) Gauge(name, help string, labels prometheus.Labels, value func() float64) {
 	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, value))
+}
+
+// DBPool adds the statistics of one of the store's connection pools (go_sql_*{db_name}): how
+// often and how long work waited for a connection tells a busy database from a busy pool.
+func (m *Metrics) DBPool(name string, db *sql.DB) {
+	m.registry.MustRegister(collectors.NewDBStatsCollector(db, name))
 }
 
 // ObserveDB records how long a database operation took.

@@ -49,6 +49,12 @@ type Store struct {
 // Observe sets the function told how long each read and write took (for metrics).
 func (s *Store) Observe(fn func(kind string, start time.Time)) { s.observe.Store(&fn) }
 
+// Pools are the store's connection pools by name, for their statistics on /metrics. On SQLite
+// "write" is the one write connection, which the reads by key share (byKey).
+func (s *Store) Pools() map[string]*sql.DB {
+	return map[string]*sql.DB{"write": s.write, "read": s.read}
+}
+
 // Timed starts timing an operation of the given kind and returns what ends it: for work the
 // backend does on the store's connections besides reads and writes (SQLite's checkpoints).
 func (s *Store) Timed(kind string) (done func()) {
