@@ -164,11 +164,12 @@ func (s *Service) VisitorConversations(ctx context.Context, v *domain.Visitor) (
 	return s.store.ListConversations(ctx, store.ConversationFilter{AccountIDs: accounts, VisitorID: v.ID, Limit: 50})
 }
 
-// VisitorSend stores a visitor's message in their own conversation.
-func (s *Service) VisitorSend(ctx context.Context, v *domain.Visitor, id, body, clientMsgID string) (*domain.Message, bool, error) {
-	c, err := s.visitorAccess(ctx, v, id)
-	if err != nil {
-		return nil, false, err
+// VisitorSend stores a visitor's message in their own conversation, whose access the caller
+// read with the visitor (store.VisitorAndConversationAccess; nil when there is no such
+// conversation).
+func (s *Service) VisitorSend(ctx context.Context, v *domain.Visitor, c *domain.Conversation, body, clientMsgID string) (*domain.Message, bool, error) {
+	if c == nil || c.VisitorID != v.ID {
+		return nil, false, domain.ErrNotFound
 	}
 	if c.Status == domain.ConversationClosed {
 		return nil, false, domain.ErrClosed

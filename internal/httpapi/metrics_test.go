@@ -1,9 +1,13 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/testutil"
@@ -38,5 +42,37 @@ func TestMetricsCountConnectionsMessagesAndDelivery(t *testing.T) {
 	}
 	if strings.Contains(text, "portico_delivery_seconds_count 0\n") || !strings.Contains(text, "portico_delivery_seconds_count") {
 		t.Error("no delivery latency recorded for the events sent to the operator")
+	}
+}
+
+// A visitor's message reads the database once before its write: the visitor of the token and
+// the conversation's access come in one statement (one round trip on PostgreSQL, one turn at
+// the write connection on SQLite).
+func TestVisitorMessageReadsTheDatabaseOnce(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	_, op := srv.Operator(acc, domain.RoleAgent)
+	operator := srv.DialOperator(op)
+	vt, _ := srv.Visitor(acc, "https://shop.example/")
+	id := srv.StartChat(vt, "hello")
+	operator.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" })
+	reads := func() uint64 {
+		var m dto.Metric
+		if err := srv.App.Metrics.DBTime.WithLabelValues("read").(prometheus.Metric).Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetHistogram().GetSampleCount()
+	}
+	const messages = 5
+	scrape := -reads()
+	before := reads()
+	scrape += before
+	for i := range messages {
+		srv.Do("POST", "/api/v1/widget/conversations/"+id+"/messages", vt,
+			map[string]string{"body": fmt.Sprint("message ", i), "client_msg_id": fmt.Sprint("m", i)}).Want(t, http.StatusCreated)
+		operator.NextWhere("message", func(map[string]any) bool { return true })
+	}
+	if got := reads() - before; got != messages {
+		t.Fatalf("%d messages made %d reads, want %d", messages, got, messages)
 	}
 }

@@ -74,22 +74,47 @@ func (a *api) visitor(h visitorHandler) http.Handler {
 	}))
 }
 
+type visitorInHandler func(w http.ResponseWriter, r *http.Request, v *domain.Visitor, c *domain.Conversation)
+
+// visitorIn is visitor for a request about the conversation of the path's {id}, whose access
+// it reads with the visitor: c is nil when there is no such conversation, and whether it is the
+// visitor's is for the handler to check.
+func (a *api) visitorIn(h visitorInHandler) http.Handler {
+	return a.widgetCORS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, c, err := a.Visitors.AuthenticateIn(r.Context(), bearerToken(r), r.PathValue("id"))
+		if err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		if !a.visitorOriginAllowed(w, r, v) {
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), visitorKey, v)), v, c)
+	}))
+}
+
 func (a *api) authenticateVisitor(w http.ResponseWriter, r *http.Request, token string) (*domain.Visitor, bool) {
 	v, err := a.Visitors.Authenticate(r.Context(), token)
 	if err != nil {
 		writeError(w, r, a.Log, err)
 		return nil, false
 	}
+	return v, a.visitorOriginAllowed(w, r, v)
+}
+
+// visitorOriginAllowed checks that the request comes from a page of the visitor's account, and
+// answers it when not.
+func (a *api) visitorOriginAllowed(w http.ResponseWriter, r *http.Request, v *domain.Visitor) bool {
 	acc, err := a.Store.AccountByID(r.Context(), v.AccountID)
 	if err != nil {
 		writeError(w, r, a.Log, err)
-		return nil, false
+		return false
 	}
 	if !originAllowed(acc, r.Header.Get("Origin")) {
 		writeOriginRefused(w)
-		return nil, false
+		return false
 	}
-	return v, true
+	return true
 }
 
 type visitRequest struct {
@@ -198,13 +223,13 @@ func (a *api) widgetConversations(w http.ResponseWriter, r *http.Request, v *dom
 	writeJSON(w, http.StatusOK, map[string]any{"conversations": nonNilConversations(list)})
 }
 
-func (a *api) widgetSend(w http.ResponseWriter, r *http.Request, v *domain.Visitor) {
+func (a *api) widgetSend(w http.ResponseWriter, r *http.Request, v *domain.Visitor, c *domain.Conversation) {
 	var req sendRequest
 	if err := decode(w, r, &req); err != nil {
 		writeError(w, r, a.Log, err)
 		return
 	}
-	m, created, err := a.Conversations.VisitorSend(r.Context(), v, r.PathValue("id"), req.Body, req.ClientMsgID)
+	m, created, err := a.Conversations.VisitorSend(r.Context(), v, c, req.Body, req.ClientMsgID)
 	writeSent(w, r, a, m, created, err)
 }
 

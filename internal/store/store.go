@@ -98,6 +98,10 @@ type Store interface {
 	// RoutedTo and the IDs of its Participants (without their names): what decides who may
 	// write in it and who hears of it.
 	ConversationAccess(ctx context.Context, id string) (*domain.Conversation, error)
+	// VisitorAndConversationAccess is VisitorByTokenHash and ConversationAccess read together,
+	// for a visitor's message. The visitor is nil when no visitor has the token, the
+	// conversation nil when there is no such conversation; neither is an error.
+	VisitorAndConversationAccess(ctx context.Context, tokenHash, conversationID string) (*domain.Visitor, *domain.Conversation, error)
 	// ConversationByStart finds the conversation a visitor started with this first client_msg_id.
 	ConversationByStart(ctx context.Context, visitorID, clientMsgID string) (*domain.Conversation, error)
 	ListConversations(ctx context.Context, f ConversationFilter) ([]domain.Conversation, error)

@@ -25,6 +25,7 @@ type Store interface {
 	AdvertiserByExternalID(ctx context.Context, portalID, externalID string) (*domain.Account, error)
 	CreateVisitor(ctx context.Context, v *domain.Visitor) error
 	VisitorByTokenHash(ctx context.Context, tokenHash string) (*domain.Visitor, error)
+	VisitorAndConversationAccess(ctx context.Context, tokenHash, conversationID string) (*domain.Visitor, *domain.Conversation, error)
 	ReturningVisitor(ctx context.Context, tokenHash string) (*domain.Visitor, *domain.Invitation, error)
 	RecordPageView(ctx context.Context, in store.PageViewInput) error
 	UpsertListing(ctx context.Context, l *domain.Listing) error
@@ -262,6 +263,23 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Visit
 		return nil, domain.ErrUnauthorized
 	}
 	return v, err
+}
+
+// AuthenticateIn is Authenticate with the access of the conversation the request is about,
+// read together (a visitor's message needs both). The conversation is nil when there is none;
+// whether it is the visitor's own is for the caller to say.
+func (s *Service) AuthenticateIn(ctx context.Context, token, conversationID string) (*domain.Visitor, *domain.Conversation, error) {
+	if token == "" || len(token) > 200 {
+		return nil, nil, domain.ErrUnauthorized
+	}
+	v, c, err := s.store.VisitorAndConversationAccess(ctx, auth.HashToken(token), conversationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v == nil {
+		return nil, nil, domain.ErrUnauthorized
+	}
+	return v, c, nil
 }
 
 func cleanPage(p Page) (Page, error) {

@@ -98,44 +98,85 @@ func (s *Store) ConversationByID(ctx context.Context, id string) (*domain.Conver
 
 // conversationAccessQuery reads, in one statement, the conversation's row and the ids of its
 // current participants and of the operators it is routed to: a row per part, told apart by the
-// first column.
-const conversationAccessQuery = `SELECT 'conversation', c.account_id, c.visitor_id, c.status, COALESCE(c.owner_id, '')
+// first column; its columns are those of visitorAndAccessQuery (read by accessRead).
+const conversationAccessQuery = `SELECT 'conversation', c.account_id, c.visitor_id, c.status, COALESCE(c.owner_id, ''), 0, 0
 	FROM conversations c WHERE c.id = ?
-UNION ALL SELECT 'participant', p.operator_id, '', '', '' FROM conversation_participants p
+UNION ALL SELECT 'participant', p.operator_id, '', '', '', 0, 0 FROM conversation_participants p
 	WHERE p.conversation_id = ? AND p.left_at IS NULL
-UNION ALL SELECT 'route', r.operator_id, '', '', '' FROM conversation_routes r WHERE r.conversation_id = ?`
+UNION ALL SELECT 'route', r.operator_id, '', '', '', 0, 0 FROM conversation_routes r WHERE r.conversation_id = ?`
+
+// visitorAndAccessQuery is conversationAccessQuery with a first row for the visitor of a token.
+const visitorAndAccessQuery = `SELECT 'visitor', v.id, v.account_id, v.name, v.email, v.created_at, v.last_seen_at
+	FROM visitors v WHERE v.token_hash = ?
+UNION ALL ` + conversationAccessQuery
+
+// accessRead collects the rows of the two queries above.
+type accessRead struct {
+	visitor      *domain.Visitor
+	conversation domain.Conversation
+	found        bool
+}
+
+func newAccessRead(conversationID string) *accessRead {
+	return &accessRead{conversation: domain.Conversation{ID: conversationID, Participants: []domain.Person{}, RoutedTo: []string{}}}
+}
+
+func (a *accessRead) scan(scan func(...any) error) error {
+	var part, first, second, third, fourth string
+	var created, seen int64
+	if err := scan(&part, &first, &second, &third, &fourth, &created, &seen); err != nil {
+		return err
+	}
+	c := &a.conversation
+	switch part {
+	case "visitor":
+		a.visitor = &domain.Visitor{ID: first, AccountID: second, Name: third, Email: fourth,
+			CreatedAt: fromMS(created), LastSeenAt: fromMS(seen)}
+	case "conversation":
+		a.found = true
+		c.AccountID, c.VisitorID, c.Status, c.OwnerID = first, second, domain.ConversationStatus(third), fourth
+	case "participant":
+		c.Participants = append(c.Participants, domain.Person{ID: first})
+	case "route":
+		c.RoutedTo = append(c.RoutedTo, first)
+	}
+	return nil
+}
 
 // ConversationAccess reads only what decides who may write in a conversation and who hears of
 // it, for the paths that run for every message and typing indicator: ConversationByID joins
 // six tables for names and the last message that these paths never show.
 func (s *Store) ConversationAccess(ctx context.Context, id string) (*domain.Conversation, error) {
-	c := domain.Conversation{ID: id, Participants: []domain.Person{}, RoutedTo: []string{}}
-	found := false
+	read := newAccessRead(id)
 	ctx, db := s.byKey(ctx)
-	err := s.readStepsOn(ctx, db, []Step{{Query: conversationAccessQuery, Args: []any{id, id, id},
-		Scan: func(scan func(...any) error) error {
-			var part, first, visitorID, status, ownerID string
-			if err := scan(&part, &first, &visitorID, &status, &ownerID); err != nil {
-				return err
-			}
-			switch part {
-			case "conversation":
-				found = true
-				c.AccountID, c.VisitorID, c.Status, c.OwnerID = first, visitorID, domain.ConversationStatus(status), ownerID
-			case "participant":
-				c.Participants = append(c.Participants, domain.Person{ID: first})
-			case "route":
-				c.RoutedTo = append(c.RoutedTo, first)
-			}
-			return nil
-		}}})
-	if err != nil {
+	if err := s.readStepsOn(ctx, db, []Step{{Query: conversationAccessQuery, Args: []any{id, id, id}, Scan: read.scan}}); err != nil {
 		return nil, err
 	}
-	if !found {
+	if !read.found {
 		return nil, domain.ErrNotFound
 	}
-	return &c, nil
+	return &read.conversation, nil
+}
+
+// VisitorAndConversationAccess is VisitorByTokenHash and ConversationAccess in one statement:
+// a visitor's message needs both, and each read by key is a round trip on PostgreSQL and a turn
+// at the one write connection on SQLite. The visitor is nil when no visitor has the token, the
+// conversation nil when there is no such conversation.
+func (s *Store) VisitorAndConversationAccess(ctx context.Context, tokenHash, conversationID string) (*domain.Visitor, *domain.Conversation, error) {
+	read := newAccessRead(conversationID)
+	ctx, db := s.byKey(ctx)
+	err := s.readStepsOn(ctx, db, []Step{{Query: visitorAndAccessQuery,
+		Args: []any{tokenHash, conversationID, conversationID, conversationID}, Scan: read.scan}})
+	if err != nil {
+		return nil, nil, err
+	}
+	if read.visitor != nil {
+		read.visitor.TokenHash = tokenHash
+	}
+	if !read.found {
+		return read.visitor, nil, nil
+	}
+	return read.visitor, &read.conversation, nil
 }
 
 func (s *Store) ListConversations(ctx context.Context, f store.ConversationFilter) ([]domain.Conversation, error) {

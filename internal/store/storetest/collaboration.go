@@ -411,6 +411,51 @@ func testConversationAccess(t *testing.T, s store.Store) {
 	}
 }
 
+// testVisitorAndConversationAccess checks the read a visitor's message makes: the visitor of
+// the token as VisitorByTokenHash reads it and the conversation as ConversationAccess does, each
+// nil when missing, and another visitor's conversation read as it is (the caller refuses it).
+func testVisitorAndConversationAccess(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	c := &domain.Conversation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID,
+		RoutedTo: []string{f.agent.ID}, CreatedAt: time.Now().UTC()}
+	if err := s.CreateConversation(ctx, c, visitorMessage(f.visitor, "hello", "both-1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetVisitorIdentity(ctx, f.visitor.ID, "Ann", "ann@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	wantVisitor, err := s.VisitorByTokenHash(ctx, f.visitor.TokenHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAccess, err := s.ConversationAccess(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, got, err := s.VisitorAndConversationAccess(ctx, f.visitor.TokenHash, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%+v", *v) != fmt.Sprintf("%+v", *wantVisitor) {
+		t.Fatalf("visitor\n %+v\nwant\n %+v", *v, *wantVisitor)
+	}
+	if fmt.Sprintf("%+v", *got) != fmt.Sprintf("%+v", *wantAccess) {
+		t.Fatalf("access\n %+v\nwant\n %+v", *got, *wantAccess)
+	}
+
+	if v, got, err := s.VisitorAndConversationAccess(ctx, f.visitor.TokenHash, "missing"); err != nil || v == nil || got != nil {
+		t.Fatalf("missing conversation: %v, %v, %v; want the visitor and no conversation", v, got, err)
+	}
+	if v, got, err := s.VisitorAndConversationAccess(ctx, "no-such-token", c.ID); err != nil || v != nil || got == nil {
+		t.Fatalf("unknown token: %v, %v, %v; want no visitor", v, got, err)
+	}
+	other := newVisitor(t, s, f.account.ID)
+	v, got, err = s.VisitorAndConversationAccess(ctx, other.TokenHash, c.ID)
+	if err != nil || v == nil || v.ID != other.ID || got == nil || got.VisitorID != f.visitor.ID {
+		t.Fatalf("another visitor's conversation: %v, %v, %v", v, got, err)
+	}
+}
+
 func sorted(ids []string) []string {
 	return slices.Sorted(slices.Values(ids))
 }

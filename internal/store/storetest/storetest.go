@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"routing rules", testRoutingRules},
 		{"conversation routes", testConversationRoutes},
 		{"the access read agrees with the full read", testConversationAccess},
+		{"a visitor and a conversation's access read together", testVisitorAndConversationAccess},
 		{"portal routing: settings, listing agents, backup", testPortalRouting},
 		{"portal external authentication", testPortalAuth},
 		{"operators signed in by a portal", testExternalOperators},
