@@ -53,6 +53,10 @@ func keyReads(t testing.TB, s store.Store) map[string]func(context.Context) erro
 			_, err := s.ConversationAccess(ctx, seeded.Conversations[0].ID)
 			return err
 		},
+		"VisitorAndConversationAccess": func(ctx context.Context) error {
+			_, _, err := s.VisitorAndConversationAccess(ctx, seeded.Visitor.TokenHash, seeded.Conversations[0].ID)
+			return err
+		},
 		"SessionByTokenHash": func(ctx context.Context) error {
 			_, _, err := s.SessionByTokenHash(ctx, sess.TokenHash, time.Now())
 			return err
@@ -113,20 +117,34 @@ func TestKeyReadsUseTheWriteConnection(t *testing.T) {
 	}
 }
 
-// BenchmarkKeyReads times the reads of a visitor's message (the visitor by token, the
-// conversation's access) under a request's context.
+// BenchmarkKeyReads times what a visitor's message reads before its write under a request's
+// context: the visitor by token and the conversation's access, as two reads and as one.
 //
 //	go test ./internal/store/sqlstore -run XXX -bench KeyReads
 func BenchmarkKeyReads(b *testing.B) {
-	reads := keyReads(b, testutil.OpenSQLite(b))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, name := range []string{"VisitorByTokenHash", "ConversationAccess"} {
-			if err := reads[name](ctx); err != nil {
-				b.Fatal(err)
+	for _, backend := range testutil.Backends() {
+		b.Run(backend.Name, func(b *testing.B) {
+			reads := keyReads(b, backend.Open(b))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			for _, way := range []struct {
+				name  string
+				reads []string
+			}{
+				{"two reads", []string{"VisitorByTokenHash", "ConversationAccess"}},
+				{"one read", []string{"VisitorAndConversationAccess"}},
+			} {
+				b.Run(way.name, func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						for _, name := range way.reads {
+							if err := reads[name](ctx); err != nil {
+								b.Fatal(err)
+							}
+						}
+					}
+				})
 			}
-		}
+		})
 	}
 }
