@@ -13,15 +13,24 @@ import (
 	"github.com/portico/portico/internal/testutil"
 )
 
-func TestMetricsCountConnectionsMessagesAndDelivery(t *testing.T) {
-	srv := testutil.NewServer(t)
+// chatSeenByOperator starts a server, an operator online and a visitor's chat the operator has
+// been told of; it returns the visitor's token and the conversation's id.
+func chatSeenByOperator(t *testing.T, visitorOnline bool) (srv *testutil.Server, operator *testutil.Socket, visitorToken, id string) {
+	srv = testutil.NewServer(t)
 	acc := srv.Account(domain.KindWebsite, nil, "")
 	_, op := srv.Operator(acc, domain.RoleAgent)
-	operator := srv.DialOperator(op)
-	vt, _ := srv.Visitor(acc, "https://shop.example/")
-	srv.DialVisitor(vt)
-	srv.StartChat(vt, "hello")
+	operator = srv.DialOperator(op)
+	visitorToken, _ = srv.Visitor(acc, "https://shop.example/")
+	if visitorOnline {
+		srv.DialVisitor(visitorToken)
+	}
+	id = srv.StartChat(visitorToken, "hello")
 	operator.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" })
+	return srv, operator, visitorToken, id
+}
+
+func TestMetricsCountConnectionsMessagesAndDelivery(t *testing.T) {
+	srv, _, _, _ := chatSeenByOperator(t, true)
 
 	res := testutil.DoHeaders(t, "GET", srv.URL+"/metrics", "", nil, nil).Want(t, http.StatusOK)
 	text := string(res.Raw)
@@ -49,13 +58,7 @@ func TestMetricsCountConnectionsMessagesAndDelivery(t *testing.T) {
 // the conversation's access come in one statement (one round trip on PostgreSQL, one turn at
 // the write connection on SQLite).
 func TestVisitorMessageReadsTheDatabaseOnce(t *testing.T) {
-	srv := testutil.NewServer(t)
-	acc := srv.Account(domain.KindWebsite, nil, "")
-	_, op := srv.Operator(acc, domain.RoleAgent)
-	operator := srv.DialOperator(op)
-	vt, _ := srv.Visitor(acc, "https://shop.example/")
-	id := srv.StartChat(vt, "hello")
-	operator.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" })
+	srv, operator, vt, id := chatSeenByOperator(t, false)
 	reads := func() uint64 {
 		var m dto.Metric
 		if err := srv.App.Metrics.DBTime.WithLabelValues("read").(prometheus.Metric).Write(&m); err != nil {
