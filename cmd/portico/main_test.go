@@ -206,3 +206,31 @@ func TestGracefulShutdownOnSIGTERM(t *testing.T) {
 		t.Fatal("node still running 10 s after SIGTERM")
 	}
 }
+
+// A connection on which no request has begun (a browser's preconnect, a client's spare dial)
+// does not hold the shutdown: net/http alone waits 5 s for one, past a 3-s deadline.
+func TestShutdownDoesNotWaitForASilentConnection(t *testing.T) {
+	n := startNode(t, "--data", t.TempDir())
+	silent, err := net.Dial("tcp", strings.TrimPrefix(n.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	// The server accepts in order: once a later connection is answered, the silent one is in.
+	resp, err := http.Get(n.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	n.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- n.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM with a silent connection open: %v\n%s", err, n.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("node still running 10 s after SIGTERM")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -219,11 +220,13 @@ func (a *App) Handler(demo http.Handler) http.Handler {
 // Serve answers HTTP on ln until ctx is cancelled, then shuts down within the configured time:
 // it stops accepting, tells live clients to reconnect elsewhere and lets requests finish.
 func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) error {
+	silent := &silentConns{since: map[net.Conn]time.Time{}}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		ConnState:         silent.track,
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.Hub.Run(gctx) })
@@ -243,9 +246,56 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) 
 		a.Hub.Shutdown(sctx)
 		// The other nodes' consoles hear at once that this node's visitors went offline.
 		a.Publisher.Flush(sctx)
+		stop := silent.closeDuringShutdown(min(5*time.Second, a.Config.ShutdownTimeout/2))
+		defer stop()
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// silentConns are the connections on which no request has begun: a browser's preconnect, an
+// HTTP client's spare dial. http.Server.Shutdown waits up to 5 s for such a connection, in case
+// a request is on its way, so with a shutdown deadline of 5 s or less one of them failed the
+// shutdown.
+type silentConns struct {
+	mu    sync.Mutex
+	since map[net.Conn]time.Time
+}
+
+func (s *silentConns) track(c net.Conn, state http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if state == http.StateNew {
+		s.since[c] = time.Now()
+	} else {
+		delete(s.since, c)
+	}
+}
+
+// closeDuringShutdown closes, until stop is called, each silent connection once it has been
+// open for grace: a request that has not begun by then is not worth holding the shutdown for.
+func (s *silentConns) closeDuringShutdown(grace time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(max(grace/10, time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-tick.C:
+				s.mu.Lock()
+				for c, since := range s.since {
+					if now.Sub(since) >= grace {
+						c.Close()
+						delete(s.since, c)
+					}
+				}
+				s.mu.Unlock()
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // nodeName tells this process apart from the other nodes on the bus.
