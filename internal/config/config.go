@@ -49,7 +49,7 @@ func Options() []Option {
 		{"public-url", "PORTICO_PUBLIC_URL", "", "the URL visitors and operators reach Portico at (default http://ADDR)"},
 		{"dev", "PORTICO_DEV", "false", "development mode: plain http to loopback is allowed where https is required"},
 		{"log-level", "PORTICO_LOG_LEVEL", "info", "debug, info, warn or error"},
-		{"shutdown-timeout", "PORTICO_SHUTDOWN_TIMEOUT", "15s", "how long a stopping node waits for connections to finish"},
+		{"shutdown-timeout", "PORTICO_SHUTDOWN_TIMEOUT", "15s", "how long a stopping node waits for connections to finish; a connection on which no request has begun (a browser's preconnect) is closed after half of it, at most 5 s"},
 		{"geoip-db", "PORTICO_GEOIP_DB", "", "MaxMind-format .mmdb file (e.g. GeoLite2-City) for visitors' country and city; no location when empty"},
 		{"anonymize-ip", "PORTICO_ANONYMIZE_IP", "false", "store visitors' IP addresses without their last part (IPv4 /24, IPv6 /48)"},
 		{"respect-dnt", "PORTICO_RESPECT_DNT", "false", "record no page views for browsers that send Do Not Track or Global Privacy Control"},
