@@ -195,12 +195,18 @@ func TestGracefulShutdownOnSIGTERM(t *testing.T) {
 	if code := socket.Closed(5 * time.Second); code != 1001 {
 		t.Fatalf("close code %d, want 1001", code)
 	}
+	n.exitsCleanly(t, "")
+}
+
+// exitsCleanly waits for the node, which was sent SIGTERM, to exit with status 0.
+func (n *node) exitsCleanly(t *testing.T, while string) {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- n.cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, n.stderr.String())
+			t.Fatalf("exit after SIGTERM%s: %v\n%s", while, err, n.stderr.String())
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("node still running 10 s after SIGTERM")
@@ -223,14 +229,5 @@ func TestShutdownDoesNotWaitForASilentConnection(t *testing.T) {
 	}
 	resp.Body.Close()
 	n.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- n.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM with a silent connection open: %v\n%s", err, n.stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("node still running 10 s after SIGTERM")
-	}
+	n.exitsCleanly(t, " with a silent connection open")
 }

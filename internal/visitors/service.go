@@ -253,9 +253,12 @@ func (s *Service) recognise(ctx context.Context, acc *domain.Account, token stri
 	return v, nil, token, true, nil
 }
 
+// plausibleToken says whether a visitor token is worth looking up at all.
+func plausibleToken(token string) bool { return token != "" && len(token) <= 200 }
+
 // Authenticate resolves a visitor token.
 func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Visitor, error) {
-	if token == "" || len(token) > 200 {
+	if !plausibleToken(token) {
 		return nil, domain.ErrUnauthorized
 	}
 	v, err := s.store.VisitorByTokenHash(ctx, auth.HashToken(token))
@@ -269,7 +272,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Visit
 // read together (a visitor's message needs both). The conversation is nil when there is none;
 // whether it is the visitor's own is for the caller to say.
 func (s *Service) AuthenticateIn(ctx context.Context, token, conversationID string) (*domain.Visitor, *domain.Conversation, error) {
-	if token == "" || len(token) > 200 {
+	if !plausibleToken(token) {
 		return nil, nil, domain.ErrUnauthorized
 	}
 	v, c, err := s.store.VisitorAndConversationAccess(ctx, auth.HashToken(token), conversationID)
