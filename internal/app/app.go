@@ -202,6 +202,7 @@ func (a *App) Handler(demo http.Handler) http.Handler {
 		Publisher:      a.Publisher,
 		Static:         httpapi.Static(web.Dist(), demo),
 		Metrics:        a.Metrics.Handler(),
+		ObserveRequest: a.Metrics.ObserveRequest,
 		Log:            a.Log,
 		SecureCookies:  strings.HasPrefix(a.Config.PublicURL, "https://"),
 		Version:        Version,

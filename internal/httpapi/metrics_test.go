@@ -77,3 +77,44 @@ func TestVisitorMessageReadsTheDatabaseOnce(t *testing.T) {
 		t.Fatalf("%d messages made %d reads, want %d", messages, got, messages)
 	}
 }
+
+// Each request's handler time is recorded under the route it matched and its status; the
+// WebSocket upgrades are not, since their time is the life of the connection.
+func TestMetricsTimeRequestsByRoute(t *testing.T) {
+	srv, _, vt, id := chatSeenByOperator(t, true)
+	count := func(route, code string) uint64 {
+		var m dto.Metric
+		if err := srv.App.Metrics.RequestTime.WithLabelValues(route, code).(prometheus.Metric).Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetHistogram().GetSampleCount()
+	}
+	const messages = 3
+	for i := range messages {
+		srv.Do("POST", "/api/v1/widget/conversations/"+id+"/messages", vt,
+			map[string]string{"body": fmt.Sprint("message ", i), "client_msg_id": fmt.Sprint("m", i)}).Want(t, http.StatusCreated)
+	}
+	srv.Do("POST", "/api/v1/widget/conversations/"+id+"/messages", vt, map[string]string{"body": ""}).Want(t, http.StatusUnprocessableEntity)
+	srv.Do("GET", "/api/v1/no-such-thing", "", nil).Want(t, http.StatusNotFound)
+
+	for _, c := range []struct {
+		route, code string
+		want        uint64
+	}{
+		{"POST /api/v1/widget/conversations/{id}/messages", "201", messages},
+		{"POST /api/v1/widget/conversations/{id}/messages", "422", 1},
+		{"POST /api/v1/widget/conversations", "201", 1},
+		{"/api/", "404", 1},
+	} {
+		if got := count(c.route, c.code); got != c.want {
+			t.Errorf("%s %s: %d requests timed, want %d", c.route, c.code, got, c.want)
+		}
+	}
+	text := string(testutil.DoHeaders(t, "GET", srv.URL+"/metrics", "", nil, nil).Want(t, http.StatusOK).Raw)
+	if strings.Contains(text, `/ws"`) {
+		t.Error("a WebSocket upgrade was timed as a request")
+	}
+	if !strings.Contains(text, `portico_http_request_seconds_bucket{code="201",route="POST /api/v1/widget/conversations/{id}/messages",le="0.001"}`) {
+		t.Error("/metrics lacks the request time histogram")
+	}
+}

@@ -54,7 +54,10 @@ func (s *statusRecorder) WriteHeader(code int) {
 // Unwrap lets http.ResponseController reach the connection for the WebSocket upgrade.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
+// logRequests logs each request at debug level and hands its time to observe, when set. The
+// router sets r.Pattern on the request it is given, which is this one: no middleware between
+// them replaces the request.
+func logRequests(log *slog.Logger, observe func(route string, status int, took time.Duration)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -63,7 +66,15 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 			if strings.HasSuffix(r.URL.Path, "/ws") {
 				return
 			}
-			log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+			took := time.Since(start)
+			if observe != nil {
+				route := r.Pattern
+				if route == "" {
+					route = "unmatched"
+				}
+				observe(route, rec.status, took)
+			}
+			log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", took)
 		})
 	}
 }

@@ -44,9 +44,12 @@ type Deps struct {
 	Publisher     *live.Publisher
 	Static        http.Handler // widget, console and demo pages; may be nil
 	Metrics       http.Handler // Prometheus /metrics; may be nil
-	Log           *slog.Logger
-	SecureCookies bool // set when the public URL is https
-	Version       string
+	// ObserveRequest, when set, is given the route, status and handler time of every request
+	// but the WebSocket upgrades.
+	ObserveRequest func(route string, status int, took time.Duration)
+	Log            *slog.Logger
+	SecureCookies  bool // set when the public URL is https
+	Version        string
 	// Mail holds categories and offline messages; MailConfigured says whether a mail server is set.
 	Mail           *mail.Service
 	MailConfigured bool
@@ -87,7 +90,7 @@ func New(d Deps) http.Handler {
 	var h http.Handler = mux
 	h = compressResponses(h)
 	h = securityHeaders(h)
-	h = logRequests(d.Log)(h)
+	h = logRequests(d.Log, d.ObserveRequest)(h)
 	h = recoverPanics(d.Log)(h)
 	return h
 }

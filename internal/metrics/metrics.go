@@ -5,6 +5,7 @@ package metrics
 import (
 	"database/sql"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,7 @@ type Metrics struct {
 	DeliveryLatency prometheus.Histogram
 	SlowConsumers   prometheus.Counter
 	DBTime          *prometheus.HistogramVec
+	RequestTime     *prometheus.HistogramVec
 }
 
 func New() *Metrics {
@@ -43,8 +45,14 @@ func New() *Metrics {
 				"restart (a checkpoint that starts the WAL again and holds writes).",
 			Buckets: []float64{.0001, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}, []string{"kind"}),
+		RequestTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "portico_http_request_seconds",
+			Help: "Time from a request's headers being read to its handler returning, by route (the pattern it matched) and " +
+				"status code. WebSocket upgrades are not counted: their time is the connection's life.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "code"}),
 	}
-	r.MustRegister(m.Messages, m.DeliveryLatency, m.SlowConsumers, m.DBTime,
+	r.MustRegister(m.Messages, m.DeliveryLatency, m.SlowConsumers, m.DBTime, m.RequestTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -63,6 +71,25 @@ func (m *Metrics) DBPool(name string, db *sql.DB) {
 // ObserveDB records how long a database operation took.
 func (m *Metrics) ObserveDB(kind string, start time.Time) {
 	m.DBTime.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+}
+
+// ObserveRequest records how long the handler of one HTTP request took. route is the pattern it
+// matched ("POST /api/v1/conversations/{id}/messages"), so that the series stay few.
+func (m *Metrics) ObserveRequest(route string, status int, took time.Duration) {
+	m.RequestTime.WithLabelValues(route, statusLabel(status)).Observe(took.Seconds())
+}
+
+// statusLabel spells the common status codes without allocating.
+func statusLabel(status int) string {
+	switch status {
+	case http.StatusOK:
+		return "200"
+	case http.StatusCreated:
+		return "201"
+	case http.StatusNoContent:
+		return "204"
+	}
+	return strconv.Itoa(status)
 }
 
 func (m *Metrics) Handler() http.Handler {
