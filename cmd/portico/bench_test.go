@@ -28,8 +28,14 @@ type benchReport struct {
 		PongsReceived int `json:"pongs_received"`
 	} `json:"idle"`
 	Messaging struct {
-		MessagesAcked    int `json:"messages_acked"`
-		MessagesReceived int `json:"messages_received"`
+		MessagesAcked     int `json:"messages_acked"`
+		MessagesReceived  int `json:"messages_received"`
+		VisitorToOperator struct {
+			Acked  int `json:"acked"`
+			Server struct {
+				Count int `json:"count"`
+			} `json:"server_latency"`
+		} `json:"visitor_to_operator"`
 	} `json:"messaging"`
 	Fanout struct {
 		Received int `json:"received"`
@@ -89,6 +95,8 @@ func TestBenchSmoke(t *testing.T) {
 				{"page views stored", rep.PageViews.Stored, 300},
 				{"pongs", rep.Idle.PongsReceived, rep.Idle.PingsSent},
 				{"messages received", rep.Messaging.MessagesReceived, rep.Messaging.MessagesAcked},
+				// the nodes' /metrics timed every visitor message the bench had acknowledged
+				{"visitor messages timed by the nodes", rep.Messaging.VisitorToOperator.Server.Count, rep.Messaging.VisitorToOperator.Acked},
 				{"visitors reached by the fan-out", rep.Fanout.Received, visitors},
 				{"fan-out times", rep.Fanout.Latency.Count, visitors},
 				{"sockets closed at teardown", rep.Teardown.Closed, visitors + operators},

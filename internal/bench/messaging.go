@@ -234,6 +234,7 @@ func (r *runner) messaging(ctx context.Context) {
 	r.sendMu.Unlock()
 	// Sends are scheduled on a fine tick so that the rate is even rather than in bursts.
 	interval := min(max(time.Duration(float64(time.Second)/r.opt.Rate), time.Millisecond), 10*time.Millisecond)
+	handlerBefore, handlerErr := r.scrapeHandlerTimes(ctx)
 	tick := time.NewTicker(interval)
 	mark := r.markCPU(ctx)
 	start := time.Now()
@@ -280,6 +281,11 @@ loop:
 	rep.Seconds = round3(elapsed.Seconds())
 	rep.VisitorToOperator = r.tracker.direction(visitorToOperator, elapsed.Seconds())
 	rep.OperatorToVisitor = r.tracker.direction(operatorToVisitor, elapsed.Seconds())
+	// The server's share is extra: a node that cannot be scraped leaves it out, not the run.
+	if handlerAfter, err := r.scrapeHandlerTimes(ctx); handlerErr == nil && err == nil {
+		rep.VisitorToOperator.Server = handlerAfter.since(handlerBefore, visitorSendRoute)
+		rep.OperatorToVisitor.Server = handlerAfter.since(handlerBefore, operatorSendRoute)
+	}
 	rep.MessagesAcked = rep.VisitorToOperator.Acked + rep.OperatorToVisitor.Acked
 	rep.MessagesReceived = rep.VisitorToOperator.Received + rep.OperatorToVisitor.Received
 	rep.Stalls = r.tracker.stalls()

@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,14 +94,21 @@ var metricNames = map[string]bool{
 func (r *runner) scrape(ctx context.Context) (map[string]float64, error) {
 	out := map[string]float64{}
 	for _, base := range r.opt.URLs {
-		if err := scrapeOne(ctx, r.clients[0], base+"/metrics", out); err != nil {
+		err := scrapeOne(ctx, r.clients[0], base+"/metrics", func(name, _ string, v float64) {
+			if metricNames[name] {
+				out[name] += v
+			}
+		})
+		if err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func scrapeOne(ctx context.Context, c *http.Client, url string, into map[string]float64) error {
+// scrapeOne reads one node's Prometheus text and hands each sample to add: the metric's name,
+// its labels as written between the braces (empty when none) and its value.
+func scrapeOne(ctx context.Context, c *http.Client, url string, add func(name, labels string, v float64)) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
@@ -113,25 +123,26 @@ func scrapeOne(ctx context.Context, c *http.Client, url string, into map[string]
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %d", url, resp.StatusCode)
 	}
-	sc := bufio.NewScanner(resp.Body)
+	return parseSamples(resp.Body, add)
+}
+
+func parseSamples(text io.Reader, add func(name, labels string, v float64)) error {
+	sc := bufio.NewScanner(text)
 	for sc.Scan() {
 		line := sc.Text()
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		name, rest := line, ""
+		name, labels, rest := line, "", ""
 		if i := strings.IndexAny(line, "{ "); i >= 0 {
 			name, rest = line[:i], line[i:]
-		}
-		if !metricNames[name] {
-			continue
 		}
 		if strings.HasPrefix(rest, "{") {
 			j := strings.LastIndexByte(rest, '}')
 			if j < 0 {
 				continue
 			}
-			rest = rest[j+1:]
+			labels, rest = rest[1:j], rest[j+1:]
 		}
 		f := strings.Fields(rest)
 		if len(f) == 0 {
@@ -141,9 +152,96 @@ func scrapeOne(ctx context.Context, c *http.Client, url string, into map[string]
 		if err != nil {
 			continue
 		}
-		into[name] += v
+		add(name, labels, v)
 	}
 	return sc.Err()
+}
+
+// The routes by which the bench sends messages, as the nodes' request-time histogram
+// (portico_http_request_seconds) names them.
+const (
+	visitorSendRoute  = "POST /api/v1/widget/conversations/{id}/messages"
+	operatorSendRoute = "POST /api/v1/conversations/{id}/messages"
+)
+
+// handlerTimes are the cumulative buckets of the nodes' request-time histogram for the message
+// routes, answers 201 (stored) only, summed over the nodes: route → upper bound → count.
+type handlerTimes map[string]map[float64]float64
+
+// scrapeHandlerTimes reads the message routes' buckets from every node; a node too old to have
+// the histogram gives none.
+func (r *runner) scrapeHandlerTimes(ctx context.Context) (handlerTimes, error) {
+	out := handlerTimes{}
+	for _, base := range r.opt.URLs {
+		err := scrapeOne(ctx, r.clients[0], base+"/metrics", func(name, labels string, v float64) {
+			if name == "portico_http_request_seconds_bucket" {
+				out.add(labels, v)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (h handlerTimes) add(labels string, v float64) {
+	if !strings.Contains(labels, `code="201"`) {
+		return
+	}
+	for _, route := range []string{visitorSendRoute, operatorSendRoute} {
+		if !strings.Contains(labels, `route="`+route+`"`) {
+			continue
+		}
+		_, le, ok := strings.Cut(labels, `le="`)
+		if !ok {
+			return
+		}
+		le, _, _ = strings.Cut(le, `"`)
+		bound, err := strconv.ParseFloat(le, 64) // "+Inf" parses as infinity
+		if err != nil {
+			return
+		}
+		if h[route] == nil {
+			h[route] = map[float64]float64{}
+		}
+		h[route][bound] += v
+	}
+}
+
+// since estimates a route's handler times between two scrapes from the buckets' differences,
+// interpolating within a bucket as Prometheus's histogram_quantile does. Max is left out: the
+// buckets only bound it.
+func (h handlerTimes) since(before handlerTimes, route string) Latency {
+	var bounds []float64
+	for b := range h[route] {
+		bounds = append(bounds, b)
+	}
+	slices.Sort(bounds)
+	counts := make([]float64, len(bounds))
+	for i, b := range bounds {
+		counts[i] = h[route][b] - before[route][b]
+	}
+	if len(counts) == 0 || counts[len(counts)-1] <= 0 {
+		return Latency{}
+	}
+	total := counts[len(counts)-1]
+	quantile := func(q float64) float64 {
+		rank := q * total
+		lower, below := 0.0, 0.0
+		for i, b := range bounds {
+			if counts[i] >= rank {
+				if math.IsInf(b, 1) {
+					return round3(lower * 1000) // past the last bound: say the last bound
+				}
+				inBucket := counts[i] - below
+				return round3((lower + (b-lower)*(rank-below)/inBucket) * 1000)
+			}
+			lower, below = b, counts[i]
+		}
+		return round3(lower * 1000)
+	}
+	return Latency{Count: int(total), P50: quantile(0.50), P95: quantile(0.95), P99: quantile(0.99)}
 }
 
 // cpuMark is where a phase's CPU accounting starts.
