@@ -85,10 +85,19 @@ func visitorsOwn(ctx context.Context, v *domain.Visitor, read conversationReader
 	if err != nil {
 		return nil, err
 	}
-	if c.VisitorID != v.ID {
-		return nil, domain.ErrNotFound
+	if err := visitorOwns(v, c); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// visitorOwns checks a conversation read with the visitor (nil when there was none): another
+// visitor's conversation is as unknown to them as a missing one.
+func visitorOwns(v *domain.Visitor, c *domain.Conversation) error {
+	if c == nil || c.VisitorID != v.ID {
+		return domain.ErrNotFound
+	}
+	return nil
 }
 
 // inTenant is the tenant wall alone: the conversation belongs to an account the operator works for.

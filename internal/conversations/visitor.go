@@ -168,8 +168,8 @@ func (s *Service) VisitorConversations(ctx context.Context, v *domain.Visitor) (
 // read with the visitor (store.VisitorAndConversationAccess; nil when there is no such
 // conversation).
 func (s *Service) VisitorSend(ctx context.Context, v *domain.Visitor, c *domain.Conversation, body, clientMsgID string) (*domain.Message, bool, error) {
-	if c == nil || c.VisitorID != v.ID {
-		return nil, false, domain.ErrNotFound
+	if err := visitorOwns(v, c); err != nil {
+		return nil, false, err
 	}
 	if c.Status == domain.ConversationClosed {
 		return nil, false, domain.ErrClosed
@@ -181,11 +181,13 @@ func (s *Service) VisitorSend(ctx context.Context, v *domain.Visitor, c *domain.
 	return m, created, err
 }
 
-func (s *Service) VisitorMessages(ctx context.Context, v *domain.Visitor, id string, after int64) ([]domain.Message, error) {
-	if _, err := s.visitorAccess(ctx, v, id); err != nil {
+// VisitorMessages returns the messages after seq after of c, which was read with v (nil when
+// there is no such conversation): a reconnecting widget asks this for each open chat.
+func (s *Service) VisitorMessages(ctx context.Context, v *domain.Visitor, c *domain.Conversation, after int64) ([]domain.Message, error) {
+	if err := visitorOwns(v, c); err != nil {
 		return nil, err
 	}
-	return s.store.MessagesAfter(ctx, id, after, MaxHistoryPage)
+	return s.store.MessagesAfter(ctx, c.ID, after, MaxHistoryPage)
 }
 
 func (s *Service) VisitorTyping(ctx context.Context, v *domain.Visitor, id string, typing bool) error {

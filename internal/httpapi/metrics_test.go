@@ -56,8 +56,9 @@ func TestMetricsCountConnectionsMessagesAndDelivery(t *testing.T) {
 
 // A visitor's message reads the database once before its write: the visitor of the token and
 // the conversation's access come in one statement (one round trip on PostgreSQL, one turn at
-// the write connection on SQLite).
-func TestVisitorMessageReadsTheDatabaseOnce(t *testing.T) {
+// the write connection on SQLite). The page of messages a reconnecting widget asks for reads
+// them in the same statement, then the messages.
+func TestVisitorRequestsReadTheVisitorWithTheConversation(t *testing.T) {
 	srv, operator, vt, id := chatSeenByOperator(t, false)
 	reads := func() uint64 {
 		var m dto.Metric
@@ -75,6 +76,15 @@ func TestVisitorMessageReadsTheDatabaseOnce(t *testing.T) {
 	}
 	if got := reads() - before; got != messages {
 		t.Fatalf("%d messages made %d reads, want %d", messages, got, messages)
+	}
+
+	before = reads()
+	res := srv.Do("GET", "/api/v1/widget/conversations/"+id+"/messages?after=2", vt, nil).Want(t, http.StatusOK)
+	if got := len(res.Path("messages").([]any)); got != messages+1-2 { // the first message started the chat
+		t.Fatalf("%d messages after seq 2, want %d", got, messages+1-2)
+	}
+	if got := reads() - before; got != 2 {
+		t.Fatalf("a page of messages made %d reads, want 2", got)
 	}
 }
 

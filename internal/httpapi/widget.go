@@ -233,13 +233,13 @@ func (a *api) widgetSend(w http.ResponseWriter, r *http.Request, v *domain.Visit
 	writeSent(w, r, a, m, created, err)
 }
 
-func (a *api) widgetMessages(w http.ResponseWriter, r *http.Request, v *domain.Visitor) {
+func (a *api) widgetMessages(w http.ResponseWriter, r *http.Request, v *domain.Visitor, c *domain.Conversation) {
 	after, err := afterParam(r)
 	if err != nil {
 		writeError(w, r, a.Log, err)
 		return
 	}
-	list, err := a.Conversations.VisitorMessages(r.Context(), v, r.PathValue("id"), after)
+	list, err := a.Conversations.VisitorMessages(r.Context(), v, c, after)
 	writeMessages(w, r, a, list, err)
 }
 
