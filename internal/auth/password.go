@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -21,13 +22,28 @@ const (
 	argonKeyLen  = 32
 )
 
+// Each Argon2 computation holds its memory (19 MiB) until it ends, so a burst of logins (a shift
+// signing in at once, a script guessing) would hold that much once per login in flight: 190 MiB
+// for ten. Computations beyond one per CPU wait for their turn; they would only share the same
+// CPUs, and the memory held at once stays at 19 MiB per CPU.
+var hashSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+
+// deriveKey is Argon2id; a test counts the computations in flight through it.
+var deriveKey = argon2.IDKey
+
+func argonKey(password string, salt []byte, t, m uint32, p uint8, keyLen uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return deriveKey([]byte(password), salt, t, m, p, keyLen)
+}
+
 // HashPassword returns a PHC-style string: $argon2id$v=19$m=…,t=…,p=…$salt$hash.
 func HashPassword(password string) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argonKey(password, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
@@ -55,7 +71,7 @@ func CheckPassword(hash, password string) (bool, error) {
 	if err != nil {
 		return false, errBadHash
 	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	got := argonKey(password, salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
