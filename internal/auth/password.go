@@ -2,6 +2,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -31,10 +32,15 @@ var hashSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 // deriveKey is Argon2id; a test counts the computations in flight through it.
 var deriveKey = argon2.IDKey
 
-func argonKey(password string, salt []byte, t, m uint32, p uint8, keyLen uint32) []byte {
-	hashSlots <- struct{}{}
+// argonKey computes the key once a slot is free, unless ctx ends first.
+func argonKey(ctx context.Context, password string, salt []byte, t, m uint32, p uint8, keyLen uint32) ([]byte, error) {
+	select {
+	case hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	defer func() { <-hashSlots }()
-	return deriveKey([]byte(password), salt, t, m, p, keyLen)
+	return deriveKey([]byte(password), salt, t, m, p, keyLen), nil
 }
 
 // HashPassword returns a PHC-style string: $argon2id$v=19$m=…,t=…,p=…$salt$hash.
@@ -43,7 +49,10 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argonKey(password, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key, err := argonKey(context.Background(), password, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
@@ -53,6 +62,12 @@ var errBadHash = errors.New("unrecognised password hash")
 
 // CheckPassword reports whether password matches hash, in constant time.
 func CheckPassword(hash, password string) (bool, error) {
+	return CheckPasswordContext(context.Background(), hash, password)
+}
+
+// CheckPasswordContext is CheckPassword for a request: it gives up its place in the queue for a
+// hashing slot when ctx ends (the client went away), with ctx's error.
+func CheckPasswordContext(ctx context.Context, hash, password string) (bool, error) {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false, errBadHash
@@ -71,7 +86,10 @@ func CheckPassword(hash, password string) (bool, error) {
 	if err != nil {
 		return false, errBadHash
 	}
-	got := argonKey(password, salt, t, m, p, uint32(len(want)))
+	got, err := argonKey(ctx, password, salt, t, m, p, uint32(len(want)))
+	if err != nil {
+		return false, err
+	}
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 

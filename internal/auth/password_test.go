@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -46,5 +48,28 @@ func TestPasswordHashingIsBoundedPerCPU(t *testing.T) {
 	}
 	if got, want := most.Load(), int64(cap(hashSlots)); got != want {
 		t.Fatalf("at most %d computations were in flight at once, want %d (one per CPU)", got, want)
+	}
+}
+
+// A login waiting for its turn gives up when its request ends, rather than hashing for a client
+// that has gone.
+func TestPasswordCheckStopsWaitingWhenTheRequestEnds(t *testing.T) {
+	hash, err := HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range cap(hashSlots) { // every slot busy
+		hashSlots <- struct{}{}
+	}
+	t.Cleanup(func() {
+		for range cap(hashSlots) {
+			<-hashSlots
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	ok, err := CheckPasswordContext(ctx, hash, "correct horse")
+	if ok || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, %v; want false and the context's error", ok, err)
 	}
 }

@@ -49,13 +49,16 @@ var ErrWrongCredentials = errors.New("wrong e-mail or password")
 func (s *Service) Login(ctx context.Context, email, password string) (*Login, error) {
 	op, err := s.store.OperatorByEmail(ctx, strings.TrimSpace(email))
 	if errors.Is(err, domain.ErrNotFound) {
-		CheckPassword(s.dummyHash, password)
+		CheckPasswordContext(ctx, s.dummyHash, password)
 		return nil, ErrWrongCredentials
 	}
 	if err != nil {
 		return nil, err
 	}
-	ok, err := CheckPassword(op.PasswordHash, password)
+	ok, err := CheckPasswordContext(ctx, op.PasswordHash, password)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("operator %s: %w", op.ID, err)
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -91,6 +92,12 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		writeErrorCode(w, http.StatusTooManyRequests, "rate_limited", "too many requests of this kind; try again later")
 	case errors.Is(err, domain.ErrConflict):
 		writeErrorCode(w, http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away before its answer (a closed tab, a login given up while it
+		// waited for its turn): not the server's failure, and nobody reads the answer. 499 is
+		// the status proxies log for it.
+		log.Debug("request abandoned by the client", "method", r.Method, "path", r.URL.Path)
+		writeErrorCode(w, statusClientClosedRequest, "request_abandoned", "the request was given up before it was answered")
 	default:
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeErrorCode(w, http.StatusInternalServerError, "internal_error", "something went wrong on our side; it has been logged")
@@ -103,6 +110,8 @@ func forbiddenMessage(err error) string {
 	}
 	return "you may not do this"
 }
+
+const statusClientClosedRequest = 499
 
 var errBadJSON = errors.New("the request body is not valid JSON")
 
