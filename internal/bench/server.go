@@ -93,17 +93,25 @@ var metricNames = map[string]bool{
 // scrape reads the Prometheus text of every node and sums the series the bench needs.
 func (r *runner) scrape(ctx context.Context) (map[string]float64, error) {
 	out := map[string]float64{}
-	for _, base := range r.opt.URLs {
-		err := scrapeOne(ctx, r.clients[0], base+"/metrics", func(name, _ string, v float64) {
-			if metricNames[name] {
-				out[name] += v
-			}
-		})
-		if err != nil {
-			return nil, err
+	err := r.scrapeNodes(ctx, func(name, _ string, v float64) {
+		if metricNames[name] {
+			out[name] += v
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// scrapeNodes hands every sample of every node's /metrics to add.
+func (r *runner) scrapeNodes(ctx context.Context, add func(name, labels string, v float64)) error {
+	for _, base := range r.opt.URLs {
+		if err := scrapeOne(ctx, r.clients[0], base+"/metrics", add); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // scrapeOne reads one node's Prometheus text and hands each sample to add: the metric's name,
@@ -172,21 +180,15 @@ type handlerTimes map[string]map[float64]float64
 // the histogram gives none.
 func (r *runner) scrapeHandlerTimes(ctx context.Context) (handlerTimes, error) {
 	out := handlerTimes{}
-	for _, base := range r.opt.URLs {
-		err := scrapeOne(ctx, r.clients[0], base+"/metrics", func(name, labels string, v float64) {
-			if name == "portico_http_request_seconds_bucket" {
-				out.add(labels, v)
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
+	if err := r.scrapeNodes(ctx, out.add); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func (h handlerTimes) add(labels string, v float64) {
-	if !strings.Contains(labels, `code="201"`) {
+// add keeps a sample if it is a bucket of a message route's stored sends.
+func (h handlerTimes) add(name, labels string, v float64) {
+	if name != "portico_http_request_seconds_bucket" || !strings.Contains(labels, `code="201"`) {
 		return
 	}
 	for _, route := range []string{visitorSendRoute, operatorSendRoute} {

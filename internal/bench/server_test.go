@@ -25,12 +25,7 @@ func scrapeText(cumulative map[string]int) string {
 func parseHandlerTimes(t *testing.T, text string) handlerTimes {
 	t.Helper()
 	h := handlerTimes{}
-	err := parseSamples(strings.NewReader(text), func(name, labels string, v float64) {
-		if name == "portico_http_request_seconds_bucket" {
-			h.add(labels, v)
-		}
-	})
-	if err != nil {
+	if err := parseSamples(strings.NewReader(text), h.add); err != nil {
 		t.Fatal(err)
 	}
 	return h
