@@ -115,11 +115,13 @@ func (r *runner) fanoutPhase(ctx context.Context) {
 	}
 
 	expect(expectOnline)
+	mark := r.markCPU(ctx)
 	start := monoNow()
 	if !setStatus(last, "online") {
 		return
 	}
 	got, at := await(expectOnline)
+	rep.CPU = r.cpuSince(ctx, mark)
 	expect(expectNothing)
 	var rec recorder
 	for _, t := range at {

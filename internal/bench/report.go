@@ -148,6 +148,7 @@ type FanoutReport struct {
 	LastMS   float64 `json:"last_ms"` // PATCH sent until the last visitor has the presence frame
 	Latency  Latency `json:"latency"`
 	Errors   int     `json:"errors"`
+	CPU      CPU     `json:"cpu"` // the online event, from the PATCH until every frame is counted
 }
 
 // RestartReport is the restart phase: one node stopped with SIGTERM and started again on the
@@ -265,6 +266,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("fan-out", "received / clients", fmt.Sprintf("%d / %d", f.Received, f.Clients), "")
 	row("fan-out", "last client has it after", num(f.LastMS)+" ms", "<= 100 ms for 10,000")
 	lat("fan-out", "per client", f.Latency, "")
+	cpu("fan-out", f.CPU)
 
 	if x := r.Restart; x != nil {
 		row("restart", "node restarted", x.Node+"  (sockets reconnect to "+x.ReconnectTo+")", "")
