@@ -149,7 +149,7 @@ func (r *runner) redial(s *socket, toldToGo bool) {
 		if err == nil {
 			s.conn.Store(ws)
 			if s.closing.Load() {
-				ws.CloseNow()
+				ws.closeNow()
 				return
 			}
 			r.readers.Add(1)

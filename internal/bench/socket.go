@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // readLimit bounds one frame from the server; the largest the bench sees is a conversation event.
@@ -28,7 +26,7 @@ var kindNames = [2]string{"visitor", "operator"}
 // written by the single pinger for all sockets. During a node restart the connection is
 // replaced by a new one to the same node, so it is held behind an atomic pointer.
 type socket struct {
-	conn      atomic.Pointer[websocket.Conn]
+	conn      atomic.Pointer[wsConn]
 	closing   atomic.Bool // set before the bench closes it, so the reader knows the end was expected
 	rejoining atomic.Bool // dropped by a restarting node, not yet greeted again
 
@@ -65,15 +63,10 @@ var (
 	pingFrame      = []byte(`{"type":"ping"}`)
 )
 
-func dial(ctx context.Context, client *http.Client, url string) (*websocket.Conn, error) {
+func dial(ctx context.Context, client *http.Client, url string) (*wsConn, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: client})
-	if err != nil {
-		return nil, err
-	}
-	ws.SetReadLimit(readLimit)
-	return ws, nil
+	return dialWS(ctx, client, url)
 }
 
 func wsURL(base, path, token string) string {
@@ -84,7 +77,7 @@ func wsURL(base, path, token string) string {
 }
 
 // register adds a socket to the pinger's list and starts its reader.
-func (r *runner) register(s *socket, ws *websocket.Conn) {
+func (r *runner) register(s *socket, ws *wsConn) {
 	s.conn.Store(ws)
 	r.sockMu.Lock()
 	r.socks = append(r.socks, s)
@@ -93,13 +86,13 @@ func (r *runner) register(s *socket, ws *websocket.Conn) {
 	go r.readLoop(s, ws)
 }
 
-func (r *runner) readLoop(s *socket, ws *websocket.Conn) {
+func (r *runner) readLoop(s *socket, ws *wsConn) {
 	defer r.readers.Done()
 	toldToGo := false
 	for {
-		// No context deadline: the bench ends a socket by closing it, and a reader without a
-		// deadline costs no timer.
-		_, data, err := ws.Read(context.Background())
+		// No deadline: the bench ends a socket by closing it, and a reader without a deadline
+		// costs no timer.
+		data, err := ws.read()
 		if err != nil {
 			switch {
 			case s.closing.Load():
@@ -122,7 +115,7 @@ func (r *runner) readLoop(s *socket, ws *websocket.Conn) {
 			if r.rejoin.expects(s) {
 				r.rejoin.frames.Add(1)
 				toldToGo = true
-				ws.CloseNow()
+				ws.closeNow()
 			}
 			continue
 		case bytes.HasPrefix(data, frameHello) && s.rejoining.CompareAndSwap(true, false):
@@ -142,7 +135,7 @@ func closedBy(err error) string {
 }
 
 func closeReason(err error) string {
-	var ce websocket.CloseError
+	var ce closeError
 	if errors.As(err, &ce) {
 		return fmt.Sprintf("close %d %q", int(ce.Code), ce.Reason)
 	}
@@ -220,9 +213,9 @@ func (r *runner) pinger(ctx context.Context) {
 		r.sockMu.Lock()
 		socks := r.socks
 		r.sockMu.Unlock()
-		// The writes' context does not end with the pinger's: coder/websocket closes a socket
-		// whose write is cancelled mid-frame, and stopping the pings must not drop anyone.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pingWriteTimeout)
+		// The writes have a deadline of their own, not the pinger's context: stopping the
+		// pings must not cut a frame in half and drop the socket.
+		deadline := time.Now().Add(pingWriteTimeout)
 		forEachDue(len(socks), turn, turns, func(i int) {
 			s := socks[i]
 			ws := s.conn.Load()
@@ -230,11 +223,10 @@ func (r *runner) pinger(ctx context.Context) {
 				return
 			}
 			// A failed write means the socket is gone; its reader reports that.
-			if ws.Write(wctx, websocket.MessageText, pingFrame) == nil {
+			if ws.writeText(pingFrame, deadline) == nil {
 				r.pings.Add(1)
 			}
 		})
-		cancel()
 	}
 }
 
@@ -265,7 +257,7 @@ func (r *runner) closeAll() int {
 	for _, s := range socks {
 		s.closing.Store(true)
 		if ws := s.conn.Load(); ws != nil {
-			ws.CloseNow()
+			ws.closeNow()
 		}
 	}
 	return len(socks)

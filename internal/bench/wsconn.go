@@ -1,0 +1,313 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// wsConn is the bench's client end of a WebSocket (RFC 6455), made to hold tens of thousands of
+// mostly quiet sockets in one process on the same cores as the server: each socket is one
+// goroutine blocked in a read of the connection, with one small buffer, and a frame costs a
+// read and a parse, nothing else. (A general-purpose client spent two to three times the CPU
+// per frame received, which the bench then took from the server during the fan-out.) It speaks
+// only what Portico's live endpoints need: text messages, ping, pong and close.
+type wsConn struct {
+	nc  net.Conn
+	buf []byte // read buffer; a frame that does not fit is gathered in msg
+	in  []byte // bytes read and not yet parsed, within buf or msg
+	msg []byte // a message larger than buf, or in fragments, while it is gathered
+
+	wmu    sync.Mutex // writes come from the pinger and from the reader (pong, close)
+	closed bool       // a close frame was sent; guarded by wmu
+}
+
+// wsReadBuffer holds any frame the server sends a visitor in one read; larger ones are gathered.
+const wsReadBuffer = 1024
+
+const (
+	wsContinuation = 0x0
+	wsText         = 0x1
+	wsBinary       = 0x2
+	wsClose        = 0x8
+	wsPing         = 0x9
+	wsPong         = 0xa
+)
+
+// closeError is the server's close frame: its status code and reason.
+type closeError struct {
+	Code   int
+	Reason string
+}
+
+func (e closeError) Error() string { return fmt.Sprintf("websocket closed: %d %q", e.Code, e.Reason) }
+
+// errProtocol marks a frame no server should send.
+var errProtocol = errors.New("websocket protocol error")
+
+// dialWS opens a WebSocket to rawURL (ws://host/path?query) through the client's dialer, so that
+// the socket leaves from the client's source address.
+func dialWS(ctx context.Context, client *http.Client, rawURL string) (*wsConn, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "ws" {
+		return nil, fmt.Errorf("websocket dial %s: only ws:// is supported", rawURL)
+	}
+	dialer := (&net.Dialer{}).DialContext
+	if t, ok := client.Transport.(*http.Transport); ok && t.DialContext != nil {
+		dialer = t.DialContext
+	}
+	nc, err := dialer(ctx, "tcp", u.Host)
+	if err != nil {
+		return nil, err
+	}
+	// The handshake gives up with the context: closing the connection ends a blocked read.
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	c, err := handshake(nc, u)
+	if !stop() {
+		err = errors.Join(ctx.Err(), err)
+	}
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("websocket dial %s: %w", u.Path, err)
+	}
+	return c, nil
+}
+
+func handshake(nc net.Conn, u *url.URL) (*wsConn, error) {
+	var nonce [16]byte
+	rand.Read(nonce[:])
+	key := base64.StdEncoding.EncodeToString(nonce[:])
+	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
+		"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := io.WriteString(nc, req); err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(nc, wsReadBuffer)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		return nil, fmt.Errorf("the server answered %s, not 101 Switching Protocols", resp.Status)
+	}
+	if !strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") || !headerHasToken(resp.Header, "Connection", "upgrade") {
+		return nil, errors.New("the server's answer does not upgrade to websocket")
+	}
+	if resp.Header.Get("Sec-WebSocket-Accept") != acceptKey(key) {
+		return nil, errors.New("the server's Sec-WebSocket-Accept does not match the key")
+	}
+	c := &wsConn{nc: nc, buf: make([]byte, wsReadBuffer)}
+	// The server may send its first frame right behind its answer, into the same read.
+	c.in = c.buf[:copy(c.buf, peekAll(br))]
+	return c, nil
+}
+
+func peekAll(br *bufio.Reader) []byte {
+	b, _ := br.Peek(br.Buffered())
+	return b
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func acceptKey(key string) string {
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// read returns the payload of the next text or binary message; it is valid until the next read.
+// Pings are answered on the way. A close frame from the server is answered and returned as a
+// closeError; a connection closed here returns an error that is net.ErrClosed.
+func (c *wsConn) read() ([]byte, error) {
+	c.msg = c.msg[:0]
+	gathering := false
+	for {
+		fin, op, payload, err := c.nextFrame()
+		if err != nil {
+			return nil, err
+		}
+		switch op {
+		case wsPing:
+			if err := c.writeFrame(wsPong, payload, time.Now().Add(pingWriteTimeout)); err != nil {
+				return nil, err
+			}
+			continue
+		case wsPong:
+			continue
+		case wsClose:
+			ce := closeError{Code: 1005}
+			if len(payload) >= 2 {
+				ce.Code, ce.Reason = int(binary.BigEndian.Uint16(payload)), string(payload[2:])
+			}
+			c.writeFrame(wsClose, payload[:min(len(payload), 2)], time.Now().Add(time.Second))
+			c.nc.Close()
+			return nil, ce
+		case wsText, wsBinary:
+			if gathering {
+				return nil, fmt.Errorf("%w: a new message inside a fragmented one", errProtocol)
+			}
+		case wsContinuation:
+			if !gathering {
+				return nil, fmt.Errorf("%w: a continuation with no message", errProtocol)
+			}
+		default:
+			return nil, fmt.Errorf("%w: opcode %d", errProtocol, op)
+		}
+		if fin && !gathering {
+			return payload, nil
+		}
+		if len(c.msg)+len(payload) > readLimit {
+			return nil, fmt.Errorf("%w: a message over %d bytes", errProtocol, readLimit)
+		}
+		c.msg = append(c.msg, payload...)
+		gathering = true
+		if fin {
+			return c.msg, nil
+		}
+	}
+}
+
+// nextFrame parses one frame, reading until it is whole. The payload it returns lies in c.buf
+// or in a slice of its own and is valid until the next call.
+func (c *wsConn) nextFrame() (fin bool, op byte, payload []byte, err error) {
+	for {
+		if n, need := frameSize(c.in); n > 0 {
+			frame := c.in[:n]
+			c.in = c.in[n:]
+			hdr := n - need
+			fin, op = frame[0]&0x80 != 0, frame[0]&0x0f
+			switch {
+			case frame[0]&0x70 != 0:
+				return false, 0, nil, fmt.Errorf("%w: reserved bits set", errProtocol)
+			case frame[1]&0x80 != 0:
+				return false, 0, nil, fmt.Errorf("%w: a masked frame from the server", errProtocol)
+			case op >= wsClose && (!fin || need > 125):
+				return false, 0, nil, fmt.Errorf("%w: a fragmented or long control frame", errProtocol)
+			}
+			return fin, op, frame[hdr:], nil
+		} else if need > readLimit {
+			return false, 0, nil, fmt.Errorf("%w: a frame of %d bytes", errProtocol, need)
+		}
+		if err := c.fill(); err != nil {
+			return false, 0, nil, err
+		}
+	}
+}
+
+// fill reads more bytes behind the unparsed ones. The unparsed bytes move to the front of the
+// read buffer first when there is no room behind them, into a larger buffer of their own when
+// a frame does not fit in it; that one is dropped once the frame has been parsed.
+func (c *wsConn) fill() error {
+	if len(c.in) == cap(c.in) {
+		dst := c.buf
+		if len(c.in) >= len(c.buf) {
+			dst = make([]byte, 2*len(c.in))
+		}
+		c.in = dst[:copy(dst, c.in)]
+	}
+	n, err := c.nc.Read(c.in[len(c.in):cap(c.in)])
+	c.in = c.in[:len(c.in)+n]
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// frameSize returns the length of the whole frame at the start of b (header and payload), or
+// 0 while b holds less than that; need is the payload's length once the header is there.
+func frameSize(b []byte) (n, need int) {
+	if len(b) < 2 {
+		return 0, 0
+	}
+	hdr, size := 2, uint64(b[1]&0x7f)
+	switch size {
+	case 126:
+		if len(b) < 4 {
+			return 0, 0
+		}
+		hdr, size = 4, uint64(binary.BigEndian.Uint16(b[2:]))
+	case 127:
+		if len(b) < 10 {
+			return 0, 0
+		}
+		hdr, size = 10, binary.BigEndian.Uint64(b[2:])
+	}
+	if b[1]&0x80 != 0 {
+		hdr += 4
+	}
+	if size > readLimit {
+		return 0, readLimit + 1
+	}
+	if len(b) < hdr+int(size) {
+		return 0, int(size)
+	}
+	return hdr + int(size), int(size)
+}
+
+// writeText sends one text message, giving up at the deadline.
+func (c *wsConn) writeText(payload []byte, deadline time.Time) error {
+	return c.writeFrame(wsText, payload, deadline)
+}
+
+// writeFrame sends one frame, masked as a client must.
+func (c *wsConn) writeFrame(op byte, payload []byte, deadline time.Time) error {
+	frame := make([]byte, 0, 14+len(payload))
+	frame = append(frame, 0x80|op)
+	switch n := len(payload); {
+	case n <= 125:
+		frame = append(frame, 0x80|byte(n))
+	case n <= 0xffff:
+		frame = binary.BigEndian.AppendUint16(append(frame, 0x80|126), uint16(n))
+	default:
+		frame = binary.BigEndian.AppendUint64(append(frame, 0x80|127), uint64(n))
+	}
+	var mask [4]byte
+	rand.Read(mask[:])
+	frame = append(frame, mask[:]...)
+	for i, b := range payload {
+		frame = append(frame, b^mask[i&3])
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.closed = op == wsClose
+	if err := c.nc.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	_, err := c.nc.Write(frame)
+	return err
+}
+
+// closeNow closes the connection without a closing handshake, as a browser tab that goes away
+// does; a read blocked on it returns net.ErrClosed.
+func (c *wsConn) closeNow() error { return c.nc.Close() }
