@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -126,6 +127,9 @@ func (r *runner) fanoutPhase(ctx context.Context) {
 	var rec recorder
 	for _, t := range at {
 		rec.add(time.Duration(t - start))
+	}
+	if len(at) > 0 {
+		rep.FirstMS = ms(time.Duration(slices.Min(at) - start))
 	}
 	rep.Received = int(got)
 	rep.Latency = rec.summary()

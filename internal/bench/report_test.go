@@ -7,13 +7,17 @@ import (
 	"testing"
 )
 
-// The fan-out's share of the two cores tells whether the server's writes or the bench's reads
-// bound it, so both the table and the JSON carry it.
-func TestReportShowsTheFanOutCPU(t *testing.T) {
-	rep := &Report{Fanout: FanoutReport{Clients: 10, Received: 10, CPU: CPU{ServerSeconds: 0.15, BenchSeconds: 0.17}}}
+// The first client's time is how long the node took before its first write; the share of the
+// two cores tells whether the server's writes or the bench's reads bound the rest. Both the
+// table and the JSON carry them.
+func TestReportShowsTheFanOutSpreadAndCPU(t *testing.T) {
+	rep := &Report{Fanout: FanoutReport{Clients: 10, Received: 10, FirstMS: 4.5, LastMS: 98.25, CPU: CPU{ServerSeconds: 0.15, BenchSeconds: 0.17}}}
 	var table bytes.Buffer
 	if err := rep.WriteTable(&table); err != nil {
 		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`fan-out\s+first / last client has it after\s+4\.5 / 98\.25 ms`).Match(table.Bytes()) {
+		t.Errorf("table has no fan-out first and last client:\n%s", table.String())
 	}
 	if !regexp.MustCompile(`fan-out\s+CPU seconds: server / bench\s+0\.15 / 0\.17`).Match(table.Bytes()) {
 		t.Errorf("table has no fan-out CPU row:\n%s", table.String())
@@ -24,11 +28,15 @@ func TestReportShowsTheFanOutCPU(t *testing.T) {
 	}
 	var back struct {
 		Fanout struct {
-			CPU CPU `json:"cpu"`
+			FirstMS float64 `json:"first_ms"`
+			CPU     CPU     `json:"cpu"`
 		} `json:"fanout"`
 	}
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
 		t.Fatal(err)
+	}
+	if back.Fanout.FirstMS != rep.Fanout.FirstMS {
+		t.Errorf("JSON fan-out first_ms = %v, want %v", back.Fanout.FirstMS, rep.Fanout.FirstMS)
 	}
 	if back.Fanout.CPU != rep.Fanout.CPU {
 		t.Errorf("JSON fan-out CPU = %+v, want %+v", back.Fanout.CPU, rep.Fanout.CPU)
