@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -233,5 +234,73 @@ func TestCheckpointsAndIndexingAreTimed(t *testing.T) {
 	}
 	if count("write") == 0 {
 		t.Fatal("no write observed: the group commits are timed as writes")
+	}
+}
+
+// A restart of the WAL holds every write and read by key; the fsyncs that made most of that hold
+// are done by the checkpointer just before it, on both files, holding nothing.
+func TestCheckpointerSyncsBothFilesBeforeEachRestart(t *testing.T) {
+	ctx := context.Background()
+	type event struct {
+		what string // a file synced, or "restart"
+		at   time.Time
+	}
+	var mu sync.Mutex
+	var events []event
+	note := func(what string, at time.Time) {
+		mu.Lock()
+		events = append(events, event{what, at})
+		mu.Unlock()
+	}
+	t.Cleanup(sqlite.WatchSyncs(func(path string, err error) {
+		if err != nil {
+			t.Errorf("sync of %s: %v", path, err)
+		}
+		note(filepath.Base(path), time.Now())
+	}))
+	s := openMigrated(t, t.TempDir(), 10*time.Millisecond, 64)
+	s.(interface {
+		Observe(func(kind string, start time.Time))
+	}).Observe(func(kind string, start time.Time) {
+		if kind == "restart" {
+			note(kind, start)
+		}
+	})
+	restarts := func() (n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range events {
+			if e.what == "restart" {
+				n++
+			}
+		}
+		return n
+	}
+	seeded := testutil.SeedChats(t, s, 1)
+	c := seeded.Conversations[0]
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; restarts() < 3; i++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 20 s of writes %d restarts, want 3", restarts())
+		}
+		m := &domain.Message{ID: domain.NewID(), ConversationID: c.ID, Author: domain.Author{Type: domain.AuthorVisitor, ID: seeded.Visitor.ID},
+			Body: fmt.Sprintf("message %d %s", i, domain.NewSecret(64)), ClientMsgID: fmt.Sprint("m", i), CreatedAt: time.Now()}
+		if _, _, err := s.AppendMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	sort.SliceStable(events, func(i, j int) bool { return events[i].at.Before(events[j].at) })
+	synced := map[string]bool{}
+	for _, e := range events {
+		if e.what != "restart" {
+			synced[e.what] = true
+			continue
+		}
+		if !synced["portico.db"] || !synced["portico.db-wal"] {
+			t.Fatalf("a restart with only %v synced since the one before; events %v", synced, events)
+		}
+		synced = map[string]bool{}
 	}
 }

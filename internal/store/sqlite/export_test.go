@@ -16,5 +16,17 @@ func WatchWriteback(seen func(path string, err error)) (restore func()) {
 	return func() { startWriteback = real }
 }
 
+// WatchSyncs has every fsync the checkpointer makes ahead of a restart reported to seen, until
+// the returned function restores the real one alone.
+func WatchSyncs(seen func(path string, err error)) (restore func()) {
+	real := syncFile
+	syncFile = func(path string) error {
+		err := real(path)
+		seen(path, err)
+		return err
+	}
+	return func() { syncFile = real }
+}
+
 // Migrations are the schema's migration files, for a test to build an older schema.
 var Migrations = dialect{}.Migrations
