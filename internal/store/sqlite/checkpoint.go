@@ -24,11 +24,16 @@ import (
 // by chance. Once the WAL is past restartFrames, the checkpointer runs a RESTART checkpoint on
 // the write connection, between two of its transactions: it copies the few frames written since
 // the passive one and, when no reader is still in the WAL, makes the next write start it again.
-// That keeps the WAL near 64 MiB; it holds every write, and every read by key, which shares the
-// write connection, until it is done. Most of that hold was the restart's two fsyncs (of the WAL
-// before the copy and of the database after it), 10–25 ms each time late in a 40-s run at 1,000
-// messages/s. The checkpointer therefore fsyncs both files itself just before, holding nothing:
-// the restart's own fsyncs then find only the few pages written since, and hold 2–10 ms.
+// It holds every write, and every read by key, which shares the write connection, until it is
+// done. Most of that hold was the restart's two fsyncs (of the WAL before the copy and of the
+// database after it), 10–25 ms each time late in a 40-s run at 1,000 messages/s. The
+// checkpointer therefore fsyncs both files itself just before, holding nothing: the restart's
+// own fsyncs then find only the few pages written since, and hold 2–10 ms. The hold hardly
+// depends on the WAL's length, so the WAL restarts past 256 MiB rather than 64: every 10 s or
+// so at 1,000 messages/s instead of every 2, a quarter of the holds (docs/benchmarks.md, round
+// thirteen). The cost is disk: a WAL file keeps the length it reached, so a server that writes
+// steadily, even at 50 messages/s, keeps up to 256 MiB of WAL beside the database (512 MiB if a
+// long read holds the restart back).
 //
 // Between checkpoints the checkpointer also asks the kernel to start writing out what the WAL
 // and the database file hold in memory (writeback_linux.go). Linux would otherwise leave a whole
@@ -38,10 +43,10 @@ import (
 const (
 	checkpointEvery = time.Second
 	writebackEvery  = 50 * time.Millisecond
-	restartFrames   = 16384 // 64 MiB of 4 KiB pages
+	restartFrames   = 65536 // 256 MiB of 4 KiB pages
 	// mustRestartTimes: when readers have kept the WAL from starting again until it is this many
 	// times restartFrames long, the restart waits for them.
-	mustRestartTimes = 4
+	mustRestartTimes = 2
 )
 
 type checkpointer struct {
