@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -53,7 +54,7 @@ type checkpointer struct {
 	write, own *sql.DB
 	every      time.Duration
 	restartAt  int
-	files      []string // the database file and its WAL, written out between checkpoints
+	files      *heldFiles // the WAL and the database file, written out and synced between checkpoints
 	timed      func(kind string) (done func())
 	quit       chan struct{}
 	done       chan struct{}
@@ -63,7 +64,7 @@ type checkpointer struct {
 // "restart" (it holds writes).
 func startCheckpointer(write, own *sql.DB, path string, every time.Duration, restartAt int, timed func(kind string) (done func())) *checkpointer {
 	c := &checkpointer{write: write, own: own, every: every, restartAt: restartAt, timed: timed,
-		files: []string{path + "-wal", path}, quit: make(chan struct{}), done: make(chan struct{})}
+		files: &heldFiles{paths: []string{path + "-wal", path}}, quit: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -113,40 +114,90 @@ func (c *checkpointer) run() {
 	}
 }
 
-// syncFiles fsyncs the WAL and the database file ahead of a restart (see the top of the file).
-// A failure is only logged: the restart's own fsyncs still make everything durable.
-func (c *checkpointer) syncFiles() {
-	for _, path := range c.files {
-		if err := syncFile(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			slog.Debug("sqlite: file not synced ahead of the WAL restart", "file", path, "err", err)
+// heldFiles are the WAL and the database file, each opened once, when it first exists, and kept
+// open until the store's connections are closed. Closing any descriptor of a file releases every
+// POSIX lock the process holds on it, SQLite's included: opening and closing the database file
+// around each writeback dropped the shared lock by which SQLite tells other processes that the
+// database is in use, and a second process (`portico bench --data`, a backup, the sqlite3 shell)
+// closing its own connection could then checkpoint and delete the WAL under the running server.
+type heldFiles struct {
+	paths []string
+	open  []*os.File // in the order of paths; nil until the file exists
+	mu    sync.Mutex // the checkpointer uses them, the store's close closes them
+}
+
+// each calls fn with every file that exists, opening it the first time; fn returning true stops
+// the loop.
+func (h *heldFiles) each(fn func(f *os.File) (stop bool)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.open == nil {
+		h.open = make([]*os.File, len(h.paths))
+	}
+	for i, path := range h.paths {
+		if h.open[i] == nil {
+			f, err := os.OpenFile(path, os.O_RDWR, 0)
+			if err != nil {
+				if !errors.Is(err, fs.ErrNotExist) {
+					slog.Debug("sqlite: file not opened for writeback", "file", path, "err", err)
+				}
+				continue
+			}
+			h.open[i] = f
+		}
+		if fn(h.open[i]) {
+			return
 		}
 	}
 }
 
-// syncFile is a variable, so that a test can see the calls.
-var syncFile = func(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
+// close closes the files; the store calls it once its SQLite connections are closed, so that
+// SQLite's locks are gone by then anyway.
+func (h *heldFiles) close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var err error
+	for _, f := range h.open {
+		if f != nil {
+			err = errors.Join(err, f.Close())
+		}
 	}
-	return errors.Join(f.Sync(), f.Close())
+	h.open = nil
+	return err
 }
+
+// syncFiles fsyncs the WAL and the database file ahead of a restart (see the top of the file).
+// A failure is only logged: the restart's own fsyncs still make everything durable.
+func (c *checkpointer) syncFiles() {
+	c.files.each(func(f *os.File) bool {
+		if err := syncFile(f); err != nil {
+			slog.Debug("sqlite: file not synced ahead of the WAL restart", "file", f.Name(), "err", err)
+		}
+		return false
+	})
+}
+
+// syncFile is a variable, so that a test can see the calls.
+var syncFile = (*os.File).Sync
 
 var errWritebackUnsupported = errors.New("sqlite: starting writeback is not supported here")
 
 // startWriteback asks the kernel to start writing out the files' dirty pages, without waiting
 // for it; it says false when the system cannot, so that the checkpointer stops asking.
 func (c *checkpointer) startWriteback() bool {
-	for _, path := range c.files {
-		err := startWriteback(path)
-		switch {
-		case errors.Is(err, errWritebackUnsupported):
-			return false
-		case err != nil && !errors.Is(err, fs.ErrNotExist):
-			slog.Debug("sqlite: writeback not started", "file", path, "err", err)
+	supported := true
+	c.files.each(func(f *os.File) bool {
+		err := startWriteback(f)
+		if errors.Is(err, errWritebackUnsupported) {
+			supported = false
+			return true
 		}
-	}
-	return true
+		if err != nil {
+			slog.Debug("sqlite: writeback not started", "file", f.Name(), "err", err)
+		}
+		return false
+	})
+	return supported
 }
 
 // checkpointPassive copies what it can of the WAL into the database without waiting for anyone,

@@ -1,5 +1,7 @@
 package sqlite
 
+import "os"
+
 // OpenWithCheckpoints opens the store with the checkpointer's period and restart size set by
 // the test.
 var OpenWithCheckpoints = open
@@ -8,9 +10,9 @@ var OpenWithCheckpoints = open
 // returned function restores the real one alone.
 func WatchWriteback(seen func(path string, err error)) (restore func()) {
 	real := startWriteback
-	startWriteback = func(path string) error {
-		err := real(path)
-		seen(path, err)
+	startWriteback = func(f *os.File) error {
+		err := real(f)
+		seen(f.Name(), err)
 		return err
 	}
 	return func() { startWriteback = real }
@@ -20,9 +22,9 @@ func WatchWriteback(seen func(path string, err error)) (restore func()) {
 // the returned function restores the real one alone.
 func WatchSyncs(seen func(path string, err error)) (restore func()) {
 	real := syncFile
-	syncFile = func(path string) error {
-		err := real(path)
-		seen(path, err)
+	syncFile = func(f *os.File) error {
+		err := real(f)
+		seen(f.Name(), err)
 		return err
 	}
 	return func() { syncFile = real }

@@ -94,6 +94,8 @@ func open(ctx context.Context, dir string, checkpointEvery time.Duration, restar
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	s := sqlstore.New(write, read, dialect{})
-	s.BeforeClose(startCheckpointer(write, checkpoints, path, checkpointEvery, restartFrames, s.Timed).close)
+	ck := startCheckpointer(write, checkpoints, path, checkpointEvery, restartFrames, s.Timed)
+	s.BeforeClose(ck.close)
+	s.AfterClose(ck.files.close)
 	return s, nil
 }

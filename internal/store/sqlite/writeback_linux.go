@@ -11,13 +11,8 @@ import (
 // (sync_file_range with SYNC_FILE_RANGE_WRITE): it makes nothing durable, the checkpoint's fsync
 // still does, but that fsync then finds little left to write. A variable, so that a test can see
 // the calls.
-var startWriteback = func(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	err = unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+var startWriteback = func(f *os.File) error {
+	err := unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ESPIPE) {
 		return errWritebackUnsupported
 	}

@@ -2,5 +2,7 @@
 
 package sqlite
 
+import "os"
+
 // startWriteback: only Linux can start writeback of a file without waiting for it.
-var startWriteback = func(string) error { return errWritebackUnsupported }
+var startWriteback = func(*os.File) error { return errWritebackUnsupported }

@@ -42,8 +42,9 @@ type Store struct {
 	group    groupCommitter
 	// observe is read by the SQLite checkpointer's goroutine, which may start before it is set.
 	observe atomic.Pointer[func(kind string, start time.Time)]
-	// closeFirst is what the backend runs before the store closes its connections.
-	closeFirst func() error
+	// closeFirst is what the backend runs before the store closes its connections, closeLast
+	// what it runs after.
+	closeFirst, closeLast func() error
 }
 
 // Observe sets the function told how long each read and write took (for metrics).
@@ -82,6 +83,9 @@ func New(write, read *sql.DB, d Dialect) *Store {
 // connections close (a goroutine of its own that uses them).
 func (s *Store) BeforeClose(fn func() error) { s.closeFirst = fn }
 
+// AfterClose sets what the backend runs once the store's connections are closed.
+func (s *Store) AfterClose(fn func() error) { s.closeLast = fn }
+
 func (s *Store) Close() error {
 	s.group.stop()
 	var err error
@@ -93,6 +97,10 @@ func (s *Store) Close() error {
 	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
+	}
+	if s.closeLast != nil {
+		err = errors.Join(err, s.closeLast())
+		s.closeLast = nil
 	}
 	return err
 }
