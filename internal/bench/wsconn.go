@@ -211,7 +211,7 @@ func (c *wsConn) nextFrame() (fin bool, op byte, payload []byte, err error) {
 			}
 			return fin, op, frame[hdr:], nil
 		} else if need > readLimit {
-			return false, 0, nil, fmt.Errorf("%w: a frame of %d bytes", errProtocol, need)
+			return false, 0, nil, fmt.Errorf("%w: a frame over %d bytes", errProtocol, readLimit)
 		}
 		if err := c.fill(); err != nil {
 			return false, 0, nil, err
