@@ -23,12 +23,13 @@ import (
 // goroutine blocked in a read of the connection, with one small buffer, and a frame costs a
 // read and a parse, nothing else. (A general-purpose client spent two to three times the CPU
 // per frame received, which the bench then took from the server during the fan-out.) It speaks
-// only what Portico's live endpoints need: text messages, ping, pong and close.
+// only what Portico's live endpoints need: text messages (whole or in fragments), ping, pong and
+// close.
 type wsConn struct {
 	nc  net.Conn
-	buf []byte // read buffer; a frame that does not fit is gathered in msg
-	in  []byte // bytes read and not yet parsed, within buf or msg
-	msg []byte // a message larger than buf, or in fragments, while it is gathered
+	buf []byte // read buffer; a frame that does not fit gets a larger buffer while it lasts
+	in  []byte // bytes read and not yet parsed, within buf or that larger buffer
+	msg []byte // a message in fragments, while it is gathered
 
 	wmu    sync.Mutex // writes come from the pinger and from the reader (pong, close)
 	closed bool       // a close frame was sent; guarded by wmu
