@@ -201,7 +201,6 @@ func openMigrated(t testing.TB, dir string, every time.Duration, restartAt int) 
 // the WAL) and the checkpoints that do not are timed for the database metrics, each as its own
 // kind, so that a slow write can be told from what it waited for.
 func TestCheckpointsAndIndexingAreTimed(t *testing.T) {
-	ctx := context.Background()
 	s := openMigrated(t, t.TempDir(), 10*time.Millisecond, 64)
 	var mu sync.Mutex
 	seen := map[string]int{}
@@ -212,25 +211,16 @@ func TestCheckpointsAndIndexingAreTimed(t *testing.T) {
 		seen[kind]++
 		mu.Unlock()
 	})
-	seeded := testutil.SeedChats(t, s, 1)
-	c := seeded.Conversations[0]
 	count := func(kind string) int {
 		mu.Lock()
 		defer mu.Unlock()
 		return seen[kind]
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for i := 0; count("checkpoint") == 0 || count("restart") == 0 || count("index") == 0; i++ {
-		if time.Now().After(deadline) {
-			mu.Lock()
-			t.Fatalf("after 20 s of writes the kinds observed are %v, want checkpoint, restart and index among them", seen)
-		}
-		m := &domain.Message{ID: domain.NewID(), ConversationID: c.ID, Author: domain.Author{Type: domain.AuthorVisitor, ID: seeded.Visitor.ID},
-			Body: fmt.Sprintf("message %d %s", i, domain.NewSecret(64)), ClientMsgID: fmt.Sprint("m", i), CreatedAt: time.Now()}
-		if _, _, err := s.AppendMessage(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Millisecond)
+	if !writeMessagesUntil(t, s, time.Millisecond, func() bool {
+		return count("checkpoint") > 0 && count("restart") > 0 && count("index") > 0
+	}) {
+		mu.Lock()
+		t.Fatalf("after 20 s of writes the kinds observed are %v, want checkpoint, restart and index among them", seen)
 	}
 	if count("write") == 0 {
 		t.Fatal("no write observed: the group commits are timed as writes")
@@ -240,7 +230,6 @@ func TestCheckpointsAndIndexingAreTimed(t *testing.T) {
 // A restart of the WAL holds every write and read by key; the fsyncs that made most of that hold
 // are done by the checkpointer just before it, on both files, holding nothing.
 func TestCheckpointerSyncsBothFilesBeforeEachRestart(t *testing.T) {
-	ctx := context.Background()
 	type event struct {
 		what string // a file synced, or "restart"
 		at   time.Time
@@ -276,18 +265,8 @@ func TestCheckpointerSyncsBothFilesBeforeEachRestart(t *testing.T) {
 		}
 		return n
 	}
-	seeded := testutil.SeedChats(t, s, 1)
-	c := seeded.Conversations[0]
-	deadline := time.Now().Add(20 * time.Second)
-	for i := 0; restarts() < 3; i++ {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 20 s of writes %d restarts, want 3", restarts())
-		}
-		m := &domain.Message{ID: domain.NewID(), ConversationID: c.ID, Author: domain.Author{Type: domain.AuthorVisitor, ID: seeded.Visitor.ID},
-			Body: fmt.Sprintf("message %d %s", i, domain.NewSecret(64)), ClientMsgID: fmt.Sprint("m", i), CreatedAt: time.Now()}
-		if _, _, err := s.AppendMessage(ctx, m); err != nil {
-			t.Fatal(err)
-		}
+	if !writeMessagesUntil(t, s, 0, func() bool { return restarts() >= 3 }) {
+		t.Fatalf("after 20 s of writes %d restarts, want 3", restarts())
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -303,4 +282,25 @@ func TestCheckpointerSyncsBothFilesBeforeEachRestart(t *testing.T) {
 		}
 		synced = map[string]bool{}
 	}
+}
+
+// writeMessagesUntil appends messages to a new conversation, pausing between them, until done
+// says so; false when 20 s of writes were not enough.
+func writeMessagesUntil(t *testing.T, s store.Store, pause time.Duration, done func() bool) bool {
+	t.Helper()
+	seeded := testutil.SeedChats(t, s, 1)
+	c := seeded.Conversations[0]
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; !done(); i++ {
+		if time.Now().After(deadline) {
+			return false
+		}
+		m := &domain.Message{ID: domain.NewID(), ConversationID: c.ID, Author: domain.Author{Type: domain.AuthorVisitor, ID: seeded.Visitor.ID},
+			Body: fmt.Sprintf("message %d %s", i, domain.NewSecret(64)), ClientMsgID: fmt.Sprint("m", i), CreatedAt: time.Now()}
+		if _, _, err := s.AppendMessage(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(pause)
+	}
+	return true
 }

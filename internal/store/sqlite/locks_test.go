@@ -3,7 +3,6 @@
 package sqlite_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,9 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/store/sqlite"
-	"github.com/portico/portico/internal/testutil"
 )
 
 // lockProbeEnv makes the test binary a probe instead: it reports whether another process holds
@@ -69,18 +66,8 @@ func TestCheckpointerKeepsSQLiteLockOnTheDatabase(t *testing.T) {
 	}))
 	dir := t.TempDir()
 	s := openMigrated(t, dir, 10*time.Millisecond, 64)
-	seeded := testutil.SeedChats(t, s, 1)
-	c := seeded.Conversations[0]
-	deadline := time.Now().Add(20 * time.Second)
-	for i := 0; wroteBack.Load() < 3 || synced.Load() < 3; i++ {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 20 s of writes %d writebacks and %d syncs of the database file, want 3 of each", wroteBack.Load(), synced.Load())
-		}
-		m := &domain.Message{ID: domain.NewID(), ConversationID: c.ID, Author: domain.Author{Type: domain.AuthorVisitor, ID: seeded.Visitor.ID},
-			Body: fmt.Sprintf("message %d %s", i, domain.NewSecret(64)), ClientMsgID: fmt.Sprint("m", i), CreatedAt: time.Now()}
-		if _, _, err := s.AppendMessage(context.Background(), m); err != nil {
-			t.Fatal(err)
-		}
+	if !writeMessagesUntil(t, s, 0, func() bool { return wroteBack.Load() >= 3 && synced.Load() >= 3 }) {
+		t.Fatalf("after 20 s of writes %d writebacks and %d syncs of the database file, want 3 of each", wroteBack.Load(), synced.Load())
 	}
 	probe := exec.Command(os.Args[0])
 	probe.Env = append(os.Environ(), lockProbeEnv+"="+filepath.Join(dir, "portico.db"))
