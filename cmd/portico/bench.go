@@ -44,6 +44,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	heartbeat := fs.Int("heartbeat", 25, "seconds between pings on each socket, as the protocol asks")
 	workers := fs.Int("workers", 0, fmt.Sprintf("processes that hold the visitors' sockets: 1 is the bench alone; more starts that many worker processes (default: one per %d visitors)", bench.SocketsPerWorker))
 	restart := fs.Bool("restart", false, "without --url: after the fan-out, restart one node (SIGTERM, then start it again) and time its visitors' reconnects")
+	window := fs.Duration("window", 5*time.Second, "cut the messaging phase into windows this long, each with its latency and the nodes' database times (0: none)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -91,7 +92,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	opts := bench.Options{
 		Visitors: *visitors, Chatting: *chatting, Rate: *rate, Duration: *duration, Hold: *hold,
 		PageViews: *pageviews, Concurrency: *concurrency, Sources: *sources,
-		Heartbeat: time.Duration(*heartbeat) * time.Second, Progress: stderr,
+		Heartbeat: time.Duration(*heartbeat) * time.Second, Window: *window, Progress: stderr,
 		Operators: make([]bench.Login, *operators), // the count, for Validate; filled by Seed
 		Workers:   *workers, Worker: &bench.WorkerSpec{Exe: exe, Args: []string{"bench", benchWorkerArg}, Env: env},
 		Restart: *restart,

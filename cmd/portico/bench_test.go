@@ -31,11 +31,20 @@ type benchReport struct {
 		MessagesAcked     int `json:"messages_acked"`
 		MessagesReceived  int `json:"messages_received"`
 		VisitorToOperator struct {
-			Acked  int `json:"acked"`
-			Server struct {
+			Acked    int `json:"acked"`
+			Received int `json:"received"`
+			Server   struct {
 				Count int `json:"count"`
 			} `json:"server_latency"`
 		} `json:"visitor_to_operator"`
+		Windows []struct {
+			Delivery struct {
+				Count int `json:"count"`
+			} `json:"delivery_latency"`
+			DB map[string]struct {
+				Count int `json:"count"`
+			} `json:"db"`
+		} `json:"windows"`
 	} `json:"messaging"`
 	Fanout struct {
 		Received int `json:"received"`
@@ -67,7 +76,7 @@ type benchReport struct {
 func TestBenchSmoke(t *testing.T) {
 	const visitors, operators = 200, 3
 	load := []string{"--visitors", "200", "--operators", "3", "--chatting", "20", "--rate", "50",
-		"--duration", "2s", "--hold", "2s", "--pageviews", "300", "--json"}
+		"--duration", "2s", "--hold", "2s", "--pageviews", "300", "--window", "1s", "--json"}
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -132,6 +141,21 @@ func TestBenchSmoke(t *testing.T) {
 			}
 			if rep.Messaging.MessagesAcked == 0 {
 				t.Error("no message was acknowledged")
+			}
+			// The 2-s phase in 1-s windows: every visitor message delivered falls in one, and
+			// the nodes' database wrote in each.
+			windowed := 0
+			for i, w := range rep.Messaging.Windows {
+				windowed += w.Delivery.Count
+				if w.DB["write"].Count == 0 {
+					t.Errorf("window %d: no database writes", i)
+				}
+			}
+			if n := len(rep.Messaging.Windows); n != 2 {
+				t.Errorf("%d windows, want 2", n)
+			}
+			if windowed != rep.Messaging.VisitorToOperator.Received {
+				t.Errorf("windows hold %d deliveries, want the %d visitor messages received", windowed, rep.Messaging.VisitorToOperator.Received)
 			}
 			if !rep.OK {
 				t.Error("report says the run failed")

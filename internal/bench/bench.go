@@ -30,6 +30,9 @@ type Options struct {
 	Concurrency int
 	Sources     int
 	Heartbeat   time.Duration
+	// Window, when set, cuts the messaging phase into windows of this length, each reported
+	// with the nodes' database times in it.
+	Window time.Duration
 
 	// Workers is how many processes hold the visitors' sockets: 1 is this process alone; more
 	// starts that many worker processes with Worker, and this one keeps only the operators and
@@ -71,6 +74,8 @@ func (o *Options) Validate() error {
 		return errors.New("--heartbeat must be at least 1 second")
 	case o.Duration < 0 || o.Hold < 0:
 		return errors.New("--duration and --hold cannot be negative")
+	case o.Window != 0 && o.Window < time.Second:
+		return errors.New("--window must be 0 (no windows) or at least 1s")
 	case o.Workers < 1:
 		return errors.New("--workers must be at least 1")
 	case o.Workers > 1 && o.Visitors-o.Chatting < o.Workers:
@@ -173,7 +178,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	r.rep.Settings = Settings{Visitors: opt.Visitors, Operators: len(opt.Operators), Chatting: opt.Chatting, Rate: opt.Rate,
 		DurationSeconds: opt.Duration.Seconds(), HoldSeconds: opt.Hold.Seconds(), PageViews: opt.PageViews,
 		Concurrency: opt.Concurrency, Sources: opt.Sources, HeartbeatSeconds: opt.Heartbeat.Seconds(),
-		Workers: opt.Workers, Restart: opt.Restart}
+		Workers: opt.Workers, Restart: opt.Restart, WindowSeconds: opt.Window.Seconds()}
 	defer closeIdle(r.clients)
 
 	var failures []string

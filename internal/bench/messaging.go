@@ -133,15 +133,23 @@ const stallOver = 5 * time.Millisecond
 // a pause is the server (or the machine) holding everything at once, which a percentile of
 // single messages does not show.
 func (t *tracker) stalls() Stalls {
+	return findStalls(t.deliveries(anyDirection), stallOver)
+}
+
+// anyDirection asks deliveries for both directions.
+const anyDirection = -1
+
+// deliveries are the messages received so far in one direction, or in both.
+func (t *tracker) deliveries(dir int) []delivery {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	var got []delivery
 	for _, m := range t.msgs {
-		if m.received {
+		if m.received && (dir == anyDirection || m.dir == dir) {
 			got = append(got, delivery{sent: m.sent, at: m.at})
 		}
 	}
-	t.mu.Unlock()
-	return findStalls(got, stallOver)
+	return got
 }
 
 // delivery is when a message was sent and when the other side had it. The tracker's messages
@@ -234,11 +242,15 @@ func (r *runner) messaging(ctx context.Context) {
 	r.sendMu.Unlock()
 	// Sends are scheduled on a fine tick so that the rate is even rather than in bursts.
 	interval := min(max(time.Duration(float64(time.Second)/r.opt.Rate), time.Millisecond), 10*time.Millisecond)
-	handlerBefore, handlerErr := r.scrapeHandlerTimes(ctx)
+	handlerBefore, handlerErr := r.scrapeHistograms(ctx)
 	tick := time.NewTicker(interval)
 	mark := r.markCPU(ctx)
 	start := time.Now()
 	end := start.Add(r.opt.Duration)
+	var scraper *windowScraper
+	if r.opt.Window > 0 && handlerErr == nil {
+		scraper = r.scrapeWindows(ctx, handlerBefore, start, end, r.opt.Window)
+	}
 	sent := 0
 loop:
 	for {
@@ -271,6 +283,10 @@ loop:
 	}
 	tick.Stop()
 	elapsed := time.Since(start)
+	var scrapes []scrapeAt
+	if scraper != nil {
+		scrapes = scraper.finish()
+	}
 	rep.CPU = r.cpuSince(ctx, mark)
 	r.sendMu.Lock()
 	r.sending = false
@@ -282,13 +298,14 @@ loop:
 	rep.VisitorToOperator = r.tracker.direction(visitorToOperator, elapsed.Seconds())
 	rep.OperatorToVisitor = r.tracker.direction(operatorToVisitor, elapsed.Seconds())
 	// The server's share is extra: a node that cannot be scraped leaves it out, not the run.
-	if handlerAfter, err := r.scrapeHandlerTimes(ctx); handlerErr == nil && err == nil {
+	if handlerAfter, err := r.scrapeHistograms(ctx); handlerErr == nil && err == nil {
 		rep.VisitorToOperator.Server = handlerAfter.since(handlerBefore, visitorSendRoute)
 		rep.OperatorToVisitor.Server = handlerAfter.since(handlerBefore, operatorSendRoute)
 	}
 	rep.MessagesAcked = rep.VisitorToOperator.Acked + rep.OperatorToVisitor.Acked
 	rep.MessagesReceived = rep.VisitorToOperator.Received + rep.OperatorToVisitor.Received
 	rep.Stalls = r.tracker.stalls()
+	rep.Windows = windows(scrapes, r.tracker.deliveries(visitorToOperator), start)
 	rep.Errors = setupErrors + rep.VisitorToOperator.Errors + rep.OperatorToVisitor.Errors
 	if lost := rep.VisitorToOperator.Lost + rep.OperatorToVisitor.Lost; lost > 0 {
 		r.problems.note("messaging", fmt.Errorf("%d acknowledged messages never arrived within %s", lost, drainTime))

@@ -57,6 +57,7 @@ type Settings struct {
 	HeartbeatSeconds float64 `json:"heartbeat_seconds"`
 	Workers          int     `json:"workers"` // processes holding the visitors' sockets; above 1, worker processes
 	Restart          bool    `json:"restart"`
+	WindowSeconds    float64 `json:"window_seconds"` // 0: no windows
 }
 
 type PageViewsReport struct {
@@ -125,6 +126,7 @@ type MessagingReport struct {
 	Stalls            Stalls    `json:"stalls"`
 	Errors            int       `json:"errors"`
 	CPU               CPU       `json:"cpu"`
+	Windows           []Window  `json:"windows,omitempty"` // with --window
 }
 
 // Stalls are the pauses of more than 5 ms in which messages were in flight and none was
@@ -262,6 +264,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("messaging", "stalls over 5 ms: count, longest, total", fmt.Sprintf("%d, %s ms, %s ms", m.Stalls.Count, num(m.Stalls.LongestMS), num(m.Stalls.TotalMS)), "")
 	row("messaging", "errors", fmt.Sprint(m.Errors), "0")
 	cpu("messaging", m.CPU)
+	for _, w := range m.Windows {
+		row("messaging", windowName(w), windowRow(w), "")
+	}
 
 	f := r.Fanout
 	row("fan-out", "received / clients", fmt.Sprintf("%d / %d", f.Received, f.Clients), "")

@@ -172,58 +172,105 @@ const (
 	operatorSendRoute = "POST /api/v1/conversations/{id}/messages"
 )
 
-// handlerTimes are the cumulative buckets of the nodes' request-time histogram for the message
-// routes, answers 201 (stored) only, summed over the nodes: route → upper bound → count.
-type handlerTimes map[string]map[float64]float64
+// histograms are the cumulative buckets of the nodes' histograms the bench reads, summed over
+// the nodes: series → upper bound → count, and each series' _sum. A series is a message route's
+// stored sends (answers 201) of the request-time histogram, named by the route, or a kind of the
+// database-time histogram, named by dbSeries.
+type histograms struct {
+	buckets map[string]map[float64]float64
+	sums    map[string]float64
+}
 
-// scrapeHandlerTimes reads the message routes' buckets from every node; a node too old to have
-// the histogram gives none.
-func (r *runner) scrapeHandlerTimes(ctx context.Context) (handlerTimes, error) {
-	out := handlerTimes{}
+func newHistograms() histograms {
+	return histograms{buckets: map[string]map[float64]float64{}, sums: map[string]float64{}}
+}
+
+// dbSeries names a kind of portico_db_seconds (read, write, index, checkpoint, restart).
+func dbSeries(kind string) string { return "db " + kind }
+
+// scrapeHistograms reads the histograms from every node; a node too old to have one gives none.
+func (r *runner) scrapeHistograms(ctx context.Context) (histograms, error) {
+	out := newHistograms()
 	if err := r.scrapeNodes(ctx, out.add); err != nil {
-		return nil, err
+		return histograms{}, err
 	}
 	return out, nil
 }
 
-// add keeps a sample if it is a bucket of a message route's stored sends.
-func (h handlerTimes) add(name, labels string, v float64) {
-	if name != "portico_http_request_seconds_bucket" || !strings.Contains(labels, `code="201"`) {
-		return
-	}
-	for _, route := range []string{visitorSendRoute, operatorSendRoute} {
-		if !strings.Contains(labels, `route="`+route+`"`) {
-			continue
-		}
-		_, le, ok := strings.Cut(labels, `le="`)
-		if !ok {
+// add keeps a sample if it belongs to a series the bench reads.
+func (h histograms) add(name, labels string, v float64) {
+	var series string
+	switch base, part := splitHistogramName(name); base {
+	case "portico_http_request_seconds":
+		route := labelValue(labels, "route")
+		if labelValue(labels, "code") != "201" || (route != visitorSendRoute && route != operatorSendRoute) {
 			return
 		}
-		le, _, _ = strings.Cut(le, `"`)
-		bound, err := strconv.ParseFloat(le, 64) // "+Inf" parses as infinity
+		series = route
+		name = part
+	case "portico_db_seconds":
+		series = dbSeries(labelValue(labels, "kind"))
+		name = part
+	default:
+		return
+	}
+	switch name {
+	case "sum":
+		h.sums[series] += v
+	case "bucket":
+		bound, err := strconv.ParseFloat(labelValue(labels, "le"), 64) // "+Inf" parses as infinity
 		if err != nil {
 			return
 		}
-		if h[route] == nil {
-			h[route] = map[float64]float64{}
+		if h.buckets[series] == nil {
+			h.buckets[series] = map[float64]float64{}
 		}
-		h[route][bound] += v
+		h.buckets[series][bound] += v
 	}
 }
 
-// since estimates a route's handler times between two scrapes from the buckets' differences,
+// splitHistogramName parts a histogram sample's name into the histogram's and the part:
+// bucket, sum or count.
+func splitHistogramName(name string) (base, part string) {
+	i := strings.LastIndexByte(name, '_')
+	if i < 0 {
+		return name, ""
+	}
+	return name[:i], name[i+1:]
+}
+
+// labelValue finds a label's value in the text between a sample's braces; "" when absent.
+func labelValue(labels, key string) string {
+	for rest := labels; rest != ""; {
+		k, after, ok := strings.Cut(rest, `="`)
+		if !ok {
+			return ""
+		}
+		// Prometheus escapes quotes and backslashes in values; the bench's labels have none
+		// that matter, but the value still ends at the first unescaped quote.
+		end := 0
+		for end < len(after) && after[end] != '"' {
+			if after[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		if strings.TrimPrefix(k, ",") == key {
+			return after[:min(end, len(after))]
+		}
+		if end >= len(after) {
+			return ""
+		}
+		rest = strings.TrimPrefix(after[end+1:], ",")
+	}
+	return ""
+}
+
+// since estimates a series' times between two scrapes from the buckets' differences,
 // interpolating within a bucket as Prometheus's histogram_quantile does. Max is left out: the
 // buckets only bound it.
-func (h handlerTimes) since(before handlerTimes, route string) Latency {
-	var bounds []float64
-	for b := range h[route] {
-		bounds = append(bounds, b)
-	}
-	slices.Sort(bounds)
-	counts := make([]float64, len(bounds))
-	for i, b := range bounds {
-		counts[i] = h[route][b] - before[route][b]
-	}
+func (h histograms) since(before histograms, series string) Latency {
+	bounds, counts := h.countsSince(before, series)
 	if len(counts) == 0 || counts[len(counts)-1] <= 0 {
 		return Latency{}
 	}
@@ -244,6 +291,19 @@ func (h handlerTimes) since(before handlerTimes, route string) Latency {
 		return round3(lower * 1000)
 	}
 	return Latency{Count: int(total), P50: quantile(0.50), P95: quantile(0.95), P99: quantile(0.99)}
+}
+
+// countsSince is a series' cumulative counts between two scrapes, by ascending upper bound.
+func (h histograms) countsSince(before histograms, series string) (bounds, counts []float64) {
+	for b := range h.buckets[series] {
+		bounds = append(bounds, b)
+	}
+	slices.Sort(bounds)
+	counts = make([]float64, len(bounds))
+	for i, b := range bounds {
+		counts[i] = h.buckets[series][b] - before.buckets[series][b]
+	}
+	return bounds, counts
 }
 
 // cpuMark is where a phase's CPU accounting starts.

@@ -22,9 +22,9 @@ func scrapeText(cumulative map[string]int) string {
 	return b.String()
 }
 
-func parseHandlerTimes(t *testing.T, text string) handlerTimes {
+func parseHistograms(t *testing.T, text string) histograms {
 	t.Helper()
-	h := handlerTimes{}
+	h := newHistograms()
 	if err := parseSamples(strings.NewReader(text), h.add); err != nil {
 		t.Fatal(err)
 	}
@@ -32,9 +32,9 @@ func parseHandlerTimes(t *testing.T, text string) handlerTimes {
 }
 
 func TestHandlerTimesBetweenTwoScrapes(t *testing.T) {
-	before := parseHandlerTimes(t, scrapeText(map[string]int{"0.0005": 10, "0.001": 10, "0.005": 10, "0.01": 10, "+Inf": 10}))
+	before := parseHistograms(t, scrapeText(map[string]int{"0.0005": 10, "0.001": 10, "0.005": 10, "0.01": 10, "+Inf": 10}))
 	// 100 more requests: 50 under 0.5 ms, 40 in (0.5, 1] ms, 8 in (1, 5] ms, 2 in (5, 10] ms.
-	after := parseHandlerTimes(t, scrapeText(map[string]int{"0.0005": 60, "0.001": 100, "0.005": 108, "0.01": 110, "+Inf": 110}))
+	after := parseHistograms(t, scrapeText(map[string]int{"0.0005": 60, "0.001": 100, "0.005": 108, "0.01": 110, "+Inf": 110}))
 	got := after.since(before, visitorSendRoute)
 	// p50: rank 50 is the last of the first bucket's 50; p95: rank 95 is the 5th of the 8 in
 	// (1, 5] ms; p99: the 1st of the 2 in (5, 10] ms. Within a bucket, times are spread evenly.
@@ -49,9 +49,51 @@ func TestHandlerTimesBetweenTwoScrapes(t *testing.T) {
 
 // Times past the last finite bound are reported as that bound, as histogram_quantile does.
 func TestHandlerTimesPastTheLastBound(t *testing.T) {
-	after := parseHandlerTimes(t, scrapeText(map[string]int{"0.0005": 0, "0.001": 0, "0.005": 0, "0.01": 90, "+Inf": 100}))
-	got := after.since(handlerTimes{}, visitorSendRoute)
+	after := parseHistograms(t, scrapeText(map[string]int{"0.0005": 0, "0.001": 0, "0.005": 0, "0.01": 90, "+Inf": 100}))
+	got := after.since(newHistograms(), visitorSendRoute)
 	if want := (Latency{Count: 100, P50: round3(5 + 5*50.0/90), P95: 10, P99: 10}); got != want {
 		t.Fatalf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestLabelValue(t *testing.T) {
+	labels := `code="201",route="POST /api/v1/conversations/{id}/messages",le="0.005"`
+	for key, want := range map[string]string{"code": "201", "route": operatorSendRoute, "le": "0.005", "kind": "", "od": ""} {
+		if got := labelValue(labels, key); got != want {
+			t.Errorf("%s: %q, want %q", key, got, want)
+		}
+	}
+	if got := labelValue(`kind="a\"b",le="1"`, "le"); got != "1" {
+		t.Errorf("after an escaped quote: %q, want 1", got)
+	}
+}
+
+// dbScrapeText is the database-time histogram of one node: reads and writes with cumulative
+// counts at each bound, and their sums in seconds.
+func dbScrapeText(reads, writes map[string]int, readSum, writeSum float64) string {
+	var b strings.Builder
+	for _, le := range []string{"0.001", "0.005", "0.01", "+Inf"} {
+		fmt.Fprintf(&b, "portico_db_seconds_bucket{kind=\"read\",le=\"%s\"} %d\n", le, reads[le])
+		fmt.Fprintf(&b, "portico_db_seconds_bucket{kind=\"write\",le=\"%s\"} %d\n", le, writes[le])
+	}
+	fmt.Fprintf(&b, "portico_db_seconds_sum{kind=\"read\"} %g\nportico_db_seconds_count{kind=\"read\"} %d\n", readSum, reads["+Inf"])
+	fmt.Fprintf(&b, "portico_db_seconds_sum{kind=\"write\"} %g\nportico_db_seconds_count{kind=\"write\"} %d\n", writeSum, writes["+Inf"])
+	return b.String()
+}
+
+func TestDatabaseTimesBetweenTwoScrapes(t *testing.T) {
+	before := parseHistograms(t, dbScrapeText(map[string]int{"0.001": 5, "0.005": 5, "0.01": 5, "+Inf": 5}, map[string]int{"0.001": 2, "0.005": 2, "0.01": 2, "+Inf": 2}, 0.001, 0.002))
+	// 100 more reads taking 0.25 s in all, 3 of them over 5 ms; no more writes.
+	after := parseHistograms(t, dbScrapeText(map[string]int{"0.001": 95, "0.005": 102, "0.01": 105, "+Inf": 105}, map[string]int{"0.001": 2, "0.005": 2, "0.01": 2, "+Inf": 2}, 0.251, 0.002))
+	got, ok := after.dbSince(before, "read")
+	// p99: rank 99 is the 2nd of the 3 in (5, 10] ms.
+	if want := (DBWindow{Count: 100, MeanMS: 2.5, Over5: 3, P99: round3(5 + 5*2.0/3)}); !ok || got != want {
+		t.Errorf("reads: %+v %v, want %+v", got, ok, want)
+	}
+	if got, ok := after.dbSince(before, "write"); ok {
+		t.Errorf("writes: %+v, want none between the scrapes", got)
+	}
+	if got, ok := after.dbSince(before, "checkpoint"); ok {
+		t.Errorf("checkpoints: %+v, want none in the text", got)
 	}
 }
