@@ -170,3 +170,92 @@ func TestWatermarkMigrationTakesTheQueue(t *testing.T) {
 		t.Fatalf("a search for a message written after the migration found %+v, want conversation c1", hits)
 	}
 }
+
+// Migration 0013 copies the messages into a table without an index by id: every row keeps its
+// rowid (which the search index's watermark counts), the triggers that keep the search index
+// right are there again, and the idempotency key still finds a repeat.
+func TestMessagesCopiedWithoutTheIndexByID(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := testutil.OpenSQLiteFile(t, dir)
+	applyMigrationsUpTo(t, db, 12)
+	for _, q := range []string{
+		`INSERT INTO accounts (id, kind, name, key, created_at) VALUES ('a1', 'website', 'Acme', 'k1', 0)`,
+		`INSERT INTO visitors (id, account_id, token_hash, created_at, last_seen_at) VALUES ('v1', 'a1', 't1', 0, 0)`,
+		`INSERT INTO conversations (id, account_id, visitor_id, status, last_seq, start_client_msg_id, created_at)
+			VALUES ('c1', 'a1', 'v1', 'active', 3, 's1', 0)`,
+		// rowids with gaps, as deleted rows would leave
+		`INSERT INTO messages (rowid, id, conversation_id, seq, author_type, author_id, body, client_msg_id, created_at)
+			VALUES (10, 'm1', 'c1', 1, 'visitor', 'v1', 'firstword', 'x1', 0),
+			       (20, 'm2', 'c1', 2, 'visitor', 'v1', 'secondword', 'x2', 0),
+			       (30, 'm3', 'c1', 3, 'visitor', 'v1', 'thirdword', 'x3', 0)`,
+		// Version 12's indexer had taken the first two.
+		`INSERT INTO messages_fts (body, conversation_id, seq) VALUES ('firstword', 'c1', 1), ('secondword', 'c1', 2)`,
+		`UPDATE messages_fts_indexed SET last_rowid = 20`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+
+	s := testutil.OpenSQLiteAt(t, dir)
+	rows, err := db.Query(`SELECT rowid, id FROM messages ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var rowid int
+		var id string
+		if err := rows.Scan(&rowid, &id); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(rowid, "=", id))
+	}
+	if want := "[10=m1 20=m2 30=m3]"; fmt.Sprint(got) != want {
+		t.Errorf("rows after the migration: %v, want %s", got, want)
+	}
+	count := func(query string) int { t.Helper(); return testutil.Count(t, db, query) }
+	if n := count(`SELECT COUNT(*) FROM pragma_index_list('messages') l JOIN pragma_index_info(l.name) i ON i.seqno = 0 WHERE i.name = 'id'`); n != 0 {
+		t.Errorf("%d indexes of messages start with id, want none", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM pragma_index_list('messages') WHERE "unique" = 1`); n != 2 {
+		t.Errorf("%d unique indexes on messages, want 2: (conversation_id, seq) and the idempotency key", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'messages'`); n != 3 {
+		t.Errorf("%d triggers on messages, want 3", n)
+	}
+
+	repeat := &domain.Message{ID: domain.NewID(), ConversationID: "c1", Author: domain.Author{Type: domain.AuthorVisitor, ID: "v1"},
+		Body: "thirdword again", ClientMsgID: "x3", CreatedAt: time.Now()}
+	original, created, err := s.AppendMessage(ctx, repeat)
+	if err != nil || created || original.ID != "m3" {
+		t.Fatalf("a repeat of x3: %+v, created %v, %v; want m3, not created", original, created, err)
+	}
+	next := &domain.Message{ID: domain.NewID(), ConversationID: "c1", Author: domain.Author{Type: domain.AuthorVisitor, ID: "v1"},
+		Body: "fourthword", ClientMsgID: "x4", CreatedAt: time.Now()}
+	if stored, created, err := s.AppendMessage(ctx, next); err != nil || !created || stored.Seq != 4 {
+		t.Fatalf("a new message after the repeat: %+v, created %v, %v; want seq 4", stored, created, err)
+	}
+
+	// The history search covers closed conversations. The third and fourth messages, past the
+	// watermark, are indexed now; an edit of the first reindexes it.
+	for _, q := range []string{`UPDATE messages SET body = 'editedword' WHERE id = 'm1'`, `UPDATE conversations SET status = 'closed' WHERE id = 'c1'`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	search := func(word string) int {
+		t.Helper()
+		hits, err := s.SearchHistory(ctx, store.HistoryFilter{AccountIDs: []string{"a1"}, Words: []string{word}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(hits)
+	}
+	for word, want := range map[string]int{"thirdword": 1, "fourthword": 1, "editedword": 1, "firstword": 0, "secondword": 1} {
+		if n := search(word); n != want {
+			t.Errorf("search for %s: %d conversations, want %d", word, n, want)
+		}
+	}
+}

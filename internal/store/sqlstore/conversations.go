@@ -437,8 +437,11 @@ func newMessageWrite(m *domain.Message) *messageWrite {
 			RETURNING seq`,
 			Args: []any{m.ID, string(m.Author.Type), m.Author.ID, m.Author.Name, m.Body, m.ClientMsgID, ms(m.CreatedAt), m.ConversationID, system},
 			Scan: func(scan func(...any) error) error { return scan(&w.seq) }},
+		// Found by the conversation and the seq it took: on SQLite, messages have no index by id
+		// (migration 0013).
 		{Query: `UPDATE conversations SET last_seq = last_seq - 1
-			WHERE id = ? AND (status <> 'closed' OR ? = 1) AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?)`,
+			WHERE id = ? AND (status <> 'closed' OR ? = 1)
+			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND m.seq = conversations.last_seq AND m.id = ?)`,
 			Args: []any{m.ConversationID, system, m.ID}},
 	}
 	return w
