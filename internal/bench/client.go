@@ -24,13 +24,7 @@ func newClients(sources, concurrency int) []*http.Client {
 			// thousands of idle sockets would only add noise to the idle CPU measurement.
 			KeepAlive: -1,
 		}
-		clients[i] = &http.Client{Transport: &http.Transport{
-			DialContext:         d.DialContext,
-			DisableCompression:  true,
-			MaxIdleConnsPerHost: concurrency,
-			IdleConnTimeout:     90 * time.Second,
-			ForceAttemptHTTP2:   false,
-		}}
+		clients[i] = &http.Client{Transport: &transport{dial: d.DialContext, maxIdle: concurrency}}
 	}
 	return clients
 }

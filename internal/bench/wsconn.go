@@ -69,8 +69,13 @@ func dialWS(ctx context.Context, client *http.Client, rawURL string) (*wsConn, e
 		return nil, fmt.Errorf("websocket dial %s: only ws:// is supported", rawURL)
 	}
 	dialer := (&net.Dialer{}).DialContext
-	if t, ok := client.Transport.(*http.Transport); ok && t.DialContext != nil {
-		dialer = t.DialContext
+	switch t := client.Transport.(type) {
+	case *transport:
+		dialer = t.dial
+	case *http.Transport:
+		if t.DialContext != nil {
+			dialer = t.DialContext
+		}
 	}
 	nc, err := dialer(ctx, "tcp", u.Host)
 	if err != nil {
