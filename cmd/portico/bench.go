@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -129,7 +130,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if started {
 		serveArgs := []string{"--data", cfg.Data}
 		if cfg.DatabaseURL != "" {
-			serveArgs = append(serveArgs, "--database-url", cfg.DatabaseURL)
+			serveArgs = append(serveArgs, "--database-url", cfg.DatabaseURL, "--database-pool", strconv.Itoa(cfg.DatabasePool))
 		}
 		if cfg.NATSURL != "" {
 			serveArgs = append(serveArgs, "--nats-url", cfg.NATSURL)

@@ -80,7 +80,7 @@ func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	var s *sqlstore.Store
 	var err error
 	if cfg.DatabaseURL != "" {
-		s, err = postgres.Open(ctx, cfg.DatabaseURL)
+		s, err = postgres.Open(ctx, cfg.DatabaseURL, cfg.DatabasePool)
 	} else {
 		s, err = sqlite.Open(ctx, cfg.Data)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico/portico/internal/config"
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/store/postgres"
 	"github.com/portico/portico/internal/testutil"
@@ -21,7 +22,7 @@ func twoNodes(t *testing.T) (a, b *testutil.Server) {
 	natsURL := testutil.Need(t, "PORTICO_TEST_NATS_URL", "a NATS server")
 	dbURL := testutil.PostgresURL(t)
 	open := func() *testutil.Server {
-		s, err := postgres.Open(context.Background(), dbURL)
+		s, err := postgres.Open(context.Background(), dbURL, config.DefaultDatabasePool())
 		if err != nil {
 			t.Fatal(err)
 		}

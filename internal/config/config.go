@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/mail"
 	"net/url"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -17,6 +19,7 @@ type Config struct {
 	Addr            string
 	Data            string
 	DatabaseURL     string
+	DatabasePool    int // connections each node keeps to PostgreSQL
 	NATSURL         string
 	SMTPURL         string
 	MailFrom        string
@@ -33,6 +36,11 @@ type Config struct {
 	ClientIPHeader    string        // behind a proxy: the header holding the visitor's address
 }
 
+// DefaultDatabasePool is the pool --database-pool 0 stands for: twice this machine's cores, at
+// least 4, which is about what PostgreSQL on a machine like it serves best. On 2 cores a pool of
+// 20 had a message p99 of 37-48 ms where 4 had 15-31 ms (docs/benchmarks.md, round fourteen).
+func DefaultDatabasePool() int { return max(4, 2*runtime.NumCPU()) }
+
 // Option documents one setting; the README's configuration table is generated from the same list.
 type Option struct {
 	Flag, Env, Default, Usage string
@@ -43,6 +51,7 @@ func Options() []Option {
 		{"addr", "PORTICO_ADDR", "127.0.0.1:8080", "address to listen on"},
 		{"data", "PORTICO_DATA", "./portico-data", "data directory (the SQLite database lives here)"},
 		{"database-url", "PORTICO_DATABASE_URL", "", "PostgreSQL URL (postgres://user:pass@host/db); SQLite in --data when empty"},
+		{"database-pool", "PORTICO_DATABASE_POOL", "0", "connections each node keeps to PostgreSQL, shared by its reads and its group writer; 0: twice this machine's cores, at least 4. PostgreSQL serves a few busy connections best: more than about twice its cores add waiting, not speed"},
 		{"nats-url", "PORTICO_NATS_URL", "", "NATS server for several nodes (nats://host:4222); in-process when empty"},
 		{"smtp-url", "PORTICO_SMTP_URL", "", "mail server (smtp://user:pass@host:587 or smtps://…); mail stays in the outbox when empty"},
 		{"mail-from", "PORTICO_MAIL_FROM", "", "sender of Portico's e-mail (default Portico <portico@HOST>, HOST from --public-url)"},
@@ -98,6 +107,12 @@ func build(v map[string]*string) (*Config, error) {
 		PublicURL:   strings.TrimSuffix(*v["public-url"], "/"),
 	}
 	var err error
+	if c.DatabasePool, err = strconv.Atoi(*v["database-pool"]); err != nil || c.DatabasePool < 0 || c.DatabasePool > 1000 {
+		return nil, fmt.Errorf("--database-pool: %q is not a number of connections from 1 to 1000 (or 0 for the default)", *v["database-pool"])
+	}
+	if c.DatabasePool == 0 {
+		c.DatabasePool = DefaultDatabasePool()
+	}
 	if c.Dev, err = parseBool("dev", *v["dev"]); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico/portico/internal/config"
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/mail"
 	"github.com/portico/portico/internal/store"
@@ -175,7 +176,7 @@ func TestTwoWorkersSendEachMailOnce(t *testing.T) {
 
 func openPostgres(t *testing.T, url string) store.Store {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), url)
+	s, err := postgres.Open(context.Background(), url, config.DefaultDatabasePool())
 	if err != nil {
 		t.Fatal(err)
 	}

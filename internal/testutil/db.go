@@ -12,6 +12,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/portico/portico/internal/config"
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/postgres"
@@ -58,7 +59,7 @@ func OpenSQLiteAt(t testing.TB, dir string) store.Store {
 func OpenPostgres(t testing.TB) store.Store {
 	t.Helper()
 	ctx := context.Background()
-	s, err := postgres.Open(ctx, PostgresURL(t))
+	s, err := postgres.Open(ctx, PostgresURL(t), config.DefaultDatabasePool())
 	if err != nil {
 		t.Fatal(err)
 	}

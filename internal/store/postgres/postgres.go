@@ -113,8 +113,12 @@ func serverError(err error) error {
 	return err
 }
 
-// Open connects to the database named by url (postgres://user:pass@host/db).
-func Open(ctx context.Context, url string) (*sqlstore.Store, error) {
+// Open connects to the database named by url (postgres://user:pass@host/db) with at most pool
+// connections, which the reads and the group writer share.
+func Open(ctx context.Context, url string, pool int) (*sqlstore.Store, error) {
+	if pool < 1 {
+		return nil, fmt.Errorf("connect to PostgreSQL: a pool of %d connections", pool)
+	}
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, err
@@ -124,8 +128,8 @@ func Open(ctx context.Context, url string) (*sqlstore.Store, error) {
 		cfg.RuntimeParams["jit"] = "off"
 	}
 	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(20)
+	db.SetMaxOpenConns(pool)
+	db.SetMaxIdleConns(pool)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"testing"
 
+	"github.com/portico/portico/internal/config"
 	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/postgres"
 	"github.com/portico/portico/internal/store/storetest"
@@ -24,7 +25,7 @@ func TestStoresSharingADatabase(t *testing.T) {
 
 func open(t testing.TB, url string) store.Store {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), url)
+	s, err := postgres.Open(context.Background(), url, config.DefaultDatabasePool())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,4 +63,22 @@ func TestPageViewsChangeNoIndexedColumn(t *testing.T) {
 func TestNoIndexOfEveryVisitorsLink(t *testing.T) {
 	db := migratedDB(t)
 	testutil.CheckNoIndexHolds(t, db, `SELECT tablename, indexdef FROM pg_indexes WHERE tablename = 'visitors' AND indexdef NOT LIKE '%WHERE%'`, []string{"merged_into"})
+}
+
+// The node keeps at most the connections --database-pool allows, and refuses a pool of none.
+func TestPoolSize(t *testing.T) {
+	url := testutil.PostgresURL(t)
+	s, err := postgres.Open(context.Background(), url, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for name, db := range s.Pools() {
+		if n := db.Stats().MaxOpenConnections; n != 3 {
+			t.Errorf("pool %s: at most %d connections, want 3", name, n)
+		}
+	}
+	if _, err := postgres.Open(context.Background(), url, 0); err == nil {
+		t.Error("a pool of 0 connections was accepted")
+	}
 }
