@@ -24,16 +24,12 @@ func TestWriteConnectionCachesMoreThanTheDefault(t *testing.T) {
 	// 60,000 visitors, about 6 MB of table and index, written by another connection.
 	const visitors = 60000
 	db := testutil.OpenSQLiteFile(t, dir)
-	for _, q := range []string{
+	execAll(t, db,
 		`INSERT INTO accounts (id, kind, name, key, created_at) VALUES ('a1', 'website', 'Acme', 'k1', 0)`,
-		`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ` + strconv.Itoa(visitors) + `)
+		`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < `+strconv.Itoa(visitors)+`)
 		INSERT INTO visitors (id, account_id, token_hash, name, created_at, last_seen_at)
 			SELECT printf('v%06d', i), 'a1', printf('t%06d', i), printf('Visitor number %06d from the listing pages', i), 0, 0 FROM n`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	)
 	read := func(i int) {
 		t.Helper()
 		if _, err := s.VisitorByTokenHash(ctx, fmt.Sprintf("t%06d", i)); err != nil {

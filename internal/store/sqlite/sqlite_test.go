@@ -86,6 +86,16 @@ func TestPageViewsChangeNoIndexedColumn(t *testing.T) {
 	testutil.CheckNoIndexHolds(t, db, `SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('visitors', 'visits') AND sql IS NOT NULL`, testutil.PageViewColumns)
 }
 
+// execAll runs the statements one after the other; the first that fails ends the test.
+func execAll(t *testing.T, db *sql.DB, statements ...string) {
+	t.Helper()
+	for _, q := range statements {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
 // applyMigrationsUpTo builds the schema of version last in the database, as a Portico of that
 // version left it.
 func applyMigrationsUpTo(t *testing.T, db *sql.DB, last int) {
@@ -119,7 +129,7 @@ func TestWatermarkMigrationTakesTheQueue(t *testing.T) {
 	dir := t.TempDir()
 	db := testutil.OpenSQLiteFile(t, dir)
 	applyMigrationsUpTo(t, db, 10)
-	for _, q := range []string{
+	execAll(t, db,
 		`INSERT INTO accounts (id, kind, name, key, created_at) VALUES ('a1', 'website', 'Acme', 'k1', 0)`,
 		`INSERT INTO visitors (id, account_id, token_hash, created_at, last_seen_at) VALUES ('v1', 'a1', 't1', 0, 0)`,
 		`INSERT INTO conversations (id, account_id, visitor_id, status, last_seq, start_client_msg_id, created_at)
@@ -131,11 +141,7 @@ func TestWatermarkMigrationTakesTheQueue(t *testing.T) {
 		// What version 10's indexer did with the first of them.
 		`INSERT INTO messages_fts (body, conversation_id, seq) VALUES ('indexedbefore', 'c1', 1)`,
 		`DELETE FROM messages_fts_waiting WHERE message_id = 'm1'`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 
 	s := testutil.OpenSQLiteAt(t, dir)
 	count := func(query string) int { t.Helper(); return testutil.Count(t, db, query) }
@@ -179,7 +185,7 @@ func TestMessagesCopiedWithoutTheIndexByID(t *testing.T) {
 	dir := t.TempDir()
 	db := testutil.OpenSQLiteFile(t, dir)
 	applyMigrationsUpTo(t, db, 12)
-	for _, q := range []string{
+	execAll(t, db,
 		`INSERT INTO accounts (id, kind, name, key, created_at) VALUES ('a1', 'website', 'Acme', 'k1', 0)`,
 		`INSERT INTO visitors (id, account_id, token_hash, created_at, last_seen_at) VALUES ('v1', 'a1', 't1', 0, 0)`,
 		`INSERT INTO conversations (id, account_id, visitor_id, status, last_seq, start_client_msg_id, created_at)
@@ -192,11 +198,7 @@ func TestMessagesCopiedWithoutTheIndexByID(t *testing.T) {
 		// Version 12's indexer had taken the first two.
 		`INSERT INTO messages_fts (body, conversation_id, seq) VALUES ('firstword', 'c1', 1), ('secondword', 'c1', 2)`,
 		`UPDATE messages_fts_indexed SET last_rowid = 20`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 
 	s := testutil.OpenSQLiteAt(t, dir)
 	rows, err := db.Query(`SELECT rowid, id FROM messages ORDER BY rowid`)
@@ -240,11 +242,7 @@ func TestMessagesCopiedWithoutTheIndexByID(t *testing.T) {
 
 	// The history search covers closed conversations. The third and fourth messages, past the
 	// watermark, are indexed now; an edit of the first reindexes it.
-	for _, q := range []string{`UPDATE messages SET body = 'editedword' WHERE id = 'm1'`, `UPDATE conversations SET status = 'closed' WHERE id = 'c1'`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	execAll(t, db, `UPDATE messages SET body = 'editedword' WHERE id = 'm1'`, `UPDATE conversations SET status = 'closed' WHERE id = 'c1'`)
 	search := func(word string) int {
 		t.Helper()
 		hits, err := s.SearchHistory(ctx, store.HistoryFilter{AccountIDs: []string{"a1"}, Words: []string{word}})
