@@ -30,7 +30,7 @@ type DBWindow struct {
 	P99    float64 `json:"p99_ms"`   // estimated from the buckets
 }
 
-// dbKinds are the kinds of portico_db_seconds in the order the table shows them.
+// dbKinds are the kinds of portico_db_seconds a window reports.
 var dbKinds = []string{"read", "write", "index", "checkpoint", "restart"}
 
 // scrapeAt is the nodes' histograms at one moment of the phase.
