@@ -196,6 +196,7 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{[]string{"bench", "--visitors", "10", "--chatting", "20", "--data", t.TempDir()}, "more than --visitors"},
 		{[]string{"bench", "--url", "http://127.0.0.1:1", "--restart"}, "--restart is for nodes the bench starts itself"},
 		{[]string{"bench", "--workers", "-1"}, "--workers must be at least 1"},
+		{[]string{"bench", "--window", "100ms"}, "--window must be 0 (no windows) or at least 1s"},
 		{[]string{"bench", "--visitors", "30", "--chatting", "28", "--workers", "3"}, "--workers 3 needs at least as many visitors that do not chat"},
 	} {
 		var out, errOut bytes.Buffer

@@ -242,14 +242,14 @@ func (r *runner) messaging(ctx context.Context) {
 	r.sendMu.Unlock()
 	// Sends are scheduled on a fine tick so that the rate is even rather than in bursts.
 	interval := min(max(time.Duration(float64(time.Second)/r.opt.Rate), time.Millisecond), 10*time.Millisecond)
-	handlerBefore, handlerErr := r.scrapeHistograms(ctx)
+	scrapedBefore, scrapeErr := r.scrapeHistograms(ctx)
 	tick := time.NewTicker(interval)
 	mark := r.markCPU(ctx)
 	start := time.Now()
 	end := start.Add(r.opt.Duration)
 	var scraper *windowScraper
-	if r.opt.Window > 0 && handlerErr == nil {
-		scraper = r.scrapeWindows(ctx, handlerBefore, start, end, r.opt.Window)
+	if r.opt.Window > 0 && scrapeErr == nil {
+		scraper = r.scrapeWindows(ctx, scrapedBefore, start, end, r.opt.Window)
 	}
 	sent := 0
 loop:
@@ -298,9 +298,9 @@ loop:
 	rep.VisitorToOperator = r.tracker.direction(visitorToOperator, elapsed.Seconds())
 	rep.OperatorToVisitor = r.tracker.direction(operatorToVisitor, elapsed.Seconds())
 	// The server's share is extra: a node that cannot be scraped leaves it out, not the run.
-	if handlerAfter, err := r.scrapeHistograms(ctx); handlerErr == nil && err == nil {
-		rep.VisitorToOperator.Server = handlerAfter.since(handlerBefore, visitorSendRoute)
-		rep.OperatorToVisitor.Server = handlerAfter.since(handlerBefore, operatorSendRoute)
+	if scrapedAfter, err := r.scrapeHistograms(ctx); scrapeErr == nil && err == nil {
+		rep.VisitorToOperator.Server = scrapedAfter.since(scrapedBefore, visitorSendRoute)
+		rep.OperatorToVisitor.Server = scrapedAfter.since(scrapedBefore, operatorSendRoute)
 	}
 	rep.MessagesAcked = rep.VisitorToOperator.Acked + rep.OperatorToVisitor.Acked
 	rep.MessagesReceived = rep.VisitorToOperator.Received + rep.OperatorToVisitor.Received

@@ -122,20 +122,14 @@ func windows(scrapes []scrapeAt, sent []delivery, start time.Time) []Window {
 // dbSince is one kind of database operation between two scrapes; false when there was none.
 func (h histograms) dbSince(before histograms, kind string) (DBWindow, bool) {
 	series := dbSeries(kind)
-	bounds, counts := h.countsSince(before, series)
-	if len(counts) == 0 || counts[len(counts)-1] <= 0 {
+	times := h.since(before, series)
+	if times.Count == 0 {
 		return DBWindow{}, false
 	}
-	total := counts[len(counts)-1]
-	db := DBWindow{
-		Count:  int(total),
-		MeanMS: round3((h.sums[series] - before.sums[series]) / total * 1000),
-		P99:    h.since(before, series).P99,
-	}
-	for i, b := range bounds {
-		if b == 0.005 {
-			db.Over5 = int(total - counts[i])
-		}
+	total := float64(times.Count)
+	db := DBWindow{Count: times.Count, MeanMS: round3((h.sums[series] - before.sums[series]) / total * 1000), P99: times.P99}
+	if under, ok := h.buckets[series][0.005]; ok {
+		db.Over5 = int(total - (under - before.buckets[series][0.005]))
 	}
 	return db, true
 }

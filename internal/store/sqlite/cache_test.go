@@ -25,7 +25,7 @@ func TestWriteConnectionCachesMoreThanTheDefault(t *testing.T) {
 	const visitors = 60000
 	db := testutil.OpenSQLiteFile(t, dir)
 	execAll(t, db,
-		`INSERT INTO accounts (id, kind, name, key, created_at) VALUES ('a1', 'website', 'Acme', 'k1', 0)`,
+		insertAccountA1,
 		`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < `+strconv.Itoa(visitors)+`)
 		INSERT INTO visitors (id, account_id, token_hash, name, created_at, last_seen_at)
 			SELECT printf('v%06d', i), 'a1', printf('t%06d', i), printf('Visitor number %06d from the listing pages', i), 0, 0 FROM n`,

@@ -86,6 +86,12 @@ func TestPageViewsChangeNoIndexedColumn(t *testing.T) {
 	testutil.CheckNoIndexHolds(t, db, `SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('visitors', 'visits') AND sql IS NOT NULL`, testutil.PageViewColumns)
 }
 
+// The account and visitor the migration tests' rows belong to.
+const (
+	insertAccountA1 = `INSERT INTO accounts (id, kind, name, key, created_at) VALUES ('a1', 'website', 'Acme', 'k1', 0)`
+	insertVisitorV1 = `INSERT INTO visitors (id, account_id, token_hash, created_at, last_seen_at) VALUES ('v1', 'a1', 't1', 0, 0)`
+)
+
 // execAll runs the statements one after the other; the first that fails ends the test.
 func execAll(t *testing.T, db *sql.DB, statements ...string) {
 	t.Helper()
@@ -130,8 +136,7 @@ func TestWatermarkMigrationTakesTheQueue(t *testing.T) {
 	db := testutil.OpenSQLiteFile(t, dir)
 	applyMigrationsUpTo(t, db, 10)
 	execAll(t, db,
-		`INSERT INTO accounts (id, kind, name, key, created_at) VALUES ('a1', 'website', 'Acme', 'k1', 0)`,
-		`INSERT INTO visitors (id, account_id, token_hash, created_at, last_seen_at) VALUES ('v1', 'a1', 't1', 0, 0)`,
+		insertAccountA1, insertVisitorV1,
 		`INSERT INTO conversations (id, account_id, visitor_id, status, last_seq, start_client_msg_id, created_at)
 			VALUES ('c1', 'a1', 'v1', 'closed', 3, 's1', 0)`,
 		`INSERT INTO messages (id, conversation_id, seq, author_type, author_id, body, client_msg_id, created_at)
@@ -186,8 +191,7 @@ func TestMessagesCopiedWithoutTheIndexByID(t *testing.T) {
 	db := testutil.OpenSQLiteFile(t, dir)
 	applyMigrationsUpTo(t, db, 12)
 	execAll(t, db,
-		`INSERT INTO accounts (id, kind, name, key, created_at) VALUES ('a1', 'website', 'Acme', 'k1', 0)`,
-		`INSERT INTO visitors (id, account_id, token_hash, created_at, last_seen_at) VALUES ('v1', 'a1', 't1', 0, 0)`,
+		insertAccountA1, insertVisitorV1,
 		`INSERT INTO conversations (id, account_id, visitor_id, status, last_seq, start_client_msg_id, created_at)
 			VALUES ('c1', 'a1', 'v1', 'active', 3, 's1', 0)`,
 		// rowids with gaps, as deleted rows would leave
