@@ -49,13 +49,20 @@ func (dialect) Migrations() fs.FS {
 // writeBusyTimeout is how many milliseconds a connection waits for a lock another holds.
 const writeBusyTimeout = "10000"
 
-// writeCacheSize lets the write connection keep up to 64 MiB of pages, where SQLite's default is
+// writeCacheSize lets the write connection keep up to 8 MiB of pages, where SQLite's default is
 // 2 MB. It alone keeps its cache from one commit to the next (see sqlstore's byKey), and what it
 // touches for each message is larger than 2 MB once a few hundred conversations are busy: a leaf
 // of the idempotency key's index anywhere in each conversation's range, the visitors the reads by
-// key authenticate. With the default, 1,000 msg/s made some 3,000 reads of the files a second
-// for pages the writer had just had (docs/benchmarks.md). The memory is taken only as pages are.
-const writeCacheSize = "cache_size(-65536)"
+// key authenticate. With the default, 1,000 msg/s made some 5,000 reads of the files a second
+// for pages the writer had just had; with 8 MiB, 1,900 (docs/benchmarks.md, round fifteen).
+//
+// Not more: the cache keeps every page it has held until it is full, so a node that writes
+// steadily soon holds all of it (64 MiB took the node from 65 to 160 MB of RSS within 90 s at
+// 1,000 msg/s), for no fewer reads of what is actually busy. And a larger cache costs CPU at every
+// commit that splits a b-tree page: SQLite moves a page through a page number past the end of the
+// file while it rebalances, and at commit the cache then walks its whole hash table, whose size
+// follows the number of pages held.
+const writeCacheSize = "cache_size(-8192)"
 
 // Open opens (creating if needed) portico.db in dir. Writes go through a single connection, so
 // SQLite never answers "database is locked" to a writer; reads use a pool over WAL.
