@@ -74,11 +74,14 @@ func (s *Service) Claim(ctx context.Context, op *domain.Operator, id string) (*d
 	return c, nil
 }
 
-// OperatorSend stores an operator's message. Only the owner and invited operators may write;
-// an admin reading someone else's chat must join it first.
-func (s *Service) OperatorSend(ctx context.Context, op *domain.Operator, id, body, clientMsgID string) (*domain.Message, bool, error) {
-	c, err := s.operatorAccess(ctx, op, id)
-	if err != nil {
+// OperatorSend stores an operator's message in c, the conversation's access as read with the
+// operator's session (nil when there is no such conversation). Only the owner and invited
+// operators may write; an admin reading someone else's chat must join it first.
+func (s *Service) OperatorSend(ctx context.Context, op *domain.Operator, c *domain.Conversation, body, clientMsgID string) (*domain.Message, bool, error) {
+	if c == nil {
+		return nil, false, domain.ErrNotFound
+	}
+	if err := s.canSee(ctx, op, c); err != nil {
 		return nil, false, err
 	}
 	if c.Status == domain.ConversationClosed {

@@ -64,13 +64,13 @@ type sendRequest struct {
 	ClientMsgID string `json:"client_msg_id"`
 }
 
-func (a *api) operatorSend(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
+func (a *api) operatorSend(w http.ResponseWriter, r *http.Request, op *domain.Operator, c *domain.Conversation) {
 	var req sendRequest
 	if err := decode(w, r, &req); err != nil {
 		writeError(w, r, a.Log, err)
 		return
 	}
-	m, created, err := a.Conversations.OperatorSend(r.Context(), op, r.PathValue("id"), req.Body, req.ClientMsgID)
+	m, created, err := a.Conversations.OperatorSend(r.Context(), op, c, req.Body, req.ClientMsgID)
 	writeSent(w, r, a, m, created, err)
 }
 

@@ -128,3 +128,36 @@ func TestMetricsTimeRequestsByRoute(t *testing.T) {
 		t.Error("/metrics lacks the request time histogram")
 	}
 }
+
+// An operator's message reads the session and the conversation's access together: on
+// PostgreSQL that is one round trip before the write, not two. (SQLite runs the two statements
+// one after the other on its write connection; its read count is that of the statements.)
+func TestOperatorMessageReadsTheSessionWithTheConversation(t *testing.T) {
+	srv := testutil.NewServer(t, testutil.WithStore(testutil.OpenPostgres(t)))
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	_, token := srv.Operator(acc, domain.RoleAgent)
+	vt, _ := srv.Visitor(acc, "https://shop.example/")
+	id := srv.StartChat(vt, "hello")
+	srv.Do("POST", "/api/v1/conversations/"+id+"/claim", token, nil).Want(t, http.StatusOK)
+	send := func(i int) {
+		t.Helper()
+		srv.Do("POST", "/api/v1/conversations/"+id+"/messages", token,
+			map[string]string{"body": fmt.Sprint("answer ", i), "client_msg_id": fmt.Sprint("a", i)}).Want(t, http.StatusCreated)
+	}
+	send(0) // the operator's first message of the month is recorded once, and the account is cached
+	reads := func() uint64 {
+		var m dto.Metric
+		if err := srv.App.Metrics.DBTime.WithLabelValues("read").(prometheus.Metric).Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetHistogram().GetSampleCount()
+	}
+	const messages = 5
+	before := reads()
+	for i := 1; i <= messages; i++ {
+		send(i)
+	}
+	if got := reads() - before; got != messages {
+		t.Fatalf("%d operator messages made %d round trips of reads, want %d", messages, got, messages)
+	}
+}

@@ -18,34 +18,66 @@ const (
 
 type operatorHandler func(w http.ResponseWriter, r *http.Request, op *domain.Operator)
 
+// operatorInHandler handles a request about the conversation of the path's {id}: c is nil when
+// there is no such conversation, and whether op may see it is for the handler to check.
+type operatorInHandler func(w http.ResponseWriter, r *http.Request, op *domain.Operator, c *domain.Conversation)
+
 // operator authenticates an operator by bearer token (API clients) or by the console's session
 // cookie, which must come with the session's CSRF token on anything that changes state.
 func (a *api) operator(h operatorHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token := bearerToken(r)
-		fromCookie := false
-		if token == "" && r.URL.Path == "/api/v1/ws" {
-			token = r.URL.Query().Get("token")
+		r, op, ok := a.signedIn(w, r, func(token string) (*domain.Operator, *domain.Session, error) {
+			return a.Auth.Authenticate(r.Context(), token)
+		})
+		if ok {
+			h(w, r, op)
 		}
-		if token == "" {
-			if c, err := r.Cookie(sessionCookie); err == nil {
-				token, fromCookie = c.Value, true
-			}
-		}
-		op, sess, err := a.Auth.Authenticate(r.Context(), token)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		if fromCookie && isUnsafe(r.Method) &&
-			subtle.ConstantTimeCompare([]byte(r.Header.Get(csrfHeader)), []byte(sess.CSRFToken)) != 1 {
-			writeErrorCode(w, http.StatusForbidden, "csrf_failed", "the X-CSRF-Token header is missing or wrong")
-			return
-		}
-		ctx := context.WithValue(r.Context(), operatorKey, op)
-		ctx = context.WithValue(ctx, sessionKey, token)
-		h(w, r.WithContext(ctx), op)
 	})
+}
+
+// operatorIn is operator for a request about the conversation of the path's {id}, whose access
+// it reads together with the session: an operator's message costs one read by key, not two.
+func (a *api) operatorIn(h operatorInHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var c *domain.Conversation
+		r, op, ok := a.signedIn(w, r, func(token string) (*domain.Operator, *domain.Session, error) {
+			op, sess, read, err := a.Auth.AuthenticateIn(r.Context(), token, r.PathValue("id"))
+			c = read
+			return op, sess, err
+		})
+		if ok {
+			h(w, r, op, c)
+		}
+	})
+}
+
+// signedIn authenticates the request's token (bearer, the operator socket's query, or the session
+// cookie) and, for a cookie, checks the CSRF token of anything that changes state. It answers the
+// request itself when either fails; else it returns the request with the operator in its context.
+func (a *api) signedIn(w http.ResponseWriter, r *http.Request, authenticate func(token string) (*domain.Operator, *domain.Session, error)) (*http.Request, *domain.Operator, bool) {
+	token := bearerToken(r)
+	fromCookie := false
+	if token == "" && r.URL.Path == "/api/v1/ws" {
+		token = r.URL.Query().Get("token")
+	}
+	if token == "" {
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			token, fromCookie = c.Value, true
+		}
+	}
+	op, sess, err := authenticate(token)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return r, nil, false
+	}
+	if fromCookie && isUnsafe(r.Method) &&
+		subtle.ConstantTimeCompare([]byte(r.Header.Get(csrfHeader)), []byte(sess.CSRFToken)) != 1 {
+		writeErrorCode(w, http.StatusForbidden, "csrf_failed", "the X-CSRF-Token header is missing or wrong")
+		return r, nil, false
+	}
+	ctx := context.WithValue(r.Context(), operatorKey, op)
+	ctx = context.WithValue(ctx, sessionKey, token)
+	return r.WithContext(ctx), op, true
 }
 
 type loginRequest struct {

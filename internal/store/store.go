@@ -74,6 +74,10 @@ type Store interface {
 	// SessionByTokenHash finds a live session and its operator (ErrNotFound when it expired or the
 	// operator was deleted).
 	SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*domain.Session, *domain.Operator, error)
+	// SessionAndConversationAccess is SessionByTokenHash and ConversationAccess read together, for
+	// an operator's message. The conversation is nil when there is no such conversation, which is
+	// not an error; no live session is ErrNotFound.
+	SessionAndConversationAccess(ctx context.Context, tokenHash string, now time.Time, conversationID string) (*domain.Session, *domain.Operator, *domain.Conversation, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
 
 	CreateVisitor(ctx context.Context, v *domain.Visitor) error
