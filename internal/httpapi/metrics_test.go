@@ -60,13 +60,7 @@ func TestMetricsCountConnectionsMessagesAndDelivery(t *testing.T) {
 // them in the same statement, then the messages.
 func TestVisitorRequestsReadTheVisitorWithTheConversation(t *testing.T) {
 	srv, operator, vt, id := chatSeenByOperator(t, false)
-	reads := func() uint64 {
-		var m dto.Metric
-		if err := srv.App.Metrics.DBTime.WithLabelValues("read").(prometheus.Metric).Write(&m); err != nil {
-			t.Fatal(err)
-		}
-		return m.GetHistogram().GetSampleCount()
-	}
+	reads := func() uint64 { return databaseReads(t, srv) }
 	const messages = 5
 	before := reads()
 	for i := range messages {
@@ -86,6 +80,17 @@ func TestVisitorRequestsReadTheVisitorWithTheConversation(t *testing.T) {
 	if got := reads() - before; got != 2 {
 		t.Fatalf("a page of messages made %d reads, want 2", got)
 	}
+}
+
+// databaseReads is how many reads the server's store has made (a round trip on PostgreSQL, a
+// statement on SQLite), from its metrics.
+func databaseReads(t *testing.T, srv *testutil.Server) uint64 {
+	t.Helper()
+	var m dto.Metric
+	if err := srv.App.Metrics.DBTime.WithLabelValues("read").(prometheus.Metric).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetHistogram().GetSampleCount()
 }
 
 // Each request's handler time is recorded under the route it matched and its status; the
@@ -145,13 +150,7 @@ func TestOperatorMessageReadsTheSessionWithTheConversation(t *testing.T) {
 			map[string]string{"body": fmt.Sprint("answer ", i), "client_msg_id": fmt.Sprint("a", i)}).Want(t, http.StatusCreated)
 	}
 	send(0) // the operator's first message of the month is recorded once, and the account is cached
-	reads := func() uint64 {
-		var m dto.Metric
-		if err := srv.App.Metrics.DBTime.WithLabelValues("read").(prometheus.Metric).Write(&m); err != nil {
-			t.Fatal(err)
-		}
-		return m.GetHistogram().GetSampleCount()
-	}
+	reads := func() uint64 { return databaseReads(t, srv) }
 	const messages = 5
 	before := reads()
 	for i := 1; i <= messages; i++ {
