@@ -27,7 +27,7 @@ func TestWriteConnectionCachesMoreThanTheDefault(t *testing.T) {
 }
 
 // It does not keep everything it ever read, though: a working set of 20 MB is read from the
-// files again (the cache is bounded at 8 MiB; at 64 MiB a busy node's RSS grew by 95 MB).
+// files again (the cache is bounded at 8 MiB; at 64 MiB a busy node's RSS was 95 MB larger).
 func TestWriteConnectionCacheIsBounded(t *testing.T) {
 	// 20,000 visitors of about 1 KB each.
 	if n := rereadVisitors(t, 20000, 1000); n < 1000 {
