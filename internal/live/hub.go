@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/portico/portico/internal/bus"
@@ -70,6 +71,9 @@ type Hub struct {
 	// poller wakes a reader when an idle connection has bytes; nil where sockets cannot be
 	// watched, and each connection then has a goroutine waiting in a read.
 	poller *netpoll.Poller
+	// readersStarted counts the reader goroutines started for watched connections: a
+	// heartbeat should need none (tests).
+	readersStarted atomic.Int64
 }
 
 type topic struct {

@@ -50,9 +50,12 @@ func dialRaw(t *testing.T, srv *testutil.Server, token string, extra []byte) *ra
 }
 
 // clientFrame encodes a masked client text frame.
-func clientFrame(payload string) []byte {
+func clientFrame(payload string) []byte { return maskedFrame(0x1, payload) }
+
+// maskedFrame encodes a short masked client frame with the given opcode.
+func maskedFrame(opcode byte, payload string) []byte {
 	mask := []byte{1, 2, 3, 4}
-	f := []byte{0x81, 0x80 | byte(len(payload))}
+	f := []byte{0x80 | opcode, 0x80 | byte(len(payload))}
 	f = append(f, mask...)
 	for i := range len(payload) {
 		f = append(f, payload[i]^mask[i&3])
@@ -161,6 +164,35 @@ func TestFramesBehindTheHandshakeAndInPieces(t *testing.T) {
 		s.send(piece)
 		time.Sleep(20 * time.Millisecond) // the pieces must arrive apart, as on a slow network
 	}
+	s.next("pong")
+}
+
+// A heartbeat that arrives whole is answered on the poller's goroutine, with no reader
+// goroutine started for it; a WebSocket ping, whose pong may have to wait for the socket, still
+// gets one, and is answered too.
+func TestHeartbeatsNeedNoReaderGoroutine(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	token, _ := srv.Visitor(acc, "https://shop.example/")
+	s := dialRaw(t, srv, token, nil)
+	s.next("hello")
+	hub := srv.App.Hub
+
+	before := hub.ReadersStarted()
+	for range 50 {
+		s.send(clientFrame(`{"type":"ping"}`))
+		s.next("pong")
+	}
+	if n := hub.ReadersStarted() - before; n != 0 {
+		t.Fatalf("%d reader goroutines started for 50 heartbeats, want none", n)
+	}
+
+	s.send(maskedFrame(0x9, "are you there"))
+	s.next("are you there")
+	if hub.ReadersStarted() == before {
+		t.Fatal("a WebSocket ping was answered without a reader goroutine")
+	}
+	s.send(clientFrame(`{"type":"ping"}`))
 	s.next("pong")
 }
 

@@ -32,21 +32,47 @@ func (h *Hub) watch(c *conn) bool {
 	}
 	c.watch = w
 	if c.ws.Buffered() {
-		go h.readFrames(c) // the client's first frame came behind the handshake
+		h.startReader(c) // the client's first frame came behind the handshake
 		return true
 	}
 	h.rearm(c)
 	return true
 }
 
-// wake runs when the poller sees bytes: it reads them unless a reader already is.
+// wake runs on the poller's goroutine when the client has sent something. What arrived whole
+// and needs no waiting (a heartbeat, a typing hint: nearly everything a client sends on its
+// socket) is handled right there, in one read; anything else goes to a reader goroutine. An
+// idle visitor's heartbeat then costs no goroutine, no hand-off to another thread and no wake-up
+// of the runtime's monitor thread, which were most of an idle server's CPU.
 func (h *Hub) wake(c *conn) {
-	if c.readState.CompareAndSwap(readArmed, readBusy) {
-		h.readFrames(c)
+	if !c.readState.CompareAndSwap(readArmed, readBusy) {
+		return
+	}
+	if !c.ws.Fill() {
+		h.startReader(c) // the peer is gone, or the wake-up was early: the reader finds out
+		return
+	}
+	for c.ws.Buffered() {
+		op, data, err := c.ws.ReadBuffered()
+		if err != nil {
+			h.startReader(c) // part of a frame, or one that needs an answer
+			return
+		}
+		h.handleFrame(c, op, data)
+	}
+	c.readState.Store(readArmed)
+	if err := c.watch.Rearm(); err != nil {
+		go c.socketClosed()
 	}
 }
 
-// readFrames reads what the client has sent, then hands the socket back to the poller.
+func (h *Hub) startReader(c *conn) {
+	h.readersStarted.Add(1)
+	go h.readFrames(c)
+}
+
+// readFrames reads what the client has sent, waiting for the rest of a frame, then hands the
+// socket back to the poller.
 func (h *Hub) readFrames(c *conn) {
 	for {
 		c.ws.SetReadDeadline(time.Now().Add(frameTimeout))
@@ -63,6 +89,8 @@ func (h *Hub) readFrames(c *conn) {
 			break
 		}
 	}
+	// The poller reads without waiting, and a deadline that has passed would fail its reads.
+	c.ws.SetReadDeadline(time.Time{})
 	h.rearm(c)
 }
 

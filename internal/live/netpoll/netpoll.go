@@ -11,6 +11,8 @@ var ErrUnsupported = errors.New("netpoll: not supported for this connection or p
 // ErrClosed is returned by Watch and Rearm once the poller or the connection is closed.
 var ErrClosed = errors.New("netpoll: closed")
 
-// Readable is called, on a new goroutine, when a watched connection has bytes to read, has been
-// closed by its peer or has failed. It is called once per arming: after reading, Rearm.
+// Readable is called when a watched connection has bytes to read, has been closed by its peer or
+// has failed. It is called once per arming: after reading, Rearm. It runs on the poller's
+// goroutine, which watches every connection, so it must not wait: it handles what needs no
+// waiting and starts a goroutine for the rest.
 type Readable func()

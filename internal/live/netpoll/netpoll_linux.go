@@ -7,6 +7,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Poller is an epoll instance. It is itself registered with Go's network poller, so waiting on
@@ -55,17 +56,17 @@ func New() (*Poller, error) {
 	return &Poller{file: file, raw: raw, watches: map[uint64]*Watch{}}, nil
 }
 
-// Run calls the Readable of every connection that becomes readable, each on a new goroutine,
-// until Close.
+// Run calls the Readable of every connection that becomes readable, on Run's goroutine, until
+// Close.
 func (p *Poller) Run() error {
 	events := make([]syscall.EpollEvent, 512)
 	var ready []*Watch
 	for {
 		var waitErr error
 		err := p.raw.Read(func(fd uintptr) bool {
-			n, err := syscall.EpollWait(int(fd), events, 0)
+			n, err := epollWaitNow(int(fd), events)
 			for err == syscall.EINTR {
-				n, err = syscall.EpollWait(int(fd), events, 0)
+				n, err = epollWaitNow(int(fd), events)
 			}
 			if err != nil {
 				waitErr = err
@@ -87,10 +88,22 @@ func (p *Poller) Run() error {
 			return os.NewSyscallError("epoll_wait", waitErr)
 		}
 		for i, w := range ready {
-			go w.fn()
+			w.fn()
 			ready[i] = nil
 		}
 	}
+}
+
+// epollWaitNow is epoll_wait with no timeout (as epoll_pwait with no signal mask: not every
+// architecture has epoll_wait). It cannot block, so it skips the scheduler's bookkeeping around
+// a system call, which would also wake the runtime's monitor thread each time one heartbeat
+// wakes an idle server.
+func epollWaitNow(epfd int, events []syscall.EpollEvent) (int, error) {
+	r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
 }
 
 func (p *Poller) lookup(events []syscall.EpollEvent, ready []*Watch) []*Watch {

@@ -5,7 +5,6 @@
 package ws
 
 import (
-	"bufio"
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
@@ -94,9 +93,10 @@ func Upgrade(w http.ResponseWriter, r *http.Request, readLimit int) (*Conn, erro
 	nc.SetDeadline(time.Time{})
 	c := &Conn{nc: nc, readLimit: readLimit}
 	// A client may send its first frame right behind the handshake; those bytes sit in
-	// net/http's reader. Keep it only until they are consumed.
-	if brw.Reader.Buffered() > 0 {
-		c.pending = brw.Reader
+	// net/http's reader, whose buffer is not kept.
+	if n := brw.Reader.Buffered(); n > 0 {
+		c.in = takeInBuffer(n)[:n]
+		io.ReadFull(brw.Reader, c.in)
 	}
 	return c, nil
 }
@@ -115,22 +115,59 @@ func headerHas(h http.Header, name, token string) bool {
 // Conn is one server-side WebSocket. ReadMessage is for one goroutine; writes may come from any.
 type Conn struct {
 	nc        net.Conn
-	pending   *bufio.Reader
 	readLimit int
+
+	// in[inPos:] are bytes read from the socket and not yet parsed. The buffer comes from a
+	// pool when Fill or the handshake has bytes to keep, and goes back once they are parsed,
+	// so that an idle connection holds none.
+	in    []byte
+	inPos int
+	// bufferedOnly makes ReadMessage parse the buffered bytes alone and do nothing a reply or
+	// a wait would need (ReadBuffered).
+	bufferedOnly bool
 
 	writeMu sync.Mutex
 	closed  bool
 }
 
+// inBufferSize is what Fill reads at most: a heartbeat or a typing hint in one read, and the
+// few frames a client sends in a row.
+const inBufferSize = 2048
+
+var inBuffers = sync.Pool{New: func() any { b := make([]byte, inBufferSize); return &b }}
+
+func takeInBuffer(n int) []byte {
+	if n > inBufferSize {
+		return make([]byte, n)
+	}
+	return (*inBuffers.Get().(*[]byte))[:inBufferSize]
+}
+
+func (c *Conn) releaseIn() {
+	if cap(c.in) == inBufferSize {
+		b := c.in[:inBufferSize]
+		inBuffers.Put(&b)
+	}
+	c.in, c.inPos = nil, 0
+}
+
+// errNeedSocket stops a ReadMessage in bufferedOnly mode before it would wait for bytes or act.
+var errNeedSocket = errors.New("websocket: the buffered bytes do not finish the message")
+
+// ErrNotBuffered is returned by ReadBuffered: the next message needs the socket or an answer.
+var ErrNotBuffered = errors.New("websocket: no whole message is buffered")
+
 func (c *Conn) read(p []byte) (int, error) {
-	if c.pending != nil {
-		n, err := c.pending.Read(p)
-		if c.pending.Buffered() == 0 {
-			c.pending = nil
+	if c.inPos < len(c.in) {
+		n := copy(p, c.in[c.inPos:])
+		c.inPos += n
+		if c.inPos == len(c.in) && !c.bufferedOnly {
+			c.releaseIn()
 		}
-		if n > 0 || err != io.EOF {
-			return n, err
-		}
+		return n, nil
+	}
+	if c.bufferedOnly {
+		return 0, errNeedSocket
 	}
 	return c.nc.Read(p)
 }
@@ -151,7 +188,26 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 
 // Buffered reports whether bytes the client sent are held here, not in the socket: a poller
 // watching the socket would not wake for them.
-func (c *Conn) Buffered() bool { return c.pending != nil }
+func (c *Conn) Buffered() bool { return c.inPos < len(c.in) }
+
+// ReadBuffered returns the next message if the bytes already buffered (Fill) hold all of it
+// and it needs no answer. Otherwise it returns ErrNotBuffered and leaves the bytes for
+// ReadMessage, which answers pings and close frames, reports bad framing and waits for the rest.
+// It never touches the socket, so a goroutine that must not wait can call it.
+func (c *Conn) ReadBuffered() (opcode int, payload []byte, err error) {
+	start := c.inPos
+	c.bufferedOnly = true
+	opcode, payload, err = c.ReadMessage()
+	c.bufferedOnly = false
+	if err != nil {
+		c.inPos = start
+		return 0, nil, ErrNotBuffered
+	}
+	if c.inPos == len(c.in) {
+		c.releaseIn()
+	}
+	return opcode, payload, nil
+}
 
 // SetReadDeadline bounds the next ReadMessage.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
@@ -208,6 +264,9 @@ func (c *Conn) ReadMessage() (opcode int, payload []byte, err error) {
 		}
 		switch op {
 		case opPing:
+			if c.bufferedOnly {
+				return 0, nil, errNeedSocket
+			}
 			if err := c.writeControl(opPong, data); err != nil {
 				return 0, nil, err
 			}
@@ -215,6 +274,9 @@ func (c *Conn) ReadMessage() (opcode int, payload []byte, err error) {
 		case opPong:
 			continue
 		case opClose:
+			if c.bufferedOnly {
+				return 0, nil, errNeedSocket
+			}
 			return 0, nil, c.peerClosed(data)
 		case OpText, OpBinary:
 			if msgOp != -1 {
@@ -250,6 +312,9 @@ func (c *Conn) peerClosed(data []byte) error {
 }
 
 func (c *Conn) fail(code int, reason string) error {
+	if c.bufferedOnly {
+		return errNeedSocket
+	}
 	c.Close(code, reason)
 	return fmt.Errorf("websocket: %s", reason)
 }
