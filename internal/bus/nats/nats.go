@@ -1,6 +1,8 @@
 // Package nats is the bus for several Portico nodes: live events travel through a NATS server,
 // so a visitor on one node and an operator on another see each other. NATS carries fan-out only;
-// a client that missed something catches up from the database by seq.
+// a client that missed something catches up from the database by seq. A node's own subscribers
+// get its events in process, as on the single-node bus, and the server sends a node none of
+// its own: an event between two clients of one node takes no trip through the server.
 package nats
 
 import (
@@ -18,8 +20,10 @@ import (
 const subjectPrefix = "portico."
 
 type Bus struct {
-	nc  *nats.Conn
-	log *slog.Logger
+	nc *nats.Conn
+	// local holds this node's subscribers for its own events, which the server does not echo.
+	local *bus.Memory
+	log   *slog.Logger
 }
 
 var _ bus.Bus = (*Bus)(nil)
@@ -28,6 +32,7 @@ var _ bus.Bus = (*Bus)(nil)
 func Connect(url, node string, log *slog.Logger) (*Bus, error) {
 	nc, err := nats.Connect(url,
 		nats.Name("portico "+node),
+		nats.NoEcho(),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
 		nats.ReconnectBufSize(16<<20),
@@ -49,15 +54,19 @@ func Connect(url, node string, log *slog.Logger) (*Bus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS: %w", err)
 	}
-	return &Bus{nc: nc, log: log}, nil
+	return &Bus{nc: nc, local: bus.NewMemory(), log: log}, nil
 }
 
-func (b *Bus) Publish(_ context.Context, topic string, payload []byte) error {
-	return b.nc.Publish(subjectPrefix+topic, payload)
+// Publish sends the event to the other nodes, then hands it to this node's subscribers.
+func (b *Bus) Publish(ctx context.Context, topic string, payload []byte) error {
+	err := b.nc.Publish(subjectPrefix+topic, payload)
+	b.local.Publish(ctx, topic, payload)
+	return err
 }
 
 func (b *Bus) Subscribe(topic string, h bus.Handler) (func(), error) {
-	return b.subscribe(subjectPrefix+topic, func(m *nats.Msg) { h(m.Data) })
+	unsubscribeLocal, _ := b.local.Subscribe(topic, h)
+	return b.alsoFromOtherNodes(unsubscribeLocal, subjectPrefix+topic, func(m *nats.Msg) { h(m.Data) })
 }
 
 // SubscribeFamily subscribes to the NATS wildcard subject of the family: one subscription (and
@@ -65,18 +74,23 @@ func (b *Bus) Subscribe(topic string, h bus.Handler) (func(), error) {
 // the family's events for connections held elsewhere too, and drops them: cheap next to a
 // subscription per connection, for the few nodes an installation has.
 func (b *Bus) SubscribeFamily(prefix string, h bus.TopicHandler) (func(), error) {
-	return b.subscribe(subjectPrefix+prefix+">", func(m *nats.Msg) { h(strings.TrimPrefix(m.Subject, subjectPrefix), m.Data) })
+	unsubscribeLocal, _ := b.local.SubscribeFamily(prefix, h)
+	return b.alsoFromOtherNodes(unsubscribeLocal, subjectPrefix+prefix+">", func(m *nats.Msg) { h(strings.TrimPrefix(m.Subject, subjectPrefix), m.Data) })
 }
 
-func (b *Bus) subscribe(subject string, cb nats.MsgHandler) (func(), error) {
+// alsoFromOtherNodes subscribes to subject on the server, for the events of the other nodes, next
+// to the local subscription that unsubscribeLocal ends.
+func (b *Bus) alsoFromOtherNodes(unsubscribeLocal func(), subject string, cb nats.MsgHandler) (func(), error) {
 	sub, err := b.nc.Subscribe(subject, cb)
 	if err != nil {
+		unsubscribeLocal()
 		return nil, err
 	}
 	// A busy subject may queue many events in the client while the handler hands them on;
 	// the default limits would drop them silently.
 	sub.SetPendingLimits(-1, 256<<20)
 	return func() {
+		unsubscribeLocal()
 		if err := sub.Unsubscribe(); err != nil && err != nats.ErrConnectionClosed && err != nats.ErrBadSubscription {
 			b.log.Warn("NATS unsubscribe", "subject", sub.Subject, "err", err)
 		}

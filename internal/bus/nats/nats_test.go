@@ -1,0 +1,110 @@
+package nats_test
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/portico/portico/internal/bus/nats"
+	"github.com/portico/portico/internal/testutil"
+)
+
+// received collects what one handler got, in order.
+type received struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (r *received) add(p []byte) {
+	r.mu.Lock()
+	r.got = append(r.got, string(p))
+	r.mu.Unlock()
+}
+
+func (r *received) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.got...)
+}
+
+func (r *received) waitFor(t *testing.T, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(r.list()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("got %v, want %d events", r.list(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return r.list()
+}
+
+func connect(t *testing.T, url, node string) *nats.Bus {
+	t.Helper()
+	b, err := nats.Connect(url, node, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// A node's own subscribers get its events before Publish returns, once: not again through the
+// server. The other node gets them through the server, and a node's subscriber still gets the
+// other node's events.
+func TestOwnEventsStayInProcessOthersComeThroughTheServer(t *testing.T) {
+	url := testutil.Need(t, "PORTICO_TEST_NATS_URL", "a NATS server")
+	topic := "test." + t.Name() + "." + time.Now().Format("150405.000000000")
+	a, b := connect(t, url, "a"), connect(t, url, "b")
+	var onA, onB, familyOnA received
+	for _, sub := range []struct {
+		bus *nats.Bus
+		got *received
+	}{{a, &onA}, {b, &onB}} {
+		unsubscribe, err := sub.bus.Subscribe(topic, sub.got.add)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(unsubscribe)
+	}
+	unsubscribe, err := a.SubscribeFamily("test.", func(_ string, p []byte) { familyOnA.add(p) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unsubscribe)
+	// The subscriptions reach the server before anything is published.
+	for _, n := range []*nats.Bus{a, b} {
+		if err := n.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if err := a.Publish(context.Background(), topic, []byte("from a")); err != nil {
+		t.Fatal(err)
+	}
+	if got := onA.list(); len(got) != 1 || got[0] != "from a" {
+		t.Fatalf("node a's subscriber had %v when Publish returned, want [from a]", got)
+	}
+	if err := a.Flush(); err != nil { // an echo, if the server sent one, is now on its way to a
+		t.Fatal(err)
+	}
+	if got := onB.waitFor(t, 1); got[0] != "from a" {
+		t.Fatalf("node b got %v", got)
+	}
+	if err := b.Publish(context.Background(), topic, []byte("from b")); err != nil {
+		t.Fatal(err)
+	}
+	// Node a's subscription reads the server's messages in order: an echo of "from a" would
+	// come before "from b".
+	if got := onA.waitFor(t, 2); len(got) != 2 || got[1] != "from b" {
+		t.Fatalf("node a got %v, want [from a from b]", got)
+	}
+	if got := familyOnA.waitFor(t, 2); len(got) != 2 || got[0] != "from a" || got[1] != "from b" {
+		t.Fatalf("node a's family subscription got %v, want [from a from b]", got)
+	}
+	if got := onB.list(); len(got) != 2 || got[1] != "from b" {
+		t.Fatalf("node b got %v, want [from a from b]", got)
+	}
+}
