@@ -71,6 +71,10 @@ func TestReadBufferedTakesWholeMessagesOnly(t *testing.T) {
 		if _, _, err := c.ReadBuffered(); err != ErrNotBuffered || !c.Buffered() {
 			t.Fatalf("ReadBuffered on part of a frame: %v, buffered %v", err, c.Buffered())
 		}
+		// Asking again while the payload is not all here allocates nothing for it.
+		if n := testing.AllocsPerRun(20, func() { c.ReadBuffered() }); n != 0 {
+			t.Fatalf("ReadBuffered on part of a frame: %v allocations", n)
+		}
 		nc.Write(f[5:])
 		if _, p, err := c.ReadMessage(); err != nil || string(p) != "in two pieces" {
 			t.Fatalf("ReadMessage: %q %v", p, err)

@@ -125,6 +125,9 @@ type Conn struct {
 	// bufferedOnly makes ReadMessage parse the buffered bytes alone and do nothing a reply or
 	// a wait would need (ReadBuffered).
 	bufferedOnly bool
+	// head is ReadMessage's frame header (at most 2 + 8 length + 4 mask), here rather than on
+	// its stack, from where reading into it through the net.Conn would move it to the heap.
+	head [14]byte
 
 	writeMu sync.Mutex
 	closed  bool
@@ -219,7 +222,7 @@ func (c *Conn) ReadMessage() (opcode int, payload []byte, err error) {
 	var msg []byte
 	msgOp := -1
 	for {
-		var head [14]byte // the longest frame header: 2 + 8 length + 4 mask
+		head := &c.head
 		if err := c.readFull(head[:2]); err != nil {
 			return 0, nil, err
 		}
@@ -254,6 +257,9 @@ func (c *Conn) ReadMessage() (opcode int, payload []byte, err error) {
 		}
 		if !control && uint64(len(msg))+length > uint64(c.readLimit) {
 			return 0, nil, c.fail(CloseTooBig, "message too big")
+		}
+		if c.bufferedOnly && length > uint64(len(c.in)-c.inPos) {
+			return 0, nil, errNeedSocket // not all here: no payload buffer for it yet
 		}
 		data := make([]byte, length)
 		if err := c.readFull(data); err != nil {
