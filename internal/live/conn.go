@@ -23,7 +23,7 @@ const (
 )
 
 // conn is one live connection. While idle it costs no goroutine and no buffer: the hub's
-// poller starts a reader when the client sends something (where the platform cannot watch
+// poller reads what the client sends when it sends it (where the platform cannot watch
 // sockets, one goroutine per connection waits in a read instead), and frames to send wait in a
 // short queue that a writer goroutine, started only when there is something to write, drains
 // and then exits. A queue that overflows means the client is not reading: it is dropped so

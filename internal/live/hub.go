@@ -68,7 +68,7 @@ type Hub struct {
 	jobs          chan func(ctx context.Context)
 	// visitorFamily is set once the hub follows every visitor topic with one subscription.
 	visitorFamily bool
-	// poller wakes a reader when an idle connection has bytes; nil where sockets cannot be
+	// poller reads an idle connection when it has bytes; nil where sockets cannot be
 	// watched, and each connection then has a goroutine waiting in a read.
 	poller *netpoll.Poller
 	// readersStarted counts the reader goroutines started for watched connections: a

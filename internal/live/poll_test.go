@@ -110,8 +110,8 @@ func readFull(r *bufio.Reader, p []byte) (int, error) {
 	return n, nil
 }
 
-// Idle visitors cost the node no goroutine each: the poller starts a reader only when one
-// of them sends something.
+// Idle visitors cost the node no goroutine each: the poller reads one only when it sends
+// something.
 func TestIdleConnectionsCostNoGoroutine(t *testing.T) {
 	srv := testutil.NewServer(t)
 	acc := srv.Account(domain.KindWebsite, nil, "")

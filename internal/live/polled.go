@@ -10,8 +10,8 @@ import (
 // of its own, which the poller does not know.
 const (
 	readOwnGoroutine int32 = iota
-	readArmed              // idle: the poller starts a reader when bytes arrive
-	readBusy               // a reader is running
+	readArmed              // idle: the poller reads the socket when bytes arrive
+	readBusy               // the poller or a reader goroutine is reading it
 	readDone               // over; finish has run or is running
 )
 
