@@ -58,6 +58,21 @@ func TestPageViewsChangeNoIndexedColumn(t *testing.T) {
 	testutil.CheckNoIndexHolds(t, db, `SELECT tablename, indexdef FROM pg_indexes WHERE tablename IN ('visitors', 'visits')`, testutil.PageViewColumns)
 }
 
+// A page view's row is consistent by construction (its visit and visitor come from the visit it
+// selects) and nothing deletes visits or visitors: page_views keeps no foreign key, whose
+// referential checks locked two parent rows on every insert (migration 0011).
+func TestPageViewsCarryNoForeignKeys(t *testing.T) {
+	db := migratedDB(t)
+	var keys int
+	err := db.QueryRow(`SELECT count(*) FROM pg_constraint WHERE conrelid = 'page_views'::regclass AND contype = 'f'`).Scan(&keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys != 0 {
+		t.Fatalf("page_views has %d foreign keys, want none", keys)
+	}
+}
+
 // Only the visitors linked to another are indexed by merged_into (visitors_linked, partial): an
 // index over every visitor took an entry for each new one.
 func TestNoIndexOfEveryVisitorsLink(t *testing.T) {
