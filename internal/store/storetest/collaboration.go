@@ -416,11 +416,7 @@ func testConversationAccess(t *testing.T, s store.Store) {
 // nil when missing, and another visitor's conversation read as it is (the caller refuses it).
 func testVisitorAndConversationAccess(t *testing.T, s store.Store) {
 	f := newFixture(t, s)
-	c := &domain.Conversation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID,
-		RoutedTo: []string{f.agent.ID}, CreatedAt: time.Now().UTC()}
-	if err := s.CreateConversation(ctx, c, visitorMessage(f.visitor, "hello", "both-1")); err != nil {
-		t.Fatal(err)
-	}
+	c := startConversation(t, s, f, f.agent.ID)
 	if err := s.SetVisitorIdentity(ctx, f.visitor.ID, "Ann", "ann@example.com"); err != nil {
 		t.Fatal(err)
 	}
@@ -461,11 +457,7 @@ func testVisitorAndConversationAccess(t *testing.T, s store.Store) {
 // no live session is ErrNotFound, no conversation nil.
 func testSessionAndConversationAccess(t *testing.T, s store.Store) {
 	f := newFixture(t, s)
-	c := &domain.Conversation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID,
-		RoutedTo: []string{f.agent.ID}, CreatedAt: time.Now().UTC()}
-	if err := s.CreateConversation(ctx, c, visitorMessage(f.visitor, "hello", "both-1")); err != nil {
-		t.Fatal(err)
-	}
+	c := startConversation(t, s, f, f.agent.ID)
 	if _, err := s.ClaimConversation(ctx, c.ID, f.agent.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -135,9 +135,10 @@ func visitorMessage(v *domain.Visitor, body, clientID string) *domain.Message {
 		ClientMsgID: clientID, CreatedAt: time.Now().UTC()}
 }
 
-func startConversation(t testing.TB, s store.Store, f *fixture) *domain.Conversation {
+// startConversation starts a conversation of the fixture's visitor, routed to routedTo.
+func startConversation(t testing.TB, s store.Store, f *fixture, routedTo ...string) *domain.Conversation {
 	t.Helper()
-	c := &domain.Conversation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID, CreatedAt: time.Now().UTC()}
+	c := &domain.Conversation{ID: domain.NewID(), AccountID: f.account.ID, VisitorID: f.visitor.ID, RoutedTo: routedTo, CreatedAt: time.Now().UTC()}
 	if err := s.CreateConversation(ctx, c, visitorMessage(f.visitor, "hello", "first-"+c.ID)); err != nil {
 		t.Fatal(err)
 	}
