@@ -164,21 +164,29 @@ func (s *Service) VisitorConversations(ctx context.Context, v *domain.Visitor) (
 	return s.store.ListConversations(ctx, store.ConversationFilter{AccountIDs: accounts, VisitorID: v.ID, Limit: 50})
 }
 
-// VisitorSend stores a visitor's message in their own conversation, whose access the caller
-// read with the visitor (store.VisitorAndConversationAccess; nil when there is no such
-// conversation).
-func (s *Service) VisitorSend(ctx context.Context, v *domain.Visitor, c *domain.Conversation, body, clientMsgID string) (*domain.Message, bool, error) {
-	if err := visitorOwns(v, c); err != nil {
+// VisitorSend stores a visitor's message in their own conversation. v needs only its ID: the
+// store checks, in the write itself, that the conversation is the visitor's and open, so a
+// message costs one round trip to the database, not a read before its write.
+func (s *Service) VisitorSend(ctx context.Context, v *domain.Visitor, conversationID, body, clientMsgID string) (*domain.Message, bool, error) {
+	m, err := s.newMessage(conversationID, domain.Author{Type: domain.AuthorVisitor, ID: v.ID}, body, clientMsgID)
+	if err != nil {
 		return nil, false, err
 	}
-	if c.Status == domain.ConversationClosed {
-		return nil, false, domain.ErrClosed
+	res, err := s.store.AppendMessageIn(ctx, m)
+	if err != nil {
+		return nil, false, err
 	}
-	m, created, err := s.send(ctx, c, domain.Author{Type: domain.AuthorVisitor, ID: v.ID, Name: v.Name}, body, clientMsgID)
-	if created && s.Identity != nil {
-		s.Identity.VisitorWrote(ctx, v, m.Body)
+	if err := visitorOwns(v, res.Conversation); err != nil {
+		return nil, false, err
 	}
-	return m, created, err
+	if !res.Created {
+		return unstored(m, res)
+	}
+	s.stored(ctx, res.Conversation, res.Message)
+	if s.Identity != nil && res.Visitor != nil {
+		s.Identity.VisitorWrote(ctx, res.Visitor, res.Message.Body)
+	}
+	return res.Message, true, nil
 }
 
 // VisitorMessages returns the messages after seq after of c, which was read with v (nil when

@@ -170,7 +170,7 @@ func (a *api) routes() []route {
 		{"POST", "/api/v1/widget/visits", a.widgetCORS(h(a.widgetVisit))},
 		{"POST", "/api/v1/widget/conversations", a.visitor(a.widgetStart)},
 		{"GET", "/api/v1/widget/conversations", a.visitor(a.widgetConversations)},
-		{"POST", "/api/v1/widget/conversations/{id}/messages", a.visitorIn(a.widgetSend)},
+		{"POST", "/api/v1/widget/conversations/{id}/messages", a.visitorByID(a.widgetSend)},
 		{"GET", "/api/v1/widget/conversations/{id}/messages", a.visitorIn(a.widgetMessages)},
 		{"POST", "/api/v1/widget/offline-messages", a.visitor(a.widgetOfflineMessage)},
 		{"POST", "/api/v1/widget/identify", a.visitor(a.widgetIdentify)},

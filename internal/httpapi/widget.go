@@ -65,8 +65,20 @@ type visitorHandler func(w http.ResponseWriter, r *http.Request, v *domain.Visit
 
 // visitor authenticates a widget request by its visitor token and checks its origin.
 func (a *api) visitor(h visitorHandler) http.Handler {
+	return a.visitorAs(a.Visitors.Authenticate, h)
+}
+
+// visitorByID is visitor for a handler that needs only the visitor's ID and AccountID: the
+// token is then mostly resolved without a read (visitors.Service.AuthenticateID).
+func (a *api) visitorByID(h visitorHandler) http.Handler {
+	return a.visitorAs(a.Visitors.AuthenticateID, h)
+}
+
+type visitorAuthenticator func(ctx context.Context, token string) (*domain.Visitor, error)
+
+func (a *api) visitorAs(authenticate visitorAuthenticator, h visitorHandler) http.Handler {
 	return a.widgetCORS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v, ok := a.authenticateVisitor(w, r, bearerToken(r))
+		v, ok := a.authenticateVisitor(w, r, authenticate, bearerToken(r))
 		if !ok {
 			return
 		}
@@ -93,8 +105,8 @@ func (a *api) visitorIn(h visitorInHandler) http.Handler {
 	}))
 }
 
-func (a *api) authenticateVisitor(w http.ResponseWriter, r *http.Request, token string) (*domain.Visitor, bool) {
-	v, err := a.Visitors.Authenticate(r.Context(), token)
+func (a *api) authenticateVisitor(w http.ResponseWriter, r *http.Request, authenticate visitorAuthenticator, token string) (*domain.Visitor, bool) {
+	v, err := authenticate(r.Context(), token)
 	if err != nil {
 		writeError(w, r, a.Log, err)
 		return nil, false
@@ -223,13 +235,13 @@ func (a *api) widgetConversations(w http.ResponseWriter, r *http.Request, v *dom
 	writeJSON(w, http.StatusOK, map[string]any{"conversations": nonNilConversations(list)})
 }
 
-func (a *api) widgetSend(w http.ResponseWriter, r *http.Request, v *domain.Visitor, c *domain.Conversation) {
+func (a *api) widgetSend(w http.ResponseWriter, r *http.Request, v *domain.Visitor) {
 	var req sendRequest
 	if err := decode(w, r, &req); err != nil {
 		writeError(w, r, a.Log, err)
 		return
 	}
-	m, created, err := a.Conversations.VisitorSend(r.Context(), v, c, req.Body, req.ClientMsgID)
+	m, created, err := a.Conversations.VisitorSend(r.Context(), v, r.PathValue("id"), req.Body, req.ClientMsgID)
 	writeSent(w, r, a, m, created, err)
 }
 
@@ -292,7 +304,7 @@ func (a *api) visitorSocket(w http.ResponseWriter, r *http.Request) {
 	if token == "" {
 		token = bearerToken(r)
 	}
-	v, ok := a.authenticateVisitor(w, r, token)
+	v, ok := a.authenticateVisitor(w, r, a.Visitors.AuthenticateID, token)
 	if !ok {
 		return
 	}

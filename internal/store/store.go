@@ -117,9 +117,30 @@ type Store interface {
 	// AppendMessage gives the message the conversation's next seq. A message whose author and
 	// ClientMsgID were already stored is not stored again: the original is returned with created=false.
 	AppendMessage(ctx context.Context, m *domain.Message) (stored *domain.Message, created bool, err error)
+	// AppendMessageIn is AppendMessage for a sender who may write only while taking part: a
+	// visitor in their own conversation, an operator as its owner or a current participant. The
+	// write's own statements check that, so no read has to come first; the conversation's access
+	// (and, for a visitor's message, the visitor's row) is read in the same round trip, after
+	// the write. A refusal stores nothing and is not an error: the caller tells why from the
+	// access read. A visitor's message takes the visitor's current name as its author name.
+	AppendMessageIn(ctx context.Context, m *domain.Message) (*AppendResult, error)
 	MessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]domain.Message, error)
 
 	// CreateOfflineMessage stores the message and queues its mails in the same transaction.
 	CreateOfflineMessage(ctx context.Context, m *domain.OfflineMessage, mails []domain.OutboxMail) error
 	ListOfflineMessages(ctx context.Context, accountID string, limit int) ([]domain.OfflineMessage, error)
+}
+
+// AppendResult is what AppendMessageIn did and read.
+type AppendResult struct {
+	// Message is the stored message, or the original of a repeated client_msg_id; nil when the
+	// message was refused.
+	Message *domain.Message
+	Created bool
+	// Conversation is the conversation's access as read after the write; nil when there is no
+	// such conversation.
+	Conversation *domain.Conversation
+	// Visitor is the visitor's row, read with a visitor's message; nil for an operator's or
+	// when there is no such visitor.
+	Visitor *domain.Visitor
 }

@@ -54,10 +54,11 @@ type Service struct {
 	RespectDNT  bool          // record no page views for a browser that sends Do Not Track
 	log         *slog.Logger
 	now         func() time.Time
+	identities  *identities
 }
 
 func NewService(s Store, a Availability, log *slog.Logger) *Service {
-	return &Service{store: s, available: a, log: log, now: time.Now}
+	return &Service{store: s, available: a, log: log, now: time.Now, identities: newIdentities(identitiesKept)}
 }
 
 // Limits on page data: longer values are cut, not refused, since they come from the browser.
@@ -141,6 +142,7 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 			return nil, err
 		}
 	}
+	s.remember(v)
 	eff := settings.Resolve(layers...)
 	if eff["title"] == "" {
 		eff["title"] = acc.Name
@@ -265,7 +267,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Visit
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, domain.ErrUnauthorized
 	}
-	return v, err
+	if err != nil {
+		return nil, err
+	}
+	s.remember(v)
+	return v, nil
 }
 
 // AuthenticateIn is Authenticate with the access of the conversation the request is about,

@@ -84,6 +84,9 @@ func readBatch(br pgx.BatchResults, steps []sqlstore.Step) error {
 			return err
 		}
 		st.Rows = 0
+		if st.Reset != nil {
+			st.Reset()
+		}
 		for rows.Next() {
 			st.Rows++
 			if st.Scan != nil {

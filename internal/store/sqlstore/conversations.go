@@ -110,7 +110,12 @@ const visitorAndAccessQuery = `SELECT 'visitor', v.id, v.account_id, v.name, v.e
 	FROM visitors v WHERE v.token_hash = ?
 UNION ALL ` + conversationAccessQuery
 
-// accessRead collects the rows of the two queries above.
+// visitorByIDAndAccessQuery is visitorAndAccessQuery for a visitor known by id.
+const visitorByIDAndAccessQuery = `SELECT 'visitor', v.id, v.account_id, v.name, v.email, v.created_at, v.last_seen_at
+	FROM visitors v WHERE v.id = ?
+UNION ALL ` + conversationAccessQuery
+
+// accessRead collects the rows of the queries above.
 type accessRead struct {
 	visitor      *domain.Visitor
 	conversation domain.Conversation
@@ -119,6 +124,12 @@ type accessRead struct {
 
 func newAccessRead(conversationID string) *accessRead {
 	return &accessRead{conversation: domain.Conversation{ID: conversationID, Participants: []domain.Person{}, RoutedTo: []string{}}}
+}
+
+// reset forgets what an earlier run of the read found: a group commit that rolled back runs its
+// writes again.
+func (a *accessRead) reset() {
+	*a = *newAccessRead(a.conversation.ID)
 }
 
 func (a *accessRead) scan(scan func(...any) error) error {
@@ -393,17 +404,55 @@ func (s *Store) CloseConversation(ctx context.Context, id, categoryID string, at
 
 // AppendMessage stores a message in the next group commit.
 func (s *Store) AppendMessage(ctx context.Context, m *domain.Message) (*domain.Message, bool, error) {
-	w := newMessageWrite(m)
-	if err := s.inGroup(ctx, m.ConversationID, w.steps[:]); err != nil {
+	w := newMessageWrite(m, &messageByAnyone)
+	if err := s.inGroup(ctx, m.ConversationID, w.steps); err != nil {
 		return nil, false, err
 	}
 	return s.messageOutcome(ctx, s.read, w)
 }
 
+// AppendMessageIn stores a message in the next group commit if its sender takes part in the
+// conversation, and reads the conversation's access in the same round trip.
+func (s *Store) AppendMessageIn(ctx context.Context, m *domain.Message) (*store.AppendResult, error) {
+	var statements *messageStatements
+	access := newAccessRead(m.ConversationID)
+	read := Step{Scan: access.scan, Reset: access.reset}
+	switch m.Author.Type {
+	case domain.AuthorVisitor:
+		statements = &messageByVisitor
+		read.Query, read.Args = visitorByIDAndAccessQuery, []any{m.Author.ID, m.ConversationID, m.ConversationID, m.ConversationID}
+	case domain.AuthorOperator:
+		statements = &messageByOperator
+		read.Query, read.Args = conversationAccessQuery, []any{m.ConversationID, m.ConversationID, m.ConversationID}
+	default:
+		return nil, fmt.Errorf("append message: no participation to check for a %q author", m.Author.Type)
+	}
+	w := newMessageWrite(m, statements)
+	w.steps = append(w.steps, read)
+	if err := s.inGroup(ctx, m.ConversationID, w.steps); err != nil {
+		return nil, err
+	}
+	res := &store.AppendResult{Visitor: access.visitor}
+	if access.found {
+		res.Conversation = &access.conversation
+	}
+	if w.steps[1].Rows == 1 {
+		w.m.Seq, w.m.Author.Name = w.seq, w.authorName
+		res.Message, res.Created = w.m, true
+		return res, nil
+	}
+	original, err := s.messageByClientID(ctx, s.read, w.m)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return nil, err
+	}
+	res.Message = original
+	return res, nil
+}
+
 // appendMessage stores a message inside the caller's transaction.
 func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, m *domain.Message) (*domain.Message, bool, error) {
-	w := newMessageWrite(m)
-	if err := s.runSteps(ctx, tx, w.steps[:]); err != nil {
+	w := newMessageWrite(m, &messageByAnyone)
+	if err := s.runSteps(ctx, tx, w.steps); err != nil {
 		return nil, false, err
 	}
 	return s.messageOutcome(ctx, tx, w)
@@ -413,37 +462,76 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, m *domain.Message
 // first takes the conversation row's lock by bumping last_seq, so concurrent senders on every
 // node queue up behind it and seq stays gap-free; the second inserts the message with that seq
 // unless its client_msg_id was used before (which, under the lock, is found and not raced);
-// the third gives the seq back when it was. A closed conversation (for anyone but the system)
-// and a missing one change nothing. None of these refusals is an error in the database, so
-// they never spoil a group commit.
+// the third gives the seq back when it was. A closed conversation (for anyone but the system),
+// a missing one and, where the statements check it, a sender who does not take part change
+// nothing. None of these refusals is an error in the database, so they never spoil a group
+// commit.
 type messageWrite struct {
-	m     *domain.Message
-	seq   int64
-	steps [3]Step
+	m          *domain.Message
+	seq        int64
+	authorName string
+	steps      []Step
 }
 
-func newMessageWrite(m *domain.Message) *messageWrite {
-	w := &messageWrite{m: m}
+// messageStatements are a messageWrite's three statements. Each has the placeholders of
+// messageByAnyone's, then those of its sender check (the author's id, once for a visitor,
+// twice for an operator); messageByVisitor's insert takes the author's name from the visitor's
+// row and has no placeholder for it.
+type messageStatements struct {
+	bump, insert, giveBack string
+	// checkArgs is how many times the statements' sender check takes the author's id.
+	checkArgs int
+	nameArg   bool
+}
+
+var (
+	messageByAnyone   = newMessageStatements("", "?", 0)
+	messageByVisitor  = newMessageStatements(` AND conversations.visitor_id = ?`, `COALESCE((SELECT v.name FROM visitors v WHERE v.id = conversations.visitor_id), '')`, 1)
+	messageByOperator = newMessageStatements(` AND (conversations.owner_id = ? OR EXISTS (SELECT 1 FROM conversation_participants p
+			WHERE p.conversation_id = conversations.id AND p.operator_id = ? AND p.left_at IS NULL))`, "?", 2)
+)
+
+// newMessageStatements writes the statements with check added to each one's conditions and
+// authorName as the inserted author_name.
+func newMessageStatements(check, authorName string, checkArgs int) messageStatements {
+	return messageStatements{
+		bump: `UPDATE conversations SET last_seq = last_seq + 1, meaningful = CASE WHEN ? = 1 THEN 1 ELSE meaningful END
+			WHERE id = ? AND (status <> 'closed' OR ? = 1)` + check,
+		insert: `INSERT INTO messages (id, conversation_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at)
+			SELECT ?, conversations.id, conversations.last_seq, ?, ?, ` + authorName + `, ?, ?, CAST(? AS BIGINT) FROM conversations
+			WHERE conversations.id = ? AND (conversations.status <> 'closed' OR ? = 1)` + check + `
+			ON CONFLICT (conversation_id, author_type, author_id, client_msg_id) DO NOTHING
+			RETURNING seq, author_name`,
+		// Found by the conversation and the seq it took: on SQLite, messages have no index by id
+		// (migration 0013).
+		giveBack: `UPDATE conversations SET last_seq = last_seq - 1
+			WHERE id = ? AND (status <> 'closed' OR ? = 1)` + check + `
+			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND m.seq = conversations.last_seq AND m.id = ?)`,
+		checkArgs: checkArgs,
+		nameArg:   authorName == "?",
+	}
+}
+
+func newMessageWrite(m *domain.Message, st *messageStatements) *messageWrite {
+	w := &messageWrite{m: m, steps: make([]Step, 3, 4)}
 	system := boolInt(m.Author.Type == domain.AuthorSystem)
 	// A chat counts as meaningful once an operator has answered in it.
 	operator := boolInt(m.Author.Type == domain.AuthorOperator)
-	w.steps = [3]Step{
-		{Query: `UPDATE conversations SET last_seq = last_seq + 1, meaningful = CASE WHEN ? = 1 THEN 1 ELSE meaningful END
-			WHERE id = ? AND (status <> 'closed' OR ? = 1)`,
-			Args: []any{operator, m.ConversationID, system}},
-		{Query: `INSERT INTO messages (id, conversation_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at)
-			SELECT ?, c.id, c.last_seq, ?, ?, ?, ?, ?, CAST(? AS BIGINT) FROM conversations c WHERE c.id = ? AND (c.status <> 'closed' OR ? = 1)
-			ON CONFLICT (conversation_id, author_type, author_id, client_msg_id) DO NOTHING
-			RETURNING seq`,
-			Args: []any{m.ID, string(m.Author.Type), m.Author.ID, m.Author.Name, m.Body, m.ClientMsgID, ms(m.CreatedAt), m.ConversationID, system},
-			Scan: func(scan func(...any) error) error { return scan(&w.seq) }},
-		// Found by the conversation and the seq it took: on SQLite, messages have no index by id
-		// (migration 0013).
-		{Query: `UPDATE conversations SET last_seq = last_seq - 1
-			WHERE id = ? AND (status <> 'closed' OR ? = 1)
-			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND m.seq = conversations.last_seq AND m.id = ?)`,
-			Args: []any{m.ConversationID, system, m.ID}},
+	check := func(args ...any) []any {
+		for range st.checkArgs {
+			args = append(args, m.Author.ID)
+		}
+		return args
 	}
+	insertArgs := []any{m.ID, string(m.Author.Type), m.Author.ID}
+	if st.nameArg {
+		insertArgs = append(insertArgs, m.Author.Name)
+	}
+	insertArgs = append(insertArgs, m.Body, m.ClientMsgID, ms(m.CreatedAt), m.ConversationID, system)
+	w.steps[0] = Step{Query: st.bump, Args: check(operator, m.ConversationID, system)}
+	w.steps[1] = Step{Query: st.insert, Args: check(insertArgs...),
+		Scan: func(scan func(...any) error) error { return scan(&w.seq, &w.authorName) }}
+	w.steps[2] = Step{Query: st.giveBack, Args: append(check(m.ConversationID, system), m.ID)}
 	return w
 }
 

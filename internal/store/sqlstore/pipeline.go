@@ -19,6 +19,9 @@ type Step struct {
 	// Scan, when set, is called with each row the statement returns. It only copies values: a
 	// pipeline's statements have all run on the server by the time it is called.
 	Scan func(scan func(dest ...any) error) error
+	// Reset, when set, is called before the statement's rows are scanned, each time it runs: a
+	// group commit that rolled back runs its writes again.
+	Reset func()
 	// Rows is set to the number of rows the statement returned (Scan set) or changed.
 	Rows int64
 }
@@ -82,6 +85,9 @@ func (s *Store) scanStep(ctx context.Context, q querier, st *Step) error {
 	rows, err := s.query(ctx, q, st.Query, st.Args...)
 	if err != nil {
 		return err
+	}
+	if st.Reset != nil {
+		st.Reset()
 	}
 	defer rows.Close()
 	for rows.Next() {

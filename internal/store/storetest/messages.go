@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -117,10 +118,14 @@ func checkGapFree(t *testing.T, s store.Store, conversationID string, want int) 
 
 // Writes that fail, sent among many that do not: a message by an author type the database's
 // check refuses, a page view of a visitor who does not exist, a message to a closed conversation
-// and to a missing one. Each of those fails alone; every other write is stored.
+// and to a missing one. Each of those fails alone; every other write is stored, and a write
+// that reads (AppendMessageIn) reads what one run of it found, not what every run found.
 func testBadWriteFailsAlone(t *testing.T, s store.Store) {
 	f := newFixture(t, s)
 	c := startConversation(t, s, f)
+	if _, err := s.ClaimConversation(ctx, c.ID, f.agent.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	closed := startConversation(t, s, f)
 	if _, err := s.CloseConversation(ctx, closed.ID, "", time.Now(), nil); err != nil {
 		t.Fatal(err)
@@ -144,8 +149,17 @@ func testBadWriteFailsAlone(t *testing.T, s store.Store) {
 				clientID := fmt.Sprintf("r%d-%d", r, i)
 				m := visitorMessage(f.visitor, clientID, clientID)
 				m.ConversationID = c.ID
-				if _, created, err := s.AppendMessage(ctx, m); err != nil || !created {
-					errs <- fmt.Errorf("append %s: created %v, %v", clientID, created, err)
+				if i%2 == 0 {
+					if _, created, err := s.AppendMessage(ctx, m); err != nil || !created {
+						errs <- fmt.Errorf("append %s: created %v, %v", clientID, created, err)
+					}
+					return
+				}
+				res, err := s.AppendMessageIn(ctx, m)
+				if err != nil || !res.Created {
+					errs <- fmt.Errorf("append %s in: %+v, %v", clientID, res, err)
+				} else if got := participantIDs(res.Conversation); !slices.Equal(got, []string{f.agent.ID}) {
+					errs <- fmt.Errorf("append %s in: participants read %v, want the owner once", clientID, got)
 				}
 			}()
 			go func() {
@@ -255,4 +269,99 @@ func testConcurrentRepeats(t *testing.T, s store.Store) {
 			t.Fatalf("search %q: %+v, %v; want the one conversation, matching %q", word, hits, err, word)
 		}
 	}
+}
+
+// AppendMessageIn stores a message only for a sender who takes part, checked by the write
+// itself, and reads the conversation's access (and a visitor's row) in the same round trip.
+func testAppendMessageIn(t *testing.T, s store.Store) {
+	f := newFixture(t, s)
+	c := startConversation(t, s, f)
+	if err := s.SetVisitorIdentity(ctx, f.visitor.ID, "Vera", "vera@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	other := newVisitor(t, s, f.account.ID)
+	third := newOperator(t, s, f.account.ID, domain.RoleAgent)
+	send := func(author domain.Author, conversationID, clientID string) *store.AppendResult {
+		t.Helper()
+		m := &domain.Message{ID: domain.NewID(), ConversationID: conversationID, Author: author, Body: "body " + clientID,
+			ClientMsgID: clientID, CreatedAt: time.Now().UTC()}
+		res, err := s.AppendMessageIn(ctx, m)
+		if err != nil {
+			t.Fatalf("%s: %v", clientID, err)
+		}
+		return res
+	}
+	refused := func(res *store.AppendResult, what string, wantSeq int64) {
+		t.Helper()
+		if res.Message != nil || res.Created {
+			t.Fatalf("%s was stored: %+v", what, res.Message)
+		}
+		if got, err := s.ConversationByID(ctx, c.ID); err != nil || got.LastSeq != wantSeq {
+			t.Fatalf("%s: last_seq %d (%v), want %d", what, got.LastSeq, err, wantSeq)
+		}
+	}
+	visitor := domain.Author{Type: domain.AuthorVisitor, ID: f.visitor.ID}
+
+	res := send(visitor, c.ID, "v1")
+	if !res.Created || res.Message.Seq != 2 || res.Message.Author.Name != "Vera" {
+		t.Fatalf("the visitor's own message: %+v", res.Message)
+	}
+	if res.Visitor == nil || res.Visitor.ID != f.visitor.ID || res.Visitor.Email != "vera@example.com" {
+		t.Fatalf("the visitor read with the message: %+v", res.Visitor)
+	}
+	if res.Conversation == nil || res.Conversation.VisitorID != f.visitor.ID || res.Conversation.Status != domain.ConversationWaiting {
+		t.Fatalf("the access read with the message: %+v", res.Conversation)
+	}
+	if stored, err := s.MessagesAfter(ctx, c.ID, 1, 10); err != nil || len(stored) != 1 || stored[0].Author.Name != "Vera" {
+		t.Fatalf("stored: %+v, %v", stored, err)
+	}
+	if again := send(visitor, c.ID, "v1"); again.Created || again.Message == nil || again.Message.ID != res.Message.ID {
+		t.Fatalf("a repeat: %+v, want the original %s", again.Message, res.Message.ID)
+	}
+	res = send(domain.Author{Type: domain.AuthorVisitor, ID: other.ID}, c.ID, "x1")
+	refused(res, "another visitor's message", 2)
+	if res.Conversation == nil || res.Conversation.VisitorID != f.visitor.ID || res.Visitor == nil || res.Visitor.ID != other.ID {
+		t.Fatalf("another visitor's refusal reads %+v and %+v", res.Conversation, res.Visitor)
+	}
+	if res := send(visitor, domain.NewID(), "v2"); res.Message != nil || res.Conversation != nil {
+		t.Fatalf("a missing conversation: %+v", res)
+	}
+
+	refused(send(domain.Author{Type: domain.AuthorOperator, ID: f.agent.ID, Name: "Agent"}, c.ID, "a0"), "a waiting chat's operator", 2)
+	if _, err := s.ClaimConversation(ctx, c.ID, f.agent.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	res = send(domain.Author{Type: domain.AuthorOperator, ID: f.agent.ID, Name: "Agent"}, c.ID, "a1")
+	if !res.Created || res.Message.Seq != 3 || res.Message.Author.Name != "Agent" || res.Visitor != nil {
+		t.Fatalf("the owner's message: %+v, visitor %+v", res.Message, res.Visitor)
+	}
+	if got := res.Conversation; got == nil || got.OwnerID != f.agent.ID || !slices.Equal(participantIDs(got), []string{f.agent.ID}) {
+		t.Fatalf("the access read with the owner's message: %+v", got)
+	}
+	refused(send(domain.Author{Type: domain.AuthorOperator, ID: f.admin.ID, Name: "Admin"}, c.ID, "ad1"), "an admin outside the chat", 3)
+	if _, _, err := s.AddParticipant(ctx, c.ID, third.ID, time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if res := send(domain.Author{Type: domain.AuthorOperator, ID: third.ID, Name: "Third"}, c.ID, "t1"); !res.Created || res.Message.Seq != 4 {
+		t.Fatalf("an invited operator's message: %+v", res.Message)
+	}
+	if _, _, err := s.RemoveParticipant(ctx, c.ID, third.ID, time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	refused(send(domain.Author{Type: domain.AuthorOperator, ID: third.ID, Name: "Third"}, c.ID, "t2"), "an operator who left", 4)
+
+	if _, err := s.CloseConversation(ctx, c.ID, "", time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	res = send(visitor, c.ID, "v3")
+	refused(res, "the visitor's message to a closed chat", 4)
+	if res.Conversation == nil || res.Conversation.Status != domain.ConversationClosed {
+		t.Fatalf("the access read of a closed chat: %+v", res.Conversation)
+	}
+	refused(send(domain.Author{Type: domain.AuthorOperator, ID: f.agent.ID, Name: "Agent"}, c.ID, "a2"), "the owner's message to a closed chat", 4)
+	if _, err := s.AppendMessageIn(ctx, &domain.Message{ID: domain.NewID(), ConversationID: c.ID, Author: domain.Author{Type: domain.AuthorSystem},
+		Body: "note", ClientMsgID: "sys", CreatedAt: time.Now()}); err == nil {
+		t.Fatal("a system message has no participation to check, and must be refused")
+	}
+	checkGapFree(t, s, c.ID, 4)
 }

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"append is idempotent per author", testIdempotentAppend},
 		{"concurrent appends keep seq gap-free", testConcurrentAppends},
 		{"concurrent repeats are answered with the original", testConcurrentRepeats},
+		{"a message is stored only for a sender who takes part", testAppendMessageIn},
 		{"a bad write among many fails alone", testBadWriteFailsAlone},
 		{"messages after seq", testMessagesAfter},
 		{"tenant filter", testTenantFilter},
