@@ -19,7 +19,6 @@ type Store interface {
 	OperatorByEmail(ctx context.Context, email string) (*domain.Operator, error)
 	CreateSession(ctx context.Context, s *domain.Session) error
 	SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*domain.Session, *domain.Operator, error)
-	SessionAndConversationAccess(ctx context.Context, tokenHash string, now time.Time, conversationID string) (*domain.Session, *domain.Operator, *domain.Conversation, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
 }
 
@@ -99,23 +98,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Opera
 		return nil, nil, err
 	}
 	return op, sess, nil
-}
-
-// AuthenticateIn is Authenticate with the access of the conversation the request is about,
-// read together (an operator's message needs both). The conversation is nil when there is none;
-// whether the operator may see it is for the caller to say.
-func (s *Service) AuthenticateIn(ctx context.Context, token, conversationID string) (*domain.Operator, *domain.Session, *domain.Conversation, error) {
-	if token == "" {
-		return nil, nil, nil, domain.ErrUnauthorized
-	}
-	sess, op, c, err := s.store.SessionAndConversationAccess(ctx, HashToken(token), s.now(), conversationID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return nil, nil, nil, domain.ErrUnauthorized
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return op, sess, c, nil
 }
 
 func (s *Service) Logout(ctx context.Context, token string) error {

@@ -2,6 +2,7 @@ package conversations
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"slices"
 
@@ -74,28 +75,55 @@ func (s *Service) Claim(ctx context.Context, op *domain.Operator, id string) (*d
 	return c, nil
 }
 
-// OperatorSend stores an operator's message in c, the conversation's access as read with the
-// operator's session (nil when there is no such conversation). Only the owner and invited
-// operators may write; an admin reading someone else's chat must join it first.
-func (s *Service) OperatorSend(ctx context.Context, op *domain.Operator, c *domain.Conversation, body, clientMsgID string) (*domain.Message, bool, error) {
-	if c == nil {
-		return nil, false, domain.ErrNotFound
-	}
-	if err := s.canSee(ctx, op, c); err != nil {
+// OperatorSend stores the message of the operator of a session. The store checks, in the
+// write itself, that the session is live (with its CSRF token when the proof carries one) and
+// that its operator owns the conversation or takes part in it: only they may write, and an
+// admin reading someone else's chat must join it first. A message costs one round trip to the
+// database; a refusal is explained from what that round trip read.
+func (s *Service) OperatorSend(ctx context.Context, proof store.SessionProof, conversationID, body, clientMsgID string) (*domain.Message, bool, error) {
+	m, err := s.newMessage(conversationID, domain.Author{Type: domain.AuthorOperator}, body, clientMsgID)
+	if err != nil {
 		return nil, false, err
 	}
+	proof.Now = s.now()
+	res, err := s.store.AppendOperatorMessage(ctx, m, proof)
+	if err != nil {
+		return nil, false, err
+	}
+	op := res.Operator
+	if op == nil {
+		return nil, false, domain.ErrUnauthorized
+	}
+	if proof.CheckCSRF && subtle.ConstantTimeCompare([]byte(proof.CSRFToken), []byte(res.Session.CSRFToken)) != 1 {
+		return nil, false, domain.ErrCSRF
+	}
+	if !res.Created {
+		if err := s.mayWrite(ctx, op, res.Conversation); err != nil {
+			return nil, false, err
+		}
+		return unstored(m, res)
+	}
+	res.Message.Author.PhotoURL = op.PhotoURL
+	s.stored(ctx, res.Conversation, res.Message)
+	s.operatorActive(ctx, op)
+	return res.Message, true, nil
+}
+
+// mayWrite says why an operator may not write in c (nil when there is no such conversation).
+func (s *Service) mayWrite(ctx context.Context, op *domain.Operator, c *domain.Conversation) error {
+	if c == nil {
+		return domain.ErrNotFound
+	}
+	if err := s.canSee(ctx, op, c); err != nil {
+		return err
+	}
 	if c.Status == domain.ConversationClosed {
-		return nil, false, domain.ErrClosed
+		return domain.ErrClosed
 	}
 	if !c.HasParticipant(op.ID) {
-		return nil, false, errors.Join(domain.ErrForbidden, errors.New("claim the conversation before writing in it"))
+		return errors.Join(domain.ErrForbidden, errors.New("claim the conversation before writing in it"))
 	}
-	author := domain.Author{Type: domain.AuthorOperator, ID: op.ID, Name: op.Name, PhotoURL: op.PhotoURL}
-	m, created, err := s.send(ctx, c, author, body, clientMsgID)
-	if err == nil && created {
-		s.operatorActive(ctx, op)
-	}
-	return m, created, err
+	return nil
 }
 
 // Close ends a conversation. Its owner, a participant or an admin may close it.

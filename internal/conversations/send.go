@@ -51,7 +51,7 @@ func (s *Service) stored(ctx context.Context, c *domain.Conversation, m *domain.
 	s.announce(s.notify.MessageAdded(ctx, c, m), "message", c.ID)
 }
 
-// unstored explains why AppendMessageIn stored no new message once the sender's access to the
+// unstored explains why AppendVisitorMessage or AppendOperatorMessage stored no new message once the sender's access to the
 // conversation it read is known to be right: a closed conversation, or a repeated client id
 // (the original is the answer).
 func unstored(m *domain.Message, res *store.AppendResult) (*domain.Message, bool, error) {

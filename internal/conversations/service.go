@@ -29,7 +29,8 @@ type Store interface {
 	CloseConversation(ctx context.Context, id, categoryID string, at time.Time, mails []domain.OutboxMail) (*domain.Conversation, error)
 	MailStore
 	AppendMessage(ctx context.Context, m *domain.Message) (*domain.Message, bool, error)
-	AppendMessageIn(ctx context.Context, m *domain.Message) (*store.AppendResult, error)
+	AppendVisitorMessage(ctx context.Context, m *domain.Message) (*store.AppendResult, error)
+	AppendOperatorMessage(ctx context.Context, m *domain.Message, proof store.SessionProof) (*store.AppendResult, error)
 	MessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]domain.Message, error)
 	OperatorTookPart(ctx context.Context, conversationID, operatorID string) (bool, error)
 }

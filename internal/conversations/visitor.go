@@ -172,7 +172,7 @@ func (s *Service) VisitorSend(ctx context.Context, v *domain.Visitor, conversati
 	if err != nil {
 		return nil, false, err
 	}
-	res, err := s.store.AppendMessageIn(ctx, m)
+	res, err := s.store.AppendVisitorMessage(ctx, m)
 	if err != nil {
 		return nil, false, err
 	}

@@ -13,6 +13,8 @@ var (
 	ErrConflict       = errors.New("conflict")
 	ErrAlreadyClaimed = errors.New("already claimed")
 	ErrClosed         = errors.New("conversation is closed")
+	// ErrCSRF is a request signed in by the console's cookie whose CSRF token is missing or wrong.
+	ErrCSRF = errors.New("the CSRF token is missing or wrong")
 )
 
 // ValidationError is bad input: the field, a machine-readable code and words for a person.

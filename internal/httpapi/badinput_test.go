@@ -135,8 +135,26 @@ func TestCookieSessionNeedsCSRFToken(t *testing.T) {
 	if me.String("operator", "status") != "away" {
 		t.Fatalf("status not changed: %s", me.Raw)
 	}
-	testutil.DoHeaders(t, "POST", srv.URL+"/api/v1/auth/logout", "", nil, map[string]string{"Cookie": cookie, "X-CSRF-Token": csrf}).Want(t, http.StatusNoContent)
+
+	// A message is checked by its write alone (no read comes first): the CSRF token too.
+	vt, _ := srv.Visitor(acc, "https://shop.example/")
+	chat := srv.StartChat(vt, "hello")
+	withCSRF := map[string]string{"Cookie": cookie, "X-CSRF-Token": csrf}
+	testutil.DoHeaders(t, "POST", srv.URL+"/api/v1/conversations/"+chat+"/claim", "", nil, withCSRF).Want(t, http.StatusOK)
+	send := func(clientID string, headers map[string]string) *testutil.Response {
+		return testutil.DoHeaders(t, "POST", srv.URL+"/api/v1/conversations/"+chat+"/messages", "",
+			map[string]string{"body": "answer " + clientID, "client_msg_id": clientID}, headers)
+	}
+	send("no-csrf", map[string]string{"Cookie": cookie}).WantError(t, http.StatusForbidden, "csrf_failed")
+	send("guess", map[string]string{"Cookie": cookie, "X-CSRF-Token": "guess"}).WantError(t, http.StatusForbidden, "csrf_failed")
+	send("with-csrf", withCSRF).Want(t, http.StatusCreated)
+	if got := srv.Do("GET", "/api/v1/widget/conversations/"+chat+"/messages", vt, nil).Want(t, http.StatusOK).List("messages"); len(got) != 2 {
+		t.Fatalf("the chat has %d messages, want the visitor's and the one sent with the CSRF token", len(got))
+	}
+
+	testutil.DoHeaders(t, "POST", srv.URL+"/api/v1/auth/logout", "", nil, withCSRF).Want(t, http.StatusNoContent)
 	testutil.DoHeaders(t, "GET", srv.URL+"/api/v1/me", "", nil, map[string]string{"Cookie": cookie}).WantError(t, http.StatusUnauthorized, "unauthorized")
+	send("signed-out", withCSRF).WantError(t, http.StatusUnauthorized, "unauthorized")
 }
 
 func TestWidgetRequestsAreCheckedAgainstAllowedOrigins(t *testing.T) {

@@ -64,13 +64,20 @@ type sendRequest struct {
 	ClientMsgID string `json:"client_msg_id"`
 }
 
-func (a *api) operatorSend(w http.ResponseWriter, r *http.Request, op *domain.Operator, c *domain.Conversation) {
+// operatorSend stores an operator's message. It reads nothing before: the write checks the
+// session, its CSRF token and the operator's part in the chat itself (one round trip).
+func (a *api) operatorSend(w http.ResponseWriter, r *http.Request) {
+	proof, err := sessionProof(r)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
 	var req sendRequest
 	if err := decode(w, r, &req); err != nil {
 		writeError(w, r, a.Log, err)
 		return
 	}
-	m, created, err := a.Conversations.OperatorSend(r.Context(), op, c, req.Body, req.ClientMsgID)
+	m, created, err := a.Conversations.OperatorSend(r.Context(), proof, r.PathValue("id"), req.Body, req.ClientMsgID)
 	writeSent(w, r, a, m, created, err)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/portico/portico/internal/auth"
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
 )
 
 const (
@@ -17,10 +18,6 @@ const (
 )
 
 type operatorHandler func(w http.ResponseWriter, r *http.Request, op *domain.Operator)
-
-// operatorInHandler handles a request about the conversation of the path's {id}: c is nil when
-// there is no such conversation, and whether op may see it is for the handler to check.
-type operatorInHandler func(w http.ResponseWriter, r *http.Request, op *domain.Operator, c *domain.Conversation)
 
 // operator authenticates an operator by bearer token (API clients) or by the console's session
 // cookie, which must come with the session's CSRF token on anything that changes state.
@@ -35,28 +32,30 @@ func (a *api) operator(h operatorHandler) http.Handler {
 	})
 }
 
-// operatorIn is operator for a request about the conversation of the path's {id}, whose access
-// it reads together with the session: an operator's message costs one read by key, not two.
-func (a *api) operatorIn(h operatorInHandler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var c *domain.Conversation
-		r, op, ok := a.signedIn(w, r, func(token string) (*domain.Operator, *domain.Session, error) {
-			op, sess, read, err := a.Auth.AuthenticateIn(r.Context(), token, r.PathValue("id"))
-			c = read
-			return op, sess, err
-		})
-		if ok {
-			h(w, r, op, c)
-		}
-	})
-}
-
 // signedIn authenticates the request's token (bearer, the operator socket's query, or the session
 // cookie) and, for a cookie, checks the CSRF token of anything that changes state. It answers the
 // request itself when either fails; else it returns the request with the operator in its context.
 func (a *api) signedIn(w http.ResponseWriter, r *http.Request, authenticate func(token string) (*domain.Operator, *domain.Session, error)) (*http.Request, *domain.Operator, bool) {
-	token := bearerToken(r)
-	fromCookie := false
+	token, fromCookie := operatorToken(r)
+	op, sess, err := authenticate(token)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return r, nil, false
+	}
+	if fromCookie && isUnsafe(r.Method) &&
+		subtle.ConstantTimeCompare([]byte(r.Header.Get(csrfHeader)), []byte(sess.CSRFToken)) != 1 {
+		writeCSRFFailed(w)
+		return r, nil, false
+	}
+	ctx := context.WithValue(r.Context(), operatorKey, op)
+	ctx = context.WithValue(ctx, sessionKey, token)
+	return r.WithContext(ctx), op, true
+}
+
+// operatorToken is the request's session token: the bearer token, the operator socket's query,
+// or the console's session cookie (fromCookie).
+func operatorToken(r *http.Request) (token string, fromCookie bool) {
+	token = bearerToken(r)
 	if token == "" && r.URL.Path == "/api/v1/ws" {
 		token = r.URL.Query().Get("token")
 	}
@@ -65,19 +64,21 @@ func (a *api) signedIn(w http.ResponseWriter, r *http.Request, authenticate func
 			token, fromCookie = c.Value, true
 		}
 	}
-	op, sess, err := authenticate(token)
-	if err != nil {
-		writeError(w, r, a.Log, err)
-		return r, nil, false
+	return token, fromCookie
+}
+
+// sessionProof is what a state-changing request shows for its session, for a write that checks
+// the session itself (store.SessionProof; the service sets the time).
+func sessionProof(r *http.Request) (store.SessionProof, error) {
+	token, fromCookie := operatorToken(r)
+	if token == "" {
+		return store.SessionProof{}, domain.ErrUnauthorized
 	}
-	if fromCookie && isUnsafe(r.Method) &&
-		subtle.ConstantTimeCompare([]byte(r.Header.Get(csrfHeader)), []byte(sess.CSRFToken)) != 1 {
-		writeErrorCode(w, http.StatusForbidden, "csrf_failed", "the X-CSRF-Token header is missing or wrong")
-		return r, nil, false
-	}
-	ctx := context.WithValue(r.Context(), operatorKey, op)
-	ctx = context.WithValue(ctx, sessionKey, token)
-	return r.WithContext(ctx), op, true
+	return store.SessionProof{TokenHash: auth.HashToken(token), CheckCSRF: fromCookie, CSRFToken: r.Header.Get(csrfHeader)}, nil
+}
+
+func writeCSRFFailed(w http.ResponseWriter) {
+	writeErrorCode(w, http.StatusForbidden, "csrf_failed", "the X-CSRF-Token header is missing or wrong")
 }
 
 type loginRequest struct {

@@ -78,6 +78,8 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		writeErrorCode(w, http.StatusNotFound, "unknown_account", "no account has this key")
 	case errors.Is(err, domain.ErrUnauthorized):
 		writeErrorCode(w, http.StatusUnauthorized, "unauthorized", "sign in first: the token is missing, expired or wrong")
+	case errors.Is(err, domain.ErrCSRF):
+		writeCSRFFailed(w)
 	case errors.Is(err, domain.ErrNotFound):
 		writeErrorCode(w, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, domain.ErrNotRouted):

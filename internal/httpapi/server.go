@@ -120,7 +120,7 @@ func (a *api) routes() []route {
 		{"GET", "/api/v1/conversations/{id}", a.operator(a.getConversation)},
 		{"POST", "/api/v1/conversations/{id}/claim", a.operator(a.claimConversation)},
 		{"POST", "/api/v1/conversations/{id}/close", a.operator(a.closeConversation)},
-		{"POST", "/api/v1/conversations/{id}/messages", a.operatorIn(a.operatorSend)},
+		{"POST", "/api/v1/conversations/{id}/messages", http.HandlerFunc(a.operatorSend)},
 		{"GET", "/api/v1/conversations/{id}/messages", a.operator(a.operatorMessages)},
 		{"GET", "/api/v1/visitors", a.operator(a.listVisitors)},
 		{"GET", "/api/v1/visitors/{id}", a.operator(a.getVisitor)},

@@ -74,10 +74,6 @@ type Store interface {
 	// SessionByTokenHash finds a live session and its operator (ErrNotFound when it expired or the
 	// operator was deleted).
 	SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*domain.Session, *domain.Operator, error)
-	// SessionAndConversationAccess is SessionByTokenHash and ConversationAccess read together, for
-	// an operator's message. The conversation is nil when there is no such conversation, which is
-	// not an error; no live session is ErrNotFound.
-	SessionAndConversationAccess(ctx context.Context, tokenHash string, now time.Time, conversationID string) (*domain.Session, *domain.Operator, *domain.Conversation, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
 
 	CreateVisitor(ctx context.Context, v *domain.Visitor) error
@@ -117,13 +113,16 @@ type Store interface {
 	// AppendMessage gives the message the conversation's next seq. A message whose author and
 	// ClientMsgID were already stored is not stored again: the original is returned with created=false.
 	AppendMessage(ctx context.Context, m *domain.Message) (stored *domain.Message, created bool, err error)
-	// AppendMessageIn is AppendMessage for a sender who may write only while taking part: a
-	// visitor in their own conversation, an operator as its owner or a current participant. The
-	// write's own statements check that, so no read has to come first; the conversation's access
-	// (and, for a visitor's message, the visitor's row) is read in the same round trip, after
-	// the write. A refusal stores nothing and is not an error: the caller tells why from the
-	// access read. A visitor's message takes the visitor's current name as its author name.
-	AppendMessageIn(ctx context.Context, m *domain.Message) (*AppendResult, error)
+	// AppendVisitorMessage and AppendOperatorMessage are AppendMessage for a sender who may write
+	// only while taking part, checked by the write's own statements so that no read has to come
+	// first: a visitor (m.Author.ID) in their own conversation; the operator of a live session
+	// as the conversation's owner or a current participant, with the session's CSRF token when
+	// the proof says so. The conversation's access, and the visitor's row or the session with its
+	// operator, are read in the same round trip, after the write. The author's name (and an
+	// operator's id) are taken from the database. A refusal stores nothing and is not an error:
+	// the caller tells why from what was read.
+	AppendVisitorMessage(ctx context.Context, m *domain.Message) (*AppendResult, error)
+	AppendOperatorMessage(ctx context.Context, m *domain.Message, proof SessionProof) (*AppendResult, error)
 	MessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]domain.Message, error)
 
 	// CreateOfflineMessage stores the message and queues its mails in the same transaction.
@@ -143,4 +142,18 @@ type AppendResult struct {
 	// Visitor is the visitor's row, read with a visitor's message; nil for an operator's or
 	// when there is no such visitor.
 	Visitor *domain.Visitor
+	// Session and Operator are the live session of an operator's message and its operator; nil
+	// for a visitor's or when the token has no live session.
+	Session  *domain.Session
+	Operator *domain.Operator
+}
+
+// SessionProof is what an operator's request shows for itself: the hash of its session token,
+// the time it is checked at and, for a request signed in by the console's cookie, the CSRF
+// token it carries.
+type SessionProof struct {
+	TokenHash string
+	Now       time.Time
+	CheckCSRF bool
+	CSRFToken string
 }

@@ -404,41 +404,66 @@ func (s *Store) CloseConversation(ctx context.Context, id, categoryID string, at
 
 // AppendMessage stores a message in the next group commit.
 func (s *Store) AppendMessage(ctx context.Context, m *domain.Message) (*domain.Message, bool, error) {
-	w := newMessageWrite(m, &messageByAnyone)
+	w := newMessageWrite(m, &messageByAnyone, []any{m.Author.ID, m.Author.Name}, nil)
 	if err := s.inGroup(ctx, m.ConversationID, w.steps); err != nil {
 		return nil, false, err
 	}
 	return s.messageOutcome(ctx, s.read, w)
 }
 
-// AppendMessageIn stores a message in the next group commit if its sender takes part in the
-// conversation, and reads the conversation's access in the same round trip.
-func (s *Store) AppendMessageIn(ctx context.Context, m *domain.Message) (*store.AppendResult, error) {
-	var statements *messageStatements
-	access := newAccessRead(m.ConversationID)
-	read := Step{Scan: access.scan, Reset: access.reset}
-	switch m.Author.Type {
-	case domain.AuthorVisitor:
-		statements = &messageByVisitor
-		read.Query, read.Args = visitorByIDAndAccessQuery, []any{m.Author.ID, m.ConversationID, m.ConversationID, m.ConversationID}
-	case domain.AuthorOperator:
-		statements = &messageByOperator
-		read.Query, read.Args = conversationAccessQuery, []any{m.ConversationID, m.ConversationID, m.ConversationID}
-	default:
-		return nil, fmt.Errorf("append message: no participation to check for a %q author", m.Author.Type)
+// AppendVisitorMessage stores a visitor's message in the next group commit if the conversation
+// is the visitor's, and reads its access and the visitor in the same round trip.
+func (s *Store) AppendVisitorMessage(ctx context.Context, m *domain.Message) (*store.AppendResult, error) {
+	if m.Author.Type != domain.AuthorVisitor {
+		return nil, fmt.Errorf("append a visitor's message: the author is a %q", m.Author.Type)
 	}
-	w := newMessageWrite(m, statements)
-	w.steps = append(w.steps, read)
+	w := newMessageWrite(m, &messageByVisitor, []any{m.Author.ID}, []any{m.Author.ID})
+	access := newAccessRead(m.ConversationID)
+	w.steps = append(w.steps, Step{Query: visitorByIDAndAccessQuery, Args: []any{m.Author.ID, m.ConversationID, m.ConversationID, m.ConversationID},
+		Scan: access.scan, Reset: access.reset})
 	if err := s.inGroup(ctx, m.ConversationID, w.steps); err != nil {
 		return nil, err
 	}
-	res := &store.AppendResult{Visitor: access.visitor}
+	return s.appendResult(ctx, w, access, &store.AppendResult{Visitor: access.visitor})
+}
+
+// AppendOperatorMessage stores the message of the operator of a session in the next group commit
+// if the session is live and its operator takes part in the conversation, and reads the session
+// and the conversation's access in the same round trip.
+func (s *Store) AppendOperatorMessage(ctx context.Context, m *domain.Message, proof store.SessionProof) (*store.AppendResult, error) {
+	if m.Author.Type != domain.AuthorOperator {
+		return nil, fmt.Errorf("append an operator's message: the author is a %q", m.Author.Type)
+	}
+	w := newMessageWrite(m, &messageBySession, []any{proof.TokenHash, proof.TokenHash},
+		[]any{proof.TokenHash, ms(proof.Now), boolInt(proof.CheckCSRF), proof.CSRFToken})
+	var session sessionRead
+	readSession := sessionStep(proof.TokenHash, proof.Now, &session)
+	readSession.Reset = func() { session.operator = nil }
+	access := newAccessRead(m.ConversationID)
+	w.steps = append(w.steps, readSession,
+		Step{Query: conversationAccessQuery, Args: []any{m.ConversationID, m.ConversationID, m.ConversationID}, Scan: access.scan, Reset: access.reset})
+	if err := s.inGroup(ctx, m.ConversationID, w.steps); err != nil {
+		return nil, err
+	}
+	res := &store.AppendResult{Operator: session.operator}
+	if session.operator != nil {
+		res.Session = &session.session
+		m.Author.ID = session.operator.ID
+	}
+	return s.appendResult(ctx, w, access, res)
+}
+
+// appendResult completes res with what a messageWrite with an access read did.
+func (s *Store) appendResult(ctx context.Context, w *messageWrite, access *accessRead, res *store.AppendResult) (*store.AppendResult, error) {
 	if access.found {
 		res.Conversation = &access.conversation
 	}
 	if w.steps[1].Rows == 1 {
-		w.m.Seq, w.m.Author.Name = w.seq, w.authorName
+		w.m.Seq, w.m.Author.ID, w.m.Author.Name = w.seq, w.authorID, w.authorName
 		res.Message, res.Created = w.m, true
+		return res, nil
+	}
+	if w.m.Author.ID == "" {
 		return res, nil
 	}
 	original, err := s.messageByClientID(ctx, s.read, w.m)
@@ -451,7 +476,7 @@ func (s *Store) AppendMessageIn(ctx context.Context, m *domain.Message) (*store.
 
 // appendMessage stores a message inside the caller's transaction.
 func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, m *domain.Message) (*domain.Message, bool, error) {
-	w := newMessageWrite(m, &messageByAnyone)
+	w := newMessageWrite(m, &messageByAnyone, []any{m.Author.ID, m.Author.Name}, nil)
 	if err := s.runSteps(ctx, tx, w.steps); err != nil {
 		return nil, false, err
 	}
@@ -467,71 +492,70 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, m *domain.Message
 // nothing. None of these refusals is an error in the database, so they never spoil a group
 // commit.
 type messageWrite struct {
-	m          *domain.Message
-	seq        int64
-	authorName string
-	steps      []Step
+	m                    *domain.Message
+	seq                  int64
+	authorID, authorName string
+	steps                []Step
 }
 
-// messageStatements are a messageWrite's three statements. Each has the placeholders of
-// messageByAnyone's, then those of its sender check (the author's id, once for a visitor,
-// twice for an operator); messageByVisitor's insert takes the author's name from the visitor's
-// row and has no placeholder for it.
+// messageStatements are a messageWrite's three statements, for one way of checking the sender.
+// Each has the placeholders of messageByAnyone's, where the insert's author is given by the
+// author's placeholders, followed by those of the sender check.
 type messageStatements struct {
 	bump, insert, giveBack string
-	// checkArgs is how many times the statements' sender check takes the author's id.
-	checkArgs int
-	nameArg   bool
 }
 
 var (
-	messageByAnyone   = newMessageStatements("", "?", 0)
-	messageByVisitor  = newMessageStatements(` AND conversations.visitor_id = ?`, `COALESCE((SELECT v.name FROM visitors v WHERE v.id = conversations.visitor_id), '')`, 1)
-	messageByOperator = newMessageStatements(` AND (conversations.owner_id = ? OR EXISTS (SELECT 1 FROM conversation_participants p
-			WHERE p.conversation_id = conversations.id AND p.operator_id = ? AND p.left_at IS NULL))`, "?", 2)
+	// messageByAnyone checks nothing of the sender: its author is an id and a name.
+	messageByAnyone = newMessageStatements("", "?, ?")
+	// messageByVisitor writes only in the conversation of the visitor of the author id given
+	// once, and takes the author's name from the visitor's row.
+	messageByVisitor = newMessageStatements(` AND conversations.visitor_id = ?`,
+		`?, COALESCE((SELECT v.name FROM visitors v WHERE v.id = conversations.visitor_id), '')`)
+	// messageBySession writes only for the operator of a live session (its token hash, the time,
+	// whether to check the CSRF token and the token) who owns the conversation or takes part in
+	// it; the author is that operator, found by the token hash given twice.
+	messageBySession = newMessageStatements(` AND EXISTS (SELECT 1 FROM sessions s JOIN operators o ON o.id = s.operator_id
+			WHERE s.token_hash = ? AND s.expires_at > ? AND o.deleted_at IS NULL AND (? = 0 OR s.csrf_token = ?)
+			AND (conversations.owner_id = o.id OR EXISTS (SELECT 1 FROM conversation_participants p
+				WHERE p.conversation_id = conversations.id AND p.operator_id = o.id AND p.left_at IS NULL)))`,
+		`(SELECT s.operator_id FROM sessions s WHERE s.token_hash = ?),
+			(SELECT o.name FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ?)`)
 )
 
 // newMessageStatements writes the statements with check added to each one's conditions and
-// authorName as the inserted author_name.
-func newMessageStatements(check, authorName string, checkArgs int) messageStatements {
+// author as the inserted author_id and author_name.
+func newMessageStatements(check, author string) messageStatements {
 	return messageStatements{
 		bump: `UPDATE conversations SET last_seq = last_seq + 1, meaningful = CASE WHEN ? = 1 THEN 1 ELSE meaningful END
 			WHERE id = ? AND (status <> 'closed' OR ? = 1)` + check,
 		insert: `INSERT INTO messages (id, conversation_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at)
-			SELECT ?, conversations.id, conversations.last_seq, ?, ?, ` + authorName + `, ?, ?, CAST(? AS BIGINT) FROM conversations
+			SELECT ?, conversations.id, conversations.last_seq, ?, ` + author + `, ?, ?, CAST(? AS BIGINT) FROM conversations
 			WHERE conversations.id = ? AND (conversations.status <> 'closed' OR ? = 1)` + check + `
 			ON CONFLICT (conversation_id, author_type, author_id, client_msg_id) DO NOTHING
-			RETURNING seq, author_name`,
+			RETURNING seq, author_id, author_name`,
 		// Found by the conversation and the seq it took: on SQLite, messages have no index by id
 		// (migration 0013).
 		giveBack: `UPDATE conversations SET last_seq = last_seq - 1
 			WHERE id = ? AND (status <> 'closed' OR ? = 1)` + check + `
 			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND m.seq = conversations.last_seq AND m.id = ?)`,
-		checkArgs: checkArgs,
-		nameArg:   authorName == "?",
 	}
 }
 
-func newMessageWrite(m *domain.Message, st *messageStatements) *messageWrite {
-	w := &messageWrite{m: m, steps: make([]Step, 3, 4)}
+// newMessageWrite writes m with the statements st, whose author placeholders take authorArgs and
+// whose sender checks take checkArgs.
+func newMessageWrite(m *domain.Message, st *messageStatements, authorArgs, checkArgs []any) *messageWrite {
+	w := &messageWrite{m: m, steps: make([]Step, 3, 5)}
 	system := boolInt(m.Author.Type == domain.AuthorSystem)
 	// A chat counts as meaningful once an operator has answered in it.
 	operator := boolInt(m.Author.Type == domain.AuthorOperator)
-	check := func(args ...any) []any {
-		for range st.checkArgs {
-			args = append(args, m.Author.ID)
-		}
-		return args
-	}
-	insertArgs := []any{m.ID, string(m.Author.Type), m.Author.ID}
-	if st.nameArg {
-		insertArgs = append(insertArgs, m.Author.Name)
-	}
-	insertArgs = append(insertArgs, m.Body, m.ClientMsgID, ms(m.CreatedAt), m.ConversationID, system)
-	w.steps[0] = Step{Query: st.bump, Args: check(operator, m.ConversationID, system)}
-	w.steps[1] = Step{Query: st.insert, Args: check(insertArgs...),
-		Scan: func(scan func(...any) error) error { return scan(&w.seq, &w.authorName) }}
-	w.steps[2] = Step{Query: st.giveBack, Args: append(check(m.ConversationID, system), m.ID)}
+	args := func(list ...any) []any { return append(list, checkArgs...) }
+	insertArgs := append(append([]any{m.ID, string(m.Author.Type)}, authorArgs...),
+		m.Body, m.ClientMsgID, ms(m.CreatedAt), m.ConversationID, system)
+	w.steps[0] = Step{Query: st.bump, Args: args(operator, m.ConversationID, system)}
+	w.steps[1] = Step{Query: st.insert, Args: args(insertArgs...),
+		Scan: func(scan func(...any) error) error { return scan(&w.seq, &w.authorID, &w.authorName) }}
+	w.steps[2] = Step{Query: st.giveBack, Args: append(args(m.ConversationID, system), m.ID)}
 	return w
 }
 

@@ -61,10 +61,6 @@ func keyReads(t testing.TB, s store.Store) map[string]func(context.Context) erro
 			_, _, err := s.SessionByTokenHash(ctx, sess.TokenHash, time.Now())
 			return err
 		},
-		"SessionAndConversationAccess": func(ctx context.Context) error {
-			_, _, _, err := s.SessionAndConversationAccess(ctx, sess.TokenHash, time.Now(), seeded.Conversations[0].ID)
-			return err
-		},
 	}
 }
 
@@ -121,9 +117,9 @@ func TestKeyReadsUseTheWriteConnection(t *testing.T) {
 	}
 }
 
-// BenchmarkKeyReads times what a visitor's and an operator's message read before their write
-// under a request's context: the visitor by token (or the session) and the conversation's access,
-// as two reads and as one.
+// BenchmarkKeyReads times what a visitor's page of messages reads before the messages under a
+// request's context: the visitor by token and the conversation's access, as two reads and as
+// one.
 //
 //	go test ./internal/store/sqlstore -run XXX -bench KeyReads
 func BenchmarkKeyReads(b *testing.B) {
@@ -138,8 +134,6 @@ func BenchmarkKeyReads(b *testing.B) {
 			}{
 				{"two reads", []string{"VisitorByTokenHash", "ConversationAccess"}},
 				{"one read", []string{"VisitorAndConversationAccess"}},
-				{"operator, two reads", []string{"SessionByTokenHash", "ConversationAccess"}},
-				{"operator, one read", []string{"SessionAndConversationAccess"}},
 			} {
 				b.Run(way.name, func(b *testing.B) {
 					b.ReportAllocs()

@@ -156,28 +156,6 @@ func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string, now ti
 	return &read.session, read.operator, nil
 }
 
-// SessionAndConversationAccess is SessionByTokenHash and ConversationAccess read together, for an
-// operator's message: one round trip on PostgreSQL instead of two.
-func (s *Store) SessionAndConversationAccess(ctx context.Context, tokenHash string, now time.Time, conversationID string) (*domain.Session, *domain.Operator, *domain.Conversation, error) {
-	var session sessionRead
-	access := newAccessRead(conversationID)
-	ctx, db := s.byKey(ctx)
-	err := s.readStepsOn(ctx, db, []Step{
-		sessionStep(tokenHash, now, &session),
-		{Query: conversationAccessQuery, Args: []any{conversationID, conversationID, conversationID}, Scan: access.scan},
-	})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if session.operator == nil {
-		return nil, nil, nil, domain.ErrNotFound
-	}
-	if !access.found {
-		return &session.session, session.operator, nil, nil
-	}
-	return &session.session, session.operator, &access.conversation, nil
-}
-
 func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 	_, err := s.exec(ctx, s.write, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
 	return err

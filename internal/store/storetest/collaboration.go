@@ -452,52 +452,6 @@ func testVisitorAndConversationAccess(t *testing.T, s store.Store) {
 	}
 }
 
-// testSessionAndConversationAccess checks the read an operator's message makes: the session and
-// its operator as SessionByTokenHash reads them and the conversation as ConversationAccess does;
-// no live session is ErrNotFound, no conversation nil.
-func testSessionAndConversationAccess(t *testing.T, s store.Store) {
-	f := newFixture(t, s)
-	c := startConversation(t, s, f, f.agent.ID)
-	if _, err := s.ClaimConversation(ctx, c.ID, f.agent.ID, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	sess := &domain.Session{TokenHash: domain.NewSecret(16), OperatorID: f.agent.ID, CSRFToken: "csrf", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if err := s.CreateSession(ctx, sess); err != nil {
-		t.Fatal(err)
-	}
-	wantSession, wantOperator, err := s.SessionByTokenHash(ctx, sess.TokenHash, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantAccess, err := s.ConversationAccess(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gotSession, gotOperator, got, err := s.SessionAndConversationAccess(ctx, sess.TokenHash, now, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for what, pair := range map[string][2]any{"session": {*gotSession, *wantSession}, "operator": {*gotOperator, *wantOperator}, "access": {*got, *wantAccess}} {
-		if fmt.Sprintf("%+v", pair[0]) != fmt.Sprintf("%+v", pair[1]) {
-			t.Fatalf("%s\n %+v\nwant\n %+v", what, pair[0], pair[1])
-		}
-	}
-	if got.OwnerID != f.agent.ID || !got.HasParticipant(f.agent.ID) {
-		t.Fatalf("access of a claimed conversation: %+v", got)
-	}
-
-	if gotSession, _, got, err := s.SessionAndConversationAccess(ctx, sess.TokenHash, now, "missing"); err != nil || gotSession == nil || got != nil {
-		t.Fatalf("missing conversation: %v, %v, %v; want the session and no conversation", gotSession, got, err)
-	}
-	if _, _, _, err := s.SessionAndConversationAccess(ctx, sess.TokenHash, now.Add(2*time.Hour), c.ID); !errors.Is(err, domain.ErrNotFound) {
-		t.Fatalf("expired session: err = %v, want ErrNotFound", err)
-	}
-	if _, _, _, err := s.SessionAndConversationAccess(ctx, "no-such-token", now, c.ID); !errors.Is(err, domain.ErrNotFound) {
-		t.Fatalf("unknown token: err = %v, want ErrNotFound", err)
-	}
-}
-
 func sorted(ids []string) []string {
 	return slices.Sorted(slices.Values(ids))
 }

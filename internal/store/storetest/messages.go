@@ -119,7 +119,7 @@ func checkGapFree(t *testing.T, s store.Store, conversationID string, want int) 
 // Writes that fail, sent among many that do not: a message by an author type the database's
 // check refuses, a page view of a visitor who does not exist, a message to a closed conversation
 // and to a missing one. Each of those fails alone; every other write is stored, and a write
-// that reads (AppendMessageIn) reads what one run of it found, not what every run found.
+// that reads (AppendVisitorMessage) reads what one run of it found, not what every run found.
 func testBadWriteFailsAlone(t *testing.T, s store.Store) {
 	f := newFixture(t, s)
 	c := startConversation(t, s, f)
@@ -155,7 +155,7 @@ func testBadWriteFailsAlone(t *testing.T, s store.Store) {
 					}
 					return
 				}
-				res, err := s.AppendMessageIn(ctx, m)
+				res, err := s.AppendVisitorMessage(ctx, m)
 				if err != nil || !res.Created {
 					errs <- fmt.Errorf("append %s in: %+v, %v", clientID, res, err)
 				} else if got := participantIDs(res.Conversation); !slices.Equal(got, []string{f.agent.ID}) {
@@ -271,8 +271,9 @@ func testConcurrentRepeats(t *testing.T, s store.Store) {
 	}
 }
 
-// AppendMessageIn stores a message only for a sender who takes part, checked by the write
-// itself, and reads the conversation's access (and a visitor's row) in the same round trip.
+// AppendVisitorMessage and AppendOperatorMessage store a message only for a sender who takes
+// part, checked by the write itself, and read the conversation's access (and the visitor, or
+// the session) in the same round trip.
 func testAppendMessageIn(t *testing.T, s store.Store) {
 	f := newFixture(t, s)
 	c := startConversation(t, s, f)
@@ -281,15 +282,36 @@ func testAppendMessageIn(t *testing.T, s store.Store) {
 	}
 	other := newVisitor(t, s, f.account.ID)
 	third := newOperator(t, s, f.account.ID, domain.RoleAgent)
-	send := func(author domain.Author, conversationID, clientID string) *store.AppendResult {
+	message := func(author domain.AuthorType, conversationID, clientID string) *domain.Message {
+		return &domain.Message{ID: domain.NewID(), ConversationID: conversationID, Author: domain.Author{Type: author},
+			Body: "body " + clientID, ClientMsgID: clientID, CreatedAt: time.Now().UTC()}
+	}
+	byVisitor := func(visitorID, conversationID, clientID string) *store.AppendResult {
 		t.Helper()
-		m := &domain.Message{ID: domain.NewID(), ConversationID: conversationID, Author: author, Body: "body " + clientID,
-			ClientMsgID: clientID, CreatedAt: time.Now().UTC()}
-		res, err := s.AppendMessageIn(ctx, m)
+		m := message(domain.AuthorVisitor, conversationID, clientID)
+		m.Author.ID = visitorID
+		res, err := s.AppendVisitorMessage(ctx, m)
 		if err != nil {
 			t.Fatalf("%s: %v", clientID, err)
 		}
 		return res
+	}
+	byOperator := func(proof store.SessionProof, clientID string) *store.AppendResult {
+		t.Helper()
+		res, err := s.AppendOperatorMessage(ctx, message(domain.AuthorOperator, c.ID, clientID), proof)
+		if err != nil {
+			t.Fatalf("%s: %v", clientID, err)
+		}
+		return res
+	}
+	sessionOf := func(op *domain.Operator) store.SessionProof {
+		t.Helper()
+		now := time.Now().UTC()
+		sess := &domain.Session{TokenHash: domain.NewSecret(16), OperatorID: op.ID, CSRFToken: "csrf-" + op.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if err := s.CreateSession(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		return store.SessionProof{TokenHash: sess.TokenHash, Now: now}
 	}
 	refused := func(res *store.AppendResult, what string, wantSeq int64) {
 		t.Helper()
@@ -300,14 +322,13 @@ func testAppendMessageIn(t *testing.T, s store.Store) {
 			t.Fatalf("%s: last_seq %d (%v), want %d", what, got.LastSeq, err, wantSeq)
 		}
 	}
-	visitor := domain.Author{Type: domain.AuthorVisitor, ID: f.visitor.ID}
 
-	res := send(visitor, c.ID, "v1")
-	if !res.Created || res.Message.Seq != 2 || res.Message.Author.Name != "Vera" {
+	res := byVisitor(f.visitor.ID, c.ID, "v1")
+	if !res.Created || res.Message.Seq != 2 || res.Message.Author.Name != "Vera" || res.Message.Author.ID != f.visitor.ID {
 		t.Fatalf("the visitor's own message: %+v", res.Message)
 	}
-	if res.Visitor == nil || res.Visitor.ID != f.visitor.ID || res.Visitor.Email != "vera@example.com" {
-		t.Fatalf("the visitor read with the message: %+v", res.Visitor)
+	if res.Visitor == nil || res.Visitor.ID != f.visitor.ID || res.Visitor.Email != "vera@example.com" || res.Operator != nil {
+		t.Fatalf("read with the visitor's message: visitor %+v, operator %+v", res.Visitor, res.Operator)
 	}
 	if res.Conversation == nil || res.Conversation.VisitorID != f.visitor.ID || res.Conversation.Status != domain.ConversationWaiting {
 		t.Fatalf("the access read with the message: %+v", res.Conversation)
@@ -315,53 +336,77 @@ func testAppendMessageIn(t *testing.T, s store.Store) {
 	if stored, err := s.MessagesAfter(ctx, c.ID, 1, 10); err != nil || len(stored) != 1 || stored[0].Author.Name != "Vera" {
 		t.Fatalf("stored: %+v, %v", stored, err)
 	}
-	if again := send(visitor, c.ID, "v1"); again.Created || again.Message == nil || again.Message.ID != res.Message.ID {
+	if again := byVisitor(f.visitor.ID, c.ID, "v1"); again.Created || again.Message == nil || again.Message.ID != res.Message.ID {
 		t.Fatalf("a repeat: %+v, want the original %s", again.Message, res.Message.ID)
 	}
-	res = send(domain.Author{Type: domain.AuthorVisitor, ID: other.ID}, c.ID, "x1")
+	res = byVisitor(other.ID, c.ID, "x1")
 	refused(res, "another visitor's message", 2)
 	if res.Conversation == nil || res.Conversation.VisitorID != f.visitor.ID || res.Visitor == nil || res.Visitor.ID != other.ID {
 		t.Fatalf("another visitor's refusal reads %+v and %+v", res.Conversation, res.Visitor)
 	}
-	if res := send(visitor, domain.NewID(), "v2"); res.Message != nil || res.Conversation != nil {
+	if res := byVisitor(f.visitor.ID, domain.NewID(), "v2"); res.Message != nil || res.Conversation != nil {
 		t.Fatalf("a missing conversation: %+v", res)
 	}
 
-	refused(send(domain.Author{Type: domain.AuthorOperator, ID: f.agent.ID, Name: "Agent"}, c.ID, "a0"), "a waiting chat's operator", 2)
+	agent := sessionOf(f.agent)
+	res = byOperator(agent, "a0")
+	refused(res, "a waiting chat's operator", 2)
+	if res.Operator == nil || res.Operator.ID != f.agent.ID || res.Session == nil || res.Session.CSRFToken != "csrf-"+f.agent.ID {
+		t.Fatalf("the session read with a refused message: %+v, %+v", res.Operator, res.Session)
+	}
 	if _, err := s.ClaimConversation(ctx, c.ID, f.agent.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	res = send(domain.Author{Type: domain.AuthorOperator, ID: f.agent.ID, Name: "Agent"}, c.ID, "a1")
-	if !res.Created || res.Message.Seq != 3 || res.Message.Author.Name != "Agent" || res.Visitor != nil {
+	res = byOperator(agent, "a1")
+	if !res.Created || res.Message.Seq != 3 || res.Message.Author.ID != f.agent.ID || res.Message.Author.Name != f.agent.Name || res.Visitor != nil {
 		t.Fatalf("the owner's message: %+v, visitor %+v", res.Message, res.Visitor)
 	}
 	if got := res.Conversation; got == nil || got.OwnerID != f.agent.ID || !slices.Equal(participantIDs(got), []string{f.agent.ID}) {
 		t.Fatalf("the access read with the owner's message: %+v", got)
 	}
-	refused(send(domain.Author{Type: domain.AuthorOperator, ID: f.admin.ID, Name: "Admin"}, c.ID, "ad1"), "an admin outside the chat", 3)
+	if again := byOperator(agent, "a1"); again.Created || again.Message == nil || again.Message.ID != res.Message.ID {
+		t.Fatalf("the owner's repeat: %+v, want the original %s", again.Message, res.Message.ID)
+	}
+	withCSRF := agent
+	withCSRF.CheckCSRF, withCSRF.CSRFToken = true, "csrf-"+f.agent.ID
+	if res := byOperator(withCSRF, "a2"); !res.Created || res.Message.Seq != 4 {
+		t.Fatalf("the owner's message with the session's CSRF token: %+v", res.Message)
+	}
+	withCSRF.CSRFToken = "forged"
+	refused(byOperator(withCSRF, "a3"), "the owner's message with a wrong CSRF token", 4)
+	withCSRF.CSRFToken = ""
+	refused(byOperator(withCSRF, "a4"), "the owner's message without its CSRF token", 4)
+	expired := agent
+	expired.Now = time.Now().Add(2 * time.Hour)
+	if res := byOperator(expired, "a5"); res.Message != nil || res.Operator != nil || res.Session != nil {
+		t.Fatalf("an expired session's message: %+v", res)
+	}
+	refused(byOperator(store.SessionProof{TokenHash: "no-such-session", Now: time.Now()}, "a6"), "a message without a session", 4)
+
+	refused(byOperator(sessionOf(f.admin), "ad1"), "an admin outside the chat", 4)
 	if _, _, err := s.AddParticipant(ctx, c.ID, third.ID, time.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if res := send(domain.Author{Type: domain.AuthorOperator, ID: third.ID, Name: "Third"}, c.ID, "t1"); !res.Created || res.Message.Seq != 4 {
+	thirds := sessionOf(third)
+	if res := byOperator(thirds, "t1"); !res.Created || res.Message.Seq != 5 {
 		t.Fatalf("an invited operator's message: %+v", res.Message)
 	}
 	if _, _, err := s.RemoveParticipant(ctx, c.ID, third.ID, time.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
-	refused(send(domain.Author{Type: domain.AuthorOperator, ID: third.ID, Name: "Third"}, c.ID, "t2"), "an operator who left", 4)
+	refused(byOperator(thirds, "t2"), "an operator who left", 5)
 
 	if _, err := s.CloseConversation(ctx, c.ID, "", time.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
-	res = send(visitor, c.ID, "v3")
-	refused(res, "the visitor's message to a closed chat", 4)
+	res = byVisitor(f.visitor.ID, c.ID, "v3")
+	refused(res, "the visitor's message to a closed chat", 5)
 	if res.Conversation == nil || res.Conversation.Status != domain.ConversationClosed {
 		t.Fatalf("the access read of a closed chat: %+v", res.Conversation)
 	}
-	refused(send(domain.Author{Type: domain.AuthorOperator, ID: f.agent.ID, Name: "Agent"}, c.ID, "a2"), "the owner's message to a closed chat", 4)
-	if _, err := s.AppendMessageIn(ctx, &domain.Message{ID: domain.NewID(), ConversationID: c.ID, Author: domain.Author{Type: domain.AuthorSystem},
-		Body: "note", ClientMsgID: "sys", CreatedAt: time.Now()}); err == nil {
-		t.Fatal("a system message has no participation to check, and must be refused")
+	refused(byOperator(agent, "a7"), "the owner's message to a closed chat", 5)
+	if _, err := s.AppendVisitorMessage(ctx, message(domain.AuthorSystem, c.ID, "sys")); err == nil {
+		t.Fatal("a system message passed for a visitor's")
 	}
-	checkGapFree(t, s, c.ID, 4)
+	checkGapFree(t, s, c.ID, 5)
 }

@@ -60,7 +60,6 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"conversation routes", testConversationRoutes},
 		{"the access read agrees with the full read", testConversationAccess},
 		{"a visitor and a conversation's access read together", testVisitorAndConversationAccess},
-		{"a session and a conversation's access read together", testSessionAndConversationAccess},
 		{"portal routing: settings, listing agents, backup", testPortalRouting},
 		{"portal external authentication", testPortalAuth},
 		{"operators signed in by a portal", testExternalOperators},
