@@ -51,9 +51,9 @@ func (s *Service) stored(ctx context.Context, c *domain.Conversation, m *domain.
 	s.announce(s.notify.MessageAdded(ctx, c, m), "message", c.ID)
 }
 
-// unstored explains why AppendVisitorMessage or AppendOperatorMessage stored no new message once the sender's access to the
-// conversation it read is known to be right: a closed conversation, or a repeated client id
-// (the original is the answer).
+// unstored explains why a message written with its sender's check (AppendVisitorMessage,
+// AppendOperatorMessage) stored nothing new, once the sender is known to take part: a closed
+// conversation, or a repeated client id (the original is the answer).
 func unstored(m *domain.Message, res *store.AppendResult) (*domain.Message, bool, error) {
 	if res.Conversation.Status == domain.ConversationClosed {
 		return nil, false, domain.ErrClosed

@@ -86,6 +86,29 @@ func TestVisitorRequestsReadTheVisitorWithTheConversation(t *testing.T) {
 	}
 }
 
+// A returning visitor's page view on a node that knows the visitor is one write and no read:
+// the latest invitation, which the widget shows on every page, is read with the write.
+func TestReturningPageViewIsOneWrite(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	token, id := srv.Visitor(acc, "https://shop.example/")
+	reads, writes := databaseReads(t, srv), databaseTime(t, srv, "write")
+	const pages = 4
+	for i := range pages {
+		res := srv.Do("POST", "/api/v1/widget/visits", "", map[string]any{"account": acc.Key, "visitor_token": token,
+			"page": map[string]string{"url": fmt.Sprint("https://shop.example/", i)}}).Want(t, http.StatusOK)
+		if res.String("visitor_id") != id || res.String("visitor_token") != token {
+			t.Fatalf("page %d: visitor %s, want the returning %s", i, res.Raw, id)
+		}
+	}
+	if got := databaseReads(t, srv) - reads; got != 0 {
+		t.Errorf("%d returning page views made %d reads, want none", pages, got)
+	}
+	if got := databaseTime(t, srv, "write") - writes; got != pages {
+		t.Errorf("%d returning page views made %d writes, want %d", pages, got, pages)
+	}
+}
+
 // databaseReads is how many reads the server's store has made (a round trip on PostgreSQL, a
 // statement on SQLite), from its metrics.
 func databaseReads(t *testing.T, srv *testutil.Server) uint64 {

@@ -85,6 +85,9 @@ type Store interface {
 	VisitorByID(ctx context.Context, id string) (*domain.Visitor, error)
 	SetVisitorIdentity(ctx context.Context, id, name, email string) error
 	RecordPageView(ctx context.Context, in PageViewInput) error
+	// RecordReturningPageView is RecordPageView for a visitor already stored, with the visitor's
+	// latest invitation (nil for none) read in the same round trip, after the write.
+	RecordReturningPageView(ctx context.Context, in PageViewInput) (*domain.Invitation, error)
 	PagesOfLatestVisit(ctx context.Context, visitorID string, limit int) ([]domain.PageView, error)
 
 	UpsertListing(ctx context.Context, l *domain.Listing) error

@@ -28,6 +28,7 @@ type Store interface {
 	VisitorAndConversationAccess(ctx context.Context, tokenHash, conversationID string) (*domain.Visitor, *domain.Conversation, error)
 	ReturningVisitor(ctx context.Context, tokenHash string) (*domain.Visitor, *domain.Invitation, error)
 	RecordPageView(ctx context.Context, in store.PageViewInput) error
+	RecordReturningPageView(ctx context.Context, in store.PageViewInput) (*domain.Invitation, error)
 	UpsertListing(ctx context.Context, l *domain.Listing) error
 }
 
@@ -111,10 +112,11 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 		return nil, err
 	}
 	now := s.now().UTC()
-	v, latest, token, isNew, err := s.recognise(ctx, acc, in.VisitorToken, now)
+	known, err := s.recognise(ctx, acc, in.VisitorToken, now)
 	if err != nil {
 		return nil, err
 	}
+	v, latest, isNew := known.visitor, known.latest, known.isNew
 	layers, answering, err := s.pageAccounts(ctx, acc, in)
 	if err != nil {
 		return nil, err
@@ -134,11 +136,20 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 		if isNew {
 			pv.NewVisitor = v
 		}
-		if err := s.store.RecordPageView(ctx, pv); err != nil {
+		if known.latestUnread {
+			latest, err = s.store.RecordReturningPageView(ctx, pv)
+		} else {
+			err = s.store.RecordPageView(ctx, pv)
+		}
+		if err != nil {
 			return nil, err
 		}
 	} else if isNew {
 		if err := s.store.CreateVisitor(ctx, v); err != nil {
+			return nil, err
+		}
+	} else if known.latestUnread {
+		if _, latest, err = s.store.ReturningVisitor(ctx, v.TokenHash); err != nil {
 			return nil, err
 		}
 	}
@@ -154,7 +165,7 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 		}
 	}
 	res := &VisitResult{
-		VisitorToken: token,
+		VisitorToken: known.token,
 		Visitor:      v,
 		Account:      acc,
 		Online:       online,
@@ -235,24 +246,42 @@ func (s *Service) Account(ctx context.Context, key string) (*domain.Account, err
 	return acc, err
 }
 
-// recognise finds the visitor of a token, with its latest invitation, or makes up a new one
-// (isNew), which the caller stores: with its first page view, in the same write.
-func (s *Service) recognise(ctx context.Context, acc *domain.Account, token string, now time.Time) (v *domain.Visitor, latest *domain.Invitation, _ string, isNew bool, _ error) {
-	if token != "" && len(token) <= 200 {
-		v, latest, err := s.store.ReturningVisitor(ctx, auth.HashToken(token))
+// recognised is who a page view's token stands for.
+type recognised struct {
+	// visitor is the token's visitor; a new one (isNew) is for the caller to store, with its
+	// first page view, in the same write. A visitor this node already knew carries only its ID,
+	// AccountID and TokenHash.
+	visitor *domain.Visitor
+	token   string
+	isNew   bool
+	// latest is the visitor's latest invitation, unless latestUnread: a visitor this node knew
+	// was not read, and its invitation is read with its page view.
+	latest       *domain.Invitation
+	latestUnread bool
+}
+
+// recognise finds the visitor of a token or makes up a new one. A token of another account
+// starts a new visitor too: visitors are the account's own.
+func (s *Service) recognise(ctx context.Context, acc *domain.Account, token string, now time.Time) (recognised, error) {
+	if plausibleToken(token) {
+		hash := auth.HashToken(token)
+		if id, ok := s.identities.lookup(hash); ok && id.accountID == acc.ID {
+			return recognised{visitor: &domain.Visitor{ID: id.visitorID, AccountID: id.accountID, TokenHash: hash}, token: token, latestUnread: true}, nil
+		}
+		v, latest, err := s.store.ReturningVisitor(ctx, hash)
 		if err == nil && v.AccountID == acc.ID {
-			return v, latest, token, false, nil
+			return recognised{visitor: v, token: token, latest: latest}, nil
 		}
 		if err != nil && !errors.Is(err, domain.ErrNotFound) {
-			return nil, nil, "", false, err
+			return recognised{}, err
 		}
 	}
 	token = "vt_" + domain.NewSecret(32)
-	v = &domain.Visitor{
+	v := &domain.Visitor{
 		ID: domain.NewID(), AccountID: acc.ID, TokenHash: auth.HashToken(token),
 		CreatedAt: now, LastSeenAt: now,
 	}
-	return v, nil, token, true, nil
+	return recognised{visitor: v, token: token, isNew: true}, nil
 }
 
 // plausibleToken says whether a visitor token is worth looking up at all.

@@ -59,13 +59,7 @@ func (s *Store) ReturningVisitor(ctx context.Context, tokenHash string) (*domain
 			v, err = scanTokenVisitor(scan)
 			return err
 		}},
-		{Query: `SELECT ` + invitationColumns + ` FROM invitations i LEFT JOIN operators o ON o.id = i.operator_id
-			WHERE i.visitor_id = (SELECT id FROM visitors WHERE token_hash = ?) ORDER BY i.created_at DESC LIMIT 1`,
-			Args: []any{tokenHash}, Scan: func(scan func(...any) error) error {
-				inv, err := scanInvitation(scan)
-				latest = &inv
-				return err
-			}},
+		latestInvitationStep(latestInvitationByTokenQuery, tokenHash, &latest),
 	})
 	if err != nil {
 		return nil, nil, err
@@ -74,6 +68,37 @@ func (s *Store) ReturningVisitor(ctx context.Context, tokenHash string) (*domain
 		return nil, nil, domain.ErrNotFound
 	}
 	return v, latest, nil
+}
+
+// latestInvitationByTokenQuery and latestInvitationQuery read a visitor's latest invitation, by
+// the visitor's token hash or id.
+const (
+	latestInvitationByTokenQuery = `SELECT ` + invitationColumns + ` FROM invitations i LEFT JOIN operators o ON o.id = i.operator_id
+		WHERE i.visitor_id = (SELECT id FROM visitors WHERE token_hash = ?) ORDER BY i.created_at DESC LIMIT 1`
+	latestInvitationQuery = `SELECT ` + invitationColumns + ` FROM invitations i LEFT JOIN operators o ON o.id = i.operator_id
+		WHERE i.visitor_id = ? ORDER BY i.created_at DESC LIMIT 1`
+)
+
+func latestInvitationStep(query, key string, latest **domain.Invitation) Step {
+	return Step{Query: query, Args: []any{key},
+		Scan: func(scan func(...any) error) error {
+			inv, err := scanInvitation(scan)
+			*latest = &inv
+			return err
+		},
+		Reset: func() { *latest = nil }}
+}
+
+// RecordReturningPageView stores a page view of a stored visitor, committed before it returns,
+// and reads the visitor's latest invitation after it in the same round trip: a page view of a
+// visitor the node knows then reads nothing before its write.
+func (s *Store) RecordReturningPageView(ctx context.Context, in store.PageViewInput) (*domain.Invitation, error) {
+	var latest *domain.Invitation
+	steps := append(pageViewSteps(in), latestInvitationStep(latestInvitationQuery, in.VisitorID, &latest))
+	if err := s.inGroup(ctx, in.VisitorID, steps); err != nil {
+		return nil, err
+	}
+	return latest, nil
 }
 
 func (s *Store) VisitorByID(ctx context.Context, id string) (*domain.Visitor, error) {

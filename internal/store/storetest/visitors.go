@@ -192,6 +192,25 @@ func testReturningVisitor(t *testing.T, s store.Store) {
 	if _, _, err := s.ReturningVisitor(ctx, "no-such-token"); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("an unknown token: %v, want ErrNotFound", err)
 	}
+
+	// A page view of a visitor already known reads the same invitation with its write.
+	page := func(v *domain.Visitor, url string) *domain.Invitation {
+		t.Helper()
+		latest, err := s.RecordReturningPageView(ctx, store.PageViewInput{VisitorID: v.ID, AccountID: f.account.ID, URL: url, At: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return latest
+	}
+	if latest := page(f.visitor, "https://acme.example/a"); latest == nil || latest.ID != newest.ID || latest.Operator == nil || latest.Operator.Name != f.agent.Name {
+		t.Fatalf("latest invitation read with a page view: %+v, want %s", latest, newest.ID)
+	}
+	if latest := page(newVisitor(t, s, f.account.ID), "https://acme.example/b"); latest != nil {
+		t.Fatalf("a visitor never invited: %+v", latest)
+	}
+	if pages, err := s.PagesOfLatestVisit(ctx, f.visitor.ID, 10); err != nil || len(pages) != 1 || pages[0].URL != "https://acme.example/a" {
+		t.Fatalf("the returning page view stored: %+v, %v", pages, err)
+	}
 }
 
 func testInvitations(t *testing.T, s store.Store) {
