@@ -25,6 +25,11 @@ type identities struct {
 
 type identity struct{ visitorID, accountID string }
 
+// visitor is the identity of the token hash as a visitor with only ID, AccountID and TokenHash.
+func (id identity) visitor(tokenHash string) *domain.Visitor {
+	return &domain.Visitor{ID: id.visitorID, AccountID: id.accountID, TokenHash: tokenHash}
+}
+
 // identitiesKept is how many identities a generation holds: the two take about 30 MiB at most.
 const identitiesKept = 1 << 16
 
@@ -72,7 +77,7 @@ func (s *Service) AuthenticateID(ctx context.Context, token string) (*domain.Vis
 	}
 	hash := auth.HashToken(token)
 	if id, ok := s.identities.lookup(hash); ok {
-		return &domain.Visitor{ID: id.visitorID, AccountID: id.accountID, TokenHash: hash}, nil
+		return id.visitor(hash), nil
 	}
 	v, err := s.store.VisitorByTokenHash(ctx, hash)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -82,5 +87,5 @@ func (s *Service) AuthenticateID(ctx context.Context, token string) (*domain.Vis
 		return nil, err
 	}
 	s.remember(v)
-	return &domain.Visitor{ID: v.ID, AccountID: v.AccountID, TokenHash: hash}, nil
+	return identity{visitorID: v.ID, accountID: v.AccountID}.visitor(hash), nil
 }

@@ -266,7 +266,7 @@ func (s *Service) recognise(ctx context.Context, acc *domain.Account, token stri
 	if plausibleToken(token) {
 		hash := auth.HashToken(token)
 		if id, ok := s.identities.lookup(hash); ok && id.accountID == acc.ID {
-			return recognised{visitor: &domain.Visitor{ID: id.visitorID, AccountID: id.accountID, TokenHash: hash}, token: token, latestUnread: true}, nil
+			return recognised{visitor: id.visitor(hash), token: token, latestUnread: true}, nil
 		}
 		v, latest, err := s.store.ReturningVisitor(ctx, hash)
 		if err == nil && v.AccountID == acc.ID {
