@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 )
 
 // IndexWaitingMessages lets the tests index a chunk of the waiting messages themselves.
@@ -33,3 +34,31 @@ func (s *Store) HoldWriteConnection() (release func() error) {
 
 // LinkVisitorStatements are the statements of LinkVisitor, for a test to read their plans.
 var LinkVisitorStatements = linkVisitorStatements
+
+// ExplainLiveVisitors is the plan the backend makes for reading a list of live visitors.
+func (s *Store) ExplainLiveVisitors(ctx context.Context, ids []string) (string, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := s.read.QueryContext(ctx, "EXPLAIN "+s.rebind(liveVisitorsQuery(placeholders(len(ids)))), args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		plan.WriteString(line + "\n")
+	}
+	return plan.String(), rows.Err()
+}
+
+// Exec runs a statement on the write connection, for a test to shape the database.
+func (s *Store) Exec(ctx context.Context, query string) error {
+	_, err := s.write.ExecContext(ctx, query)
+	return err
+}
