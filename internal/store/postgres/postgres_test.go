@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"time"
 
 	"github.com/portico/portico/internal/config"
+	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/postgres"
 	"github.com/portico/portico/internal/store/storetest"
@@ -96,4 +98,105 @@ func TestPoolSize(t *testing.T) {
 	if _, err := postgres.Open(context.Background(), url, 0); err == nil {
 		t.Error("a pool of 0 connections was accepted")
 	}
+}
+
+// A session that ends while its operator's message waits for the conversation's lock stores
+// nothing and leaves last_seq where it was: each statement of the write sees what committed
+// before it, so the sender is checked by one statement only, and last_seq moves only for a
+// message that is there. (Checked by every statement, the waiting first one still saw the
+// session and advanced last_seq, and the later ones neither stored the message nor gave the
+// seq back: a gap.)
+func TestSessionEndingMidMessageLeavesNoGap(t *testing.T) {
+	ctx := context.Background()
+	url := testutil.PostgresURL(t)
+	s := open(t, url)
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Now().UTC()
+	acc := &domain.Account{ID: domain.NewID(), Kind: domain.KindWebsite, Name: "Acme", Key: "k_" + domain.NewSecret(8), CreatedAt: now}
+	op := &domain.Operator{ID: domain.NewID(), AccountID: acc.ID, Email: domain.NewSecret(6) + "@example.com", Name: "Agent",
+		Role: domain.RoleAgent, Status: domain.StatusOffline, PasswordHash: "x", CreatedAt: now}
+	v := &domain.Visitor{ID: domain.NewID(), AccountID: acc.ID, TokenHash: domain.NewSecret(16), CreatedAt: now, LastSeenAt: now}
+	c := &domain.Conversation{ID: domain.NewID(), AccountID: acc.ID, VisitorID: v.ID, CreatedAt: now}
+	first := &domain.Message{ID: domain.NewID(), Author: domain.Author{Type: domain.AuthorVisitor, ID: v.ID}, Body: "hello", ClientMsgID: "first", CreatedAt: now}
+	sess := &domain.Session{TokenHash: domain.NewSecret(16), OperatorID: op.ID, CSRFToken: "csrf", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	for _, step := range []func() error{
+		func() error { return s.CreateAccount(ctx, acc) },
+		func() error { return s.CreateOperator(ctx, op) },
+		func() error { return s.CreateVisitor(ctx, v) },
+		func() error { return s.CreateConversation(ctx, c, first) },
+		func() error { _, err := s.ClaimConversation(ctx, c.ID, op.ID, now); return err },
+		func() error { return s.CreateSession(ctx, sess) },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Another transaction holds the conversation's row while the message is sent.
+	other, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	if _, err := other.ExecContext(ctx, `UPDATE conversations SET last_seq = last_seq WHERE id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	sent := make(chan *store.AppendResult, 1)
+	failed := make(chan error, 1)
+	go func() {
+		m := &domain.Message{ID: domain.NewID(), ConversationID: c.ID, Author: domain.Author{Type: domain.AuthorOperator},
+			Body: "answer", ClientMsgID: "a1", CreatedAt: time.Now().UTC()}
+		res, err := s.AppendOperatorMessage(ctx, m, store.SessionProof{TokenHash: sess.TokenHash, Now: time.Now().UTC()})
+		if err != nil {
+			failed <- err
+			return
+		}
+		sent <- res
+	}()
+	waitForLockWait(t, db)
+	// The session ends (a sign-out elsewhere) and the row is let go.
+	if _, err := other.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, sess.TokenHash); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-failed:
+		t.Fatal(err)
+	case res := <-sent:
+		if res.Created || res.Message != nil || res.Operator != nil {
+			t.Fatalf("a message of an ended session: %+v", res)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the message still waits 30 s after the row was let go")
+	}
+	got, err := s.ConversationByID(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.LastSeq != 1 {
+		t.Fatalf("last_seq %d after a refused message, want 1 (the first message's)", got.LastSeq)
+	}
+}
+
+// waitForLockWait returns once some statement on the database waits for a lock.
+func waitForLockWait(t *testing.T, db *sql.DB) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var waiting int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no statement waited for the held row within 30 s")
 }

@@ -484,13 +484,15 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, m *domain.Message
 }
 
 // messageWrite appends a message in three statements that need no answer from each other. The
-// first takes the conversation row's lock by bumping last_seq, so concurrent senders on every
-// node queue up behind it and seq stays gap-free; the second inserts the message with that seq
-// unless its client_msg_id was used before (which, under the lock, is found and not raced);
-// the third gives the seq back when it was. A closed conversation (for anyone but the system),
-// a missing one and, where the statements check it, a sender who does not take part change
-// nothing. None of these refusals is an error in the database, so they never spoil a group
-// commit.
+// first takes the conversation row's lock, so concurrent senders on every node queue up behind
+// it; the second inserts the message with the seq after the conversation's last, unless the
+// conversation is closed (for anyone but the system) or missing, the statements' sender check
+// fails, or its client_msg_id was used before (which, under the lock, is found and not raced);
+// the third advances last_seq only if that message is there. The sender is checked by the
+// insert alone: on PostgreSQL each statement sees what committed before it, and a session
+// ended or a participant gone between two statements must not leave last_seq advanced for a
+// message that was not stored (a gap), nor move it for one that was never counted. None of
+// these refusals is an error in the database, so they never spoil a group commit.
 type messageWrite struct {
 	m                    *domain.Message
 	seq                  int64
@@ -498,11 +500,11 @@ type messageWrite struct {
 	steps                []Step
 }
 
-// messageStatements are a messageWrite's three statements, for one way of checking the sender.
-// Each has the placeholders of messageByAnyone's, where the insert's author is given by the
-// author's placeholders, followed by those of the sender check.
+// messageStatements are a messageWrite's three statements, for one way of checking the sender:
+// the insert's author is given by the author's placeholders, and its sender check's
+// placeholders come last.
 type messageStatements struct {
-	bump, insert, giveBack string
+	lock, insert, advance string
 }
 
 var (
@@ -523,22 +525,21 @@ var (
 			(SELECT o.name FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ?)`)
 )
 
-// newMessageStatements writes the statements with check added to each one's conditions and
-// author as the inserted author_id and author_name.
+// newMessageStatements writes the statements with check added to the insert's conditions and
+// author as its author_id and author_name.
 func newMessageStatements(check, author string) messageStatements {
 	return messageStatements{
-		bump: `UPDATE conversations SET last_seq = last_seq + 1, meaningful = CASE WHEN ? = 1 THEN 1 ELSE meaningful END
-			WHERE id = ? AND (status <> 'closed' OR ? = 1)` + check,
+		lock: `UPDATE conversations SET last_seq = last_seq WHERE id = ?`,
 		insert: `INSERT INTO messages (id, conversation_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at)
-			SELECT ?, conversations.id, conversations.last_seq, ?, ` + author + `, ?, ?, CAST(? AS BIGINT) FROM conversations
+			SELECT ?, conversations.id, conversations.last_seq + 1, ?, ` + author + `, ?, ?, CAST(? AS BIGINT) FROM conversations
 			WHERE conversations.id = ? AND (conversations.status <> 'closed' OR ? = 1)` + check + `
 			ON CONFLICT (conversation_id, author_type, author_id, client_msg_id) DO NOTHING
 			RETURNING seq, author_id, author_name`,
 		// Found by the conversation and the seq it took: on SQLite, messages have no index by id
 		// (migration 0013).
-		giveBack: `UPDATE conversations SET last_seq = last_seq - 1
-			WHERE id = ? AND (status <> 'closed' OR ? = 1)` + check + `
-			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND m.seq = conversations.last_seq AND m.id = ?)`,
+		advance: `UPDATE conversations SET last_seq = last_seq + 1, meaningful = CASE WHEN ? = 1 THEN 1 ELSE meaningful END
+			WHERE id = ? AND EXISTS (SELECT 1 FROM messages m
+				WHERE m.conversation_id = conversations.id AND m.seq = conversations.last_seq + 1 AND m.id = ?)`,
 	}
 }
 
@@ -549,13 +550,12 @@ func newMessageWrite(m *domain.Message, st *messageStatements, authorArgs, check
 	system := boolInt(m.Author.Type == domain.AuthorSystem)
 	// A chat counts as meaningful once an operator has answered in it.
 	operator := boolInt(m.Author.Type == domain.AuthorOperator)
-	args := func(list ...any) []any { return append(list, checkArgs...) }
 	insertArgs := append(append([]any{m.ID, string(m.Author.Type)}, authorArgs...),
 		m.Body, m.ClientMsgID, ms(m.CreatedAt), m.ConversationID, system)
-	w.steps[0] = Step{Query: st.bump, Args: args(operator, m.ConversationID, system)}
-	w.steps[1] = Step{Query: st.insert, Args: args(insertArgs...),
+	w.steps[0] = Step{Query: st.lock, Args: []any{m.ConversationID}}
+	w.steps[1] = Step{Query: st.insert, Args: append(insertArgs, checkArgs...),
 		Scan: func(scan func(...any) error) error { return scan(&w.seq, &w.authorID, &w.authorName) }}
-	w.steps[2] = Step{Query: st.giveBack, Args: append(args(m.ConversationID, system), m.ID)}
+	w.steps[2] = Step{Query: st.advance, Args: []any{operator, m.ConversationID, m.ID}}
 	return w
 }
 
