@@ -10,17 +10,18 @@ import (
 func TestIdentitiesKeepWhatWasUsedLately(t *testing.T) {
 	const limit = 4
 	ids := newIdentities(limit)
-	for i := range 2 * limit {
-		ids.add(fmt.Sprint("t", i), identity{visitorID: fmt.Sprint("v", i), accountID: "a"})
+	add := func(from, to int) {
+		for i := from; i < to; i++ {
+			ids.add(fmt.Sprint("t", i), identity{visitorID: fmt.Sprint("v", i), accountID: "a"})
+		}
 	}
+	add(0, limit+1) // t0…t3 fill a generation; t4 starts the next, t0…t3 become the older one
 	if got, ok := ids.lookup("t0"); !ok || got.visitorID != "v0" {
-		t.Fatalf("t0 = %+v, %v; two generations hold the first %d", got, ok, 2*limit)
+		t.Fatalf("t0 = %+v, %v; the older generation still holds it", got, ok)
 	}
-	// t0 was moved to the newer generation by its lookup; the next adds fill it and drop the
-	// older one, where t1 still is.
-	for i := 2 * limit; i < 3*limit-1; i++ {
-		ids.add(fmt.Sprint("t", i), identity{visitorID: fmt.Sprint("v", i), accountID: "a"})
-	}
+	// The lookup copied t0 into the newer generation; filling it drops the older one, and t1
+	// with it.
+	add(limit+1, 2*limit)
 	if _, ok := ids.lookup("t0"); !ok {
 		t.Error("t0, looked up lately, was dropped")
 	}
