@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -21,6 +22,10 @@ const (
 type accountCache struct {
 	mu   sync.Mutex
 	rows map[string]cachedAccountRow // by "id:…" and "key:…"
+	// reading holds the lookups being read: when a row expires under load, every request that
+	// wants it waits for one read instead of each making its own (and the pool growing to take
+	// them all).
+	reading map[string]*accountRead
 }
 
 type cachedAccountRow struct {
@@ -28,30 +33,63 @@ type cachedAccountRow struct {
 	expires time.Time
 }
 
+type accountRead struct {
+	done chan struct{}
+	row  accountRow
+	err  error
+}
+
 // cachedAccount answers from the cache, or reads the account with query and keeps its row. An
 // account that is not found is not kept: it may be created a moment later.
 func (s *Store) cachedAccount(ctx context.Context, lookup, query string, arg any) (*domain.Account, error) {
-	now := time.Now()
 	c := &s.accounts
-	c.mu.Lock()
-	hit, ok := c.rows[lookup]
-	c.mu.Unlock()
-	if ok && now.Before(hit.expires) {
-		return hit.row.account()
+	for {
+		now := time.Now()
+		c.mu.Lock()
+		if hit, ok := c.rows[lookup]; ok && now.Before(hit.expires) {
+			c.mu.Unlock()
+			return hit.row.account()
+		}
+		if r, ok := c.reading[lookup]; ok {
+			c.mu.Unlock()
+			select {
+			case <-r.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if r.err != nil && ctx.Err() == nil && (errors.Is(r.err, context.Canceled) || errors.Is(r.err, context.DeadlineExceeded)) {
+				continue // the request that read it went away; this one has not
+			}
+			if r.err != nil {
+				return nil, r.err
+			}
+			return r.row.account()
+		}
+		r := &accountRead{done: make(chan struct{})}
+		if c.reading == nil {
+			c.reading = map[string]*accountRead{}
+		}
+		c.reading[lookup] = r
+		c.mu.Unlock()
+
+		r.row, r.err = scanAccountRow(s.queryRow(ctx, s.read, query, arg))
+		c.mu.Lock()
+		delete(c.reading, lookup)
+		if r.err == nil {
+			if c.rows == nil || len(c.rows) >= maxCachedAccounts {
+				c.rows = map[string]cachedAccountRow{}
+			}
+			entry := cachedAccountRow{row: r.row, expires: now.Add(accountTTL)}
+			c.rows["id:"+r.row.id] = entry
+			c.rows["key:"+r.row.key] = entry
+		}
+		c.mu.Unlock()
+		close(r.done)
+		if r.err != nil {
+			return nil, r.err
+		}
+		return r.row.account()
 	}
-	r, err := scanAccountRow(s.queryRow(ctx, s.read, query, arg))
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.rows == nil || len(c.rows) >= maxCachedAccounts {
-		c.rows = map[string]cachedAccountRow{}
-	}
-	entry := cachedAccountRow{row: r, expires: now.Add(accountTTL)}
-	c.rows["id:"+r.id] = entry
-	c.rows["key:"+r.key] = entry
-	c.mu.Unlock()
-	return r.account()
 }
 
 // forgetAccounts drops every cached account, after a change to one.
