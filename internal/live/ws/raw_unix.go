@@ -14,12 +14,8 @@ import (
 // sockets from a few goroutines instead of starting a writer for each, and the socket poller
 // answer a heartbeat on its own goroutine.
 func (c *Conn) TryWrite(frame []byte) (int, error) {
-	sc, ok := c.nc.(syscall.Conn)
+	raw, ok := c.rawConn()
 	if !ok {
-		return 0, nil
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
 		return 0, nil
 	}
 	if !c.writeMu.TryLock() {
@@ -31,7 +27,7 @@ func (c *Conn) TryWrite(frame []byte) (int, error) {
 	}
 	var n int
 	var writeErr error
-	err = raw.Write(func(fd uintptr) bool {
+	err := raw.Write(func(fd uintptr) bool {
 		for n < len(frame) {
 			m, err := rawWrite(int(fd), frame[n:])
 			if err == syscall.EINTR {
@@ -60,12 +56,8 @@ func (c *Conn) TryWrite(frame []byte) (int, error) {
 // whether bytes are buffered. A socket that failed or that the peer closed reports false, and
 // so does one that does not expose its descriptor: ReadMessage then finds out.
 func (c *Conn) Fill() bool {
-	sc, ok := c.nc.(syscall.Conn)
+	raw, ok := c.rawConn()
 	if !ok {
-		return c.Buffered()
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
 		return c.Buffered()
 	}
 	switch {
@@ -88,6 +80,16 @@ func (c *Conn) Fill() bool {
 		return false
 	}
 	return true
+}
+
+// rawConn is the connection's descriptor, where it exposes one.
+func (c *Conn) rawConn() (syscall.RawConn, bool) {
+	sc, ok := c.nc.(syscall.Conn)
+	if !ok {
+		return nil, false
+	}
+	raw, err := sc.SyscallConn()
+	return raw, err == nil
 }
 
 // rawRead reads from a non-blocking socket: 0 when nothing is waiting, at the end of the
