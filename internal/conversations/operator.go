@@ -2,7 +2,6 @@ package conversations
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"slices"
 
@@ -94,7 +93,7 @@ func (s *Service) OperatorSend(ctx context.Context, proof store.SessionProof, co
 	if op == nil {
 		return nil, false, domain.ErrUnauthorized
 	}
-	if proof.CheckCSRF && subtle.ConstantTimeCompare([]byte(proof.CSRFToken), []byte(res.Session.CSRFToken)) != 1 {
+	if proof.CheckCSRF && !res.Session.CSRFMatches(proof.CSRFToken) {
 		return nil, false, domain.ErrCSRF
 	}
 	if !res.Created {

@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"crypto/subtle"
+	"time"
+)
 
 // AccountKind tells a website from a portal and a portal's advertisers.
 type AccountKind string
@@ -222,4 +225,9 @@ type Session struct {
 	CSRFToken  string
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
+}
+
+// CSRFMatches reports whether a request's CSRF token is the session's, in constant time.
+func (s *Session) CSRFMatches(token string) bool {
+	return subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRFToken)) == 1
 }

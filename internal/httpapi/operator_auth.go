@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/subtle"
 	"net/http"
 	"time"
 
@@ -42,8 +41,7 @@ func (a *api) signedIn(w http.ResponseWriter, r *http.Request, authenticate func
 		writeError(w, r, a.Log, err)
 		return r, nil, false
 	}
-	if fromCookie && isUnsafe(r.Method) &&
-		subtle.ConstantTimeCompare([]byte(r.Header.Get(csrfHeader)), []byte(sess.CSRFToken)) != 1 {
+	if fromCookie && isUnsafe(r.Method) && !sess.CSRFMatches(r.Header.Get(csrfHeader)) {
 		writeCSRFFailed(w)
 		return r, nil, false
 	}
