@@ -59,9 +59,9 @@ type Live struct {
 	rulesMu sync.Mutex
 	rules   map[string]cachedRules // account id → its proactive rules
 
-	arrivalsMu     sync.Mutex
-	arrivals       map[string]string // visitor id → account id, waiting to be announced
-	flushScheduled bool
+	arrivalsMu      sync.Mutex
+	arrivals        map[string]string // visitor id → account id, waiting to be announced
+	arrivalsPending bool              // a batch is scheduled or being read
 
 	// pageAccounts remembers, for the visitors announced from this node, the advertiser whose
 	// listing each was last seen on, so that its operators hear when they go.
@@ -365,7 +365,9 @@ func (l *Live) Refresh(ctx context.Context, visitorID string) {
 
 // VisitorOnline, VisitorOffline and VisitorLeft follow the visitor's tabs (live.VisitorEvents).
 // Arrivals are announced in batches: a burst of visitors (a node restarting, a newsletter going
-// out) costs one read per few hundred visitors, not one each.
+// out) costs one read per few hundred visitors, not one each. One batch is read at a time: the
+// arrivals of a slow read wait for the next batch rather than start reads of their own, which
+// would pile up on the store's pool just when it is slow.
 func (l *Live) VisitorOnline(_ context.Context, v *domain.Visitor) {
 	l.arrivalsMu.Lock()
 	defer l.arrivalsMu.Unlock()
@@ -373,8 +375,8 @@ func (l *Live) VisitorOnline(_ context.Context, v *domain.Visitor) {
 		l.arrivals = map[string]string{}
 	}
 	l.arrivals[v.ID] = v.AccountID
-	if !l.flushScheduled {
-		l.flushScheduled = true
+	if !l.arrivalsPending {
+		l.arrivalsPending = true
 		time.AfterFunc(arrivalBatchDelay, l.announceArrivals)
 	}
 }
@@ -382,11 +384,26 @@ func (l *Live) VisitorOnline(_ context.Context, v *domain.Visitor) {
 // arrivalBatchDelay is how long an arrival waits for others to share its read.
 const arrivalBatchDelay = 50 * time.Millisecond
 
+// announceArrivals announces the arrivals waiting, then schedules the next batch if more came
+// meanwhile; until then arrivalsPending stays set, so no other read starts.
 func (l *Live) announceArrivals() {
 	l.arrivalsMu.Lock()
 	batch := l.arrivals
-	l.arrivals, l.flushScheduled = nil, false
+	l.arrivals = nil
 	l.arrivalsMu.Unlock()
+
+	l.announceBatch(batch)
+
+	l.arrivalsMu.Lock()
+	defer l.arrivalsMu.Unlock()
+	if len(l.arrivals) == 0 {
+		l.arrivalsPending = false
+		return
+	}
+	time.AfterFunc(arrivalBatchDelay, l.announceArrivals)
+}
+
+func (l *Live) announceBatch(batch map[string]string) {
 	ids := make([]string, 0, len(batch))
 	for id := range batch {
 		ids = append(ids, id)
