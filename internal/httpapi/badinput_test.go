@@ -152,9 +152,17 @@ func TestCookieSessionNeedsCSRFToken(t *testing.T) {
 		t.Fatalf("the chat has %d messages, want the visitor's and the one sent with the CSRF token", len(got))
 	}
 
+	testutil.DoHeaders(t, "POST", srv.URL+"/api/v1/conversations/"+chat+"/messages", "", "{not json", withCSRF).
+		WantError(t, http.StatusBadRequest, "invalid_json")
+	testutil.DoHeaders(t, "POST", srv.URL+"/api/v1/conversations/"+chat+"/messages", "", "{not json", map[string]string{"Cookie": cookie}).
+		WantError(t, http.StatusForbidden, "csrf_failed")
+
 	testutil.DoHeaders(t, "POST", srv.URL+"/api/v1/auth/logout", "", nil, withCSRF).Want(t, http.StatusNoContent)
 	testutil.DoHeaders(t, "GET", srv.URL+"/api/v1/me", "", nil, map[string]string{"Cookie": cookie}).WantError(t, http.StatusUnauthorized, "unauthorized")
 	send("signed-out", withCSRF).WantError(t, http.StatusUnauthorized, "unauthorized")
+	// A body that cannot be read does not tell a caller without a session more than that.
+	testutil.DoHeaders(t, "POST", srv.URL+"/api/v1/conversations/"+chat+"/messages", "", "{not json", withCSRF).
+		WantError(t, http.StatusUnauthorized, "unauthorized")
 }
 
 func TestWidgetRequestsAreCheckedAgainstAllowedOrigins(t *testing.T) {
