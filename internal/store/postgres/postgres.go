@@ -137,5 +137,7 @@ func Open(ctx context.Context, url string, pool int) (*sqlstore.Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	return sqlstore.New(db, db, dialect{}), nil
+	s := sqlstore.New(db, db, dialect{})
+	s.BeforeClose(cleanSearchPendingList(s, db))
+	return s, nil
 }

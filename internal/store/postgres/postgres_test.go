@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/postgres"
+	"github.com/portico/portico/internal/store/sqlstore"
 	"github.com/portico/portico/internal/store/storetest"
 	"github.com/portico/portico/internal/testutil"
 )
@@ -72,6 +75,71 @@ func TestPageViewsCarryNoForeignKeys(t *testing.T) {
 	}
 	if keys != 0 {
 		t.Fatalf("page_views has %d foreign keys, want none", keys)
+	}
+}
+
+// A node merges the search index's pending list in the background: once a merge has run after
+// the last message, nothing is left for the insert that would otherwise find the list full
+// and merge it inside a group commit (searchindex.go).
+func TestSearchPendingListMergedInTheBackground(t *testing.T) {
+	ctx := context.Background()
+	url := testutil.PostgresURL(t)
+	s := open(t, url).(*sqlstore.Store)
+	var mu sync.Mutex
+	var merged []time.Time // when each merge started
+	s.Observe(func(kind string, start time.Time) {
+		if kind == "index" {
+			mu.Lock()
+			merged = append(merged, start)
+			mu.Unlock()
+		}
+	})
+	now := time.Now().UTC()
+	acc := &domain.Account{ID: domain.NewID(), Kind: domain.KindWebsite, Name: "Acme", Key: "k_" + domain.NewSecret(8), CreatedAt: now}
+	v := &domain.Visitor{ID: domain.NewID(), AccountID: acc.ID, TokenHash: domain.NewSecret(16), CreatedAt: now, LastSeenAt: now}
+	c := &domain.Conversation{ID: domain.NewID(), AccountID: acc.ID, VisitorID: v.ID, CreatedAt: now}
+	first := &domain.Message{ID: domain.NewID(), Author: domain.Author{Type: domain.AuthorVisitor, ID: v.ID}, Body: "hello", ClientMsgID: "first", CreatedAt: now}
+	for _, step := range []func() error{
+		func() error { return s.CreateAccount(ctx, acc) },
+		func() error { return s.CreateVisitor(ctx, v) },
+		func() error { return s.CreateConversation(ctx, c, first) },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 200 {
+		m := &domain.Message{ID: domain.NewID(), ConversationID: c.ID, Author: domain.Author{Type: domain.AuthorVisitor, ID: v.ID},
+			Body: fmt.Sprintf("is the flat on floor %d still free, word%d", i, i), ClientMsgID: fmt.Sprint("m", i), CreatedAt: time.Now().UTC()}
+		if _, _, err := s.AppendMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	written := time.Now()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		after := len(merged) > 0 && merged[len(merged)-1].After(written)
+		mu.Unlock()
+		if after {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no merge of the search index's pending list ran in 30 s after the messages")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pages int
+	if err := db.QueryRow(`SELECT gin_clean_pending_list('messages_body_fts'::regclass)`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if pages != 0 {
+		t.Fatalf("the pending list still had %d pages after a background merge", pages)
 	}
 }
 
