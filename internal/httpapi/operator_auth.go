@@ -22,9 +22,7 @@ type operatorHandler func(w http.ResponseWriter, r *http.Request, op *domain.Ope
 // cookie, which must come with the session's CSRF token on anything that changes state.
 func (a *api) operator(h operatorHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, op, ok := a.signedIn(w, r, func(token string) (*domain.Operator, *domain.Session, error) {
-			return a.Auth.Authenticate(r.Context(), token)
-		})
+		r, op, ok := a.signedIn(w, r)
 		if ok {
 			h(w, r, op)
 		}
@@ -34,9 +32,9 @@ func (a *api) operator(h operatorHandler) http.Handler {
 // signedIn authenticates the request's token (bearer, the operator socket's query, or the session
 // cookie) and, for a cookie, checks the CSRF token of anything that changes state. It answers the
 // request itself when either fails; else it returns the request with the operator in its context.
-func (a *api) signedIn(w http.ResponseWriter, r *http.Request, authenticate func(token string) (*domain.Operator, *domain.Session, error)) (*http.Request, *domain.Operator, bool) {
+func (a *api) signedIn(w http.ResponseWriter, r *http.Request) (*http.Request, *domain.Operator, bool) {
 	token, fromCookie := operatorToken(r)
-	op, sess, err := authenticate(token)
+	op, sess, err := a.Auth.Authenticate(r.Context(), token)
 	if err != nil {
 		writeError(w, r, a.Log, err)
 		return r, nil, false

@@ -15,7 +15,7 @@ import (
 // The full-text index of messages (GIN, migration 0004) takes each new message's words into a
 // pending list. Left alone, the insert that finds the list over gin_pending_list_limit (4 MB,
 // about 40,000 messages) merges it into the index inside its own transaction: the group commit
-// carrying that message held every message of the node for 130–180 ms on the benchmark machine,
+// carrying that message held every message of the node for 130–260 ms on the benchmark machine,
 // and longer as the index grows. Each node merges the list every second instead, on a connection
 // of its pool and outside any write, so that an insert only ever appends to a short list. (An
 // index without the list, fastupdate = off, has no pause but makes every insert slower.)
