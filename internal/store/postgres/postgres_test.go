@@ -82,18 +82,90 @@ func TestPageViewsCarryNoForeignKeys(t *testing.T) {
 // the last message, nothing is left for the insert that would otherwise find the list full
 // and merge it inside a group commit (searchindex.go).
 func TestSearchPendingListMergedInTheBackground(t *testing.T) {
-	ctx := context.Background()
 	url := testutil.PostgresURL(t)
 	s := open(t, url).(*sqlstore.Store)
-	var mu sync.Mutex
-	var merged []time.Time // when each merge started
+	merges := watchMerges(s)
+	appendMessages(t, s, 200)
+	written := time.Now()
+	if !merges.startedAfter(written, 30*time.Second) {
+		t.Fatal("no merge of the search index's pending list ran in 30 s after the messages")
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pages int
+	if err := db.QueryRow(`SELECT gin_clean_pending_list('messages_body_fts'::regclass)`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if pages != 0 {
+		t.Fatalf("the pending list still had %d pages after a background merge", pages)
+	}
+}
+
+// A node that writes nothing has nothing to merge: after its first turn it sends no query a
+// second, and it merges again once it has written.
+func TestSearchPendingListLeftAloneWhileIdle(t *testing.T) {
+	s := open(t, testutil.PostgresURL(t)).(*sqlstore.Store)
+	merges := watchMerges(s)
+	if !merges.startedAfter(time.Time{}, 30*time.Second) {
+		t.Fatal("the first merge did not run in 30 s")
+	}
+	before := merges.count()
+	time.Sleep(3 * time.Second) // three turns
+	if idle := merges.count() - before; idle != 0 {
+		t.Fatalf("%d merges ran in 3 s with nothing written", idle)
+	}
+	appendMessages(t, s, 1)
+	if !merges.startedAfter(time.Now(), 30*time.Second) {
+		t.Fatal("no merge ran in 30 s after a message")
+	}
+}
+
+// mergeWatch records when each merge of the pending list started.
+type mergeWatch struct {
+	mu      sync.Mutex
+	started []time.Time
+}
+
+func watchMerges(s *sqlstore.Store) *mergeWatch {
+	w := &mergeWatch{}
 	s.Observe(func(kind string, start time.Time) {
 		if kind == "index" {
-			mu.Lock()
-			merged = append(merged, start)
-			mu.Unlock()
+			w.mu.Lock()
+			w.started = append(w.started, start)
+			w.mu.Unlock()
 		}
 	})
+	return w
+}
+
+func (w *mergeWatch) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.started)
+}
+
+// startedAfter waits up to wait for a merge that started after t.
+func (w *mergeWatch) startedAfter(t time.Time, wait time.Duration) bool {
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) {
+		w.mu.Lock()
+		ok := len(w.started) > 0 && w.started[len(w.started)-1].After(t)
+		w.mu.Unlock()
+		if ok {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// appendMessages writes n messages into a new conversation, each committed on its own.
+func appendMessages(t *testing.T, s *sqlstore.Store, n int) {
+	t.Helper()
+	ctx := context.Background()
 	now := time.Now().UTC()
 	acc := &domain.Account{ID: domain.NewID(), Kind: domain.KindWebsite, Name: "Acme", Key: "k_" + domain.NewSecret(8), CreatedAt: now}
 	v := &domain.Visitor{ID: domain.NewID(), AccountID: acc.ID, TokenHash: domain.NewSecret(16), CreatedAt: now, LastSeenAt: now}
@@ -108,38 +180,12 @@ func TestSearchPendingListMergedInTheBackground(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i := range 200 {
+	for i := range n {
 		m := &domain.Message{ID: domain.NewID(), ConversationID: c.ID, Author: domain.Author{Type: domain.AuthorVisitor, ID: v.ID},
 			Body: fmt.Sprintf("is the flat on floor %d still free, word%d", i, i), ClientMsgID: fmt.Sprint("m", i), CreatedAt: time.Now().UTC()}
 		if _, _, err := s.AppendMessage(ctx, m); err != nil {
 			t.Fatal(err)
 		}
-	}
-	written := time.Now()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		mu.Lock()
-		after := len(merged) > 0 && merged[len(merged)-1].After(written)
-		mu.Unlock()
-		if after {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no merge of the search index's pending list ran in 30 s after the messages")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	db, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var pages int
-	if err := db.QueryRow(`SELECT gin_clean_pending_list('messages_body_fts'::regclass)`).Scan(&pages); err != nil {
-		t.Fatal(err)
-	}
-	if pages != 0 {
-		t.Fatalf("the pending list still had %d pages after a background merge", pages)
 	}
 }
 

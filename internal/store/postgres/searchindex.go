@@ -18,11 +18,15 @@ import (
 // carrying that message held every message of the node for 130–260 ms on the benchmark machine,
 // and longer as the index grows. Each node merges the list every second instead, on a connection
 // of its pool and outside any write, so that an insert only ever appends to a short list. (An
-// index without the list, fastupdate = off, has no pause but makes every insert slower.)
+// index without the list, fastupdate = off, has no pause but makes every insert slower.) A node
+// that has committed nothing since its last merge has added nothing to the list and skips its
+// turn: an idle installation sends no query a second, and of several nodes only those that
+// write merge. The first turn always merges, for what a node stopped mid-second left behind.
 const cleanSearchPendingEvery = time.Second
 
-// cleanSearchPendingList merges the pending list every cleanSearchPendingEvery until the
-// returned stop is called, timed as "index" on /metrics.
+// cleanSearchPendingList merges the pending list every cleanSearchPendingEvery, when the store
+// has committed anything since the last merge, until the returned stop is called; each merge is
+// timed as "index" on /metrics.
 func cleanSearchPendingList(s *sqlstore.Store, db *sql.DB) (stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -31,11 +35,16 @@ func cleanSearchPendingList(s *sqlstore.Store, db *sql.DB) (stop func() error) {
 		tick := time.NewTicker(cleanSearchPendingEvery)
 		defer tick.Stop()
 		failing := false
+		mergedAfter, merged := uint64(0), false // the store's commits when the last merge began
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
+			}
+			commits := s.Commits()
+			if merged && commits == mergedAfter {
+				continue
 			}
 			finished := s.Timed("index")
 			_, err := db.ExecContext(ctx, `SELECT gin_clean_pending_list('messages_body_fts'::regclass)`)
@@ -48,6 +57,7 @@ func cleanSearchPendingList(s *sqlstore.Store, db *sql.DB) (stop func() error) {
 				slog.Warn("search index: its pending list was not merged, will retry", "err", err)
 			}
 			failing = err != nil
+			mergedAfter, merged = commits, !failing
 		}
 	}()
 	return func() error {

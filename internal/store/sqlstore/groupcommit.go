@@ -164,6 +164,9 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 		commit = func(steps []Step) (bool, error) {
 			defer s.timed("write", s.write)()
 			err := p.Pipeline(context.Background(), s.write, s.rebound(steps))
+			if err == nil {
+				s.commits.Add(1)
+			}
 			return errors.Is(err, ErrRolledBack), err
 		}
 	}

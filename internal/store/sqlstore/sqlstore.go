@@ -42,6 +42,8 @@ type Store struct {
 	group    groupCommitter
 	// observe is read by the SQLite checkpointer's goroutine, which may start before it is set.
 	observe atomic.Pointer[func(kind string, start time.Time)]
+	// commits counts the write transactions committed (every group commit among them).
+	commits atomic.Uint64
 	// closeFirst is what the backend runs before the store closes its connections, closeLast
 	// what it runs after.
 	closeFirst, closeLast func() error
@@ -49,6 +51,11 @@ type Store struct {
 
 // Observe sets the function told how long each read and write took (for metrics).
 func (s *Store) Observe(fn func(kind string, start time.Time)) { s.observe.Store(&fn) }
+
+// Commits says how many write transactions the store has committed so far: background work that
+// only matters after a write (PostgreSQL's search-index merge) skips its turn while it is unchanged.
+// The single statements outside a transaction (a new session, a settings change) are not counted.
+func (s *Store) Commits() uint64 { return s.commits.Load() }
 
 // Pools are the store's connection pools by name, for their statistics on /metrics. On SQLite
 // "write" is the one write connection, which the reads by key share (byKey).
@@ -176,6 +183,7 @@ func (s *Store) timedTx(ctx context.Context, kind string, fn func(tx *sql.Tx) er
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.commits.Add(1)
 	return nil
 }
 
