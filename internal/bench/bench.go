@@ -224,8 +224,8 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 			r.connect(ctx)
 		}},
 		{"idle", func(ctx context.Context) { r.idle(ctx, base) }},
-		{"messaging", r.messaging},
-		{"fan-out", r.fanoutPhase},
+		{"messaging", withCollectorHeld(r.messaging)},
+		{"fan-out", withCollectorHeld(r.fanoutPhase)},
 		{"restart", r.restartPhase},
 	}
 	for _, p := range phases {
