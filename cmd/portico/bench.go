@@ -45,6 +45,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	heartbeat := fs.Int("heartbeat", 25, "seconds between pings on each socket, as the protocol asks")
 	workers := fs.Int("workers", 0, fmt.Sprintf("processes that hold the visitors' sockets: 1 is the bench alone; more starts that many worker processes (default: one per %d visitors)", bench.SocketsPerWorker))
 	restart := fs.Bool("restart", false, "without --url: after the fan-out, restart one node (SIGTERM, then start it again) and time its visitors' reconnects")
+	fanouts := fs.Int("fanouts", 1, "how many times the fan-out phase sends its event to every visitor; each one's last client is reported")
 	window := fs.Duration("window", 5*time.Second, "cut the messaging phase into windows this long, each with its latency and the nodes' database times (0: none)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := fs.Parse(args); err != nil {
@@ -68,6 +69,8 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New("--pid goes with --url; the bench knows the nodes it starts")
 	case !started && *restart:
 		return errors.New("--restart is for nodes the bench starts itself; without --url")
+	case *fanouts < 1:
+		return errors.New("--fanouts must be between 1 and 1000")
 	case *workers < 0:
 		return errors.New("--workers must be at least 1")
 	case *operators < 0:
@@ -96,7 +99,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		Heartbeat: time.Duration(*heartbeat) * time.Second, Window: *window, Progress: stderr,
 		Operators: make([]bench.Login, *operators), // the count, for Validate; filled by Seed
 		Workers:   *workers, Worker: &bench.WorkerSpec{Exe: exe, Args: []string{"bench", benchWorkerArg}, Env: env},
-		Restart: *restart,
+		Restart: *restart, Fanouts: *fanouts,
 	}
 	limit, err := bench.RaiseFileLimit()
 	if err != nil {

@@ -51,6 +51,7 @@ type benchReport struct {
 		Latency  struct {
 			Count int `json:"count"`
 		} `json:"latency"`
+		LastMSEach []float64 `json:"last_ms_each"`
 	} `json:"fanout"`
 	Restart *struct {
 		Visitors              int `json:"visitors"`
@@ -83,9 +84,10 @@ func TestBenchSmoke(t *testing.T) {
 		workers int
 		restart bool
 		nodes   int
+		fanouts int
 	}{
-		{name: "one process", args: []string{"--workers", "1"}, workers: 1, nodes: 1},
-		{name: "workers and a restart", args: []string{"--workers", "2", "--restart"}, workers: 2, restart: true, nodes: 1},
+		{name: "one process", args: []string{"--workers", "1", "--fanouts", "3"}, workers: 1, nodes: 1, fanouts: 3},
+		{name: "workers and a restart", args: []string{"--workers", "2", "--restart", "--fanouts", "2"}, workers: 2, restart: true, nodes: 1, fanouts: 2},
 		{name: "two nodes, workers and a restart", args: []string{"--workers", "2", "--restart", "--nodes", "2"}, workers: 2, restart: true, nodes: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,6 +110,7 @@ func TestBenchSmoke(t *testing.T) {
 				{"visitor messages timed by the nodes", rep.Messaging.VisitorToOperator.Server.Count, rep.Messaging.VisitorToOperator.Acked},
 				{"visitors reached by the fan-out", rep.Fanout.Received, visitors},
 				{"fan-out times", rep.Fanout.Latency.Count, visitors},
+				{"fan-outs timed", len(rep.Fanout.LastMSEach), max(tc.fanouts, 1)},
 				{"sockets closed at teardown", rep.Teardown.Closed, visitors + operators},
 				{"errors", rep.Errors, 0},
 				{"unexpected disconnects", rep.UnexpectedDisconnects, 0},
@@ -137,6 +140,13 @@ func TestBenchSmoke(t *testing.T) {
 			for _, c := range checks {
 				if c.got != c.want {
 					t.Errorf("%s: %d, want %d", c.what, c.got, c.want)
+				}
+			}
+			// Every event is timed from its own PATCH: a count carried over from the one
+			// before would end the wait at once, with times from before it (or twice the frames).
+			for i, last := range rep.Fanout.LastMSEach {
+				if last <= 0 {
+					t.Errorf("fan-out %d: last client after %v ms", i, last)
 				}
 			}
 			if rep.Messaging.MessagesAcked == 0 {
@@ -197,6 +207,8 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{[]string{"bench", "--url", "http://127.0.0.1:1", "--restart"}, "--restart is for nodes the bench starts itself"},
 		{[]string{"bench", "--workers", "-1"}, "--workers must be at least 1"},
 		{[]string{"bench", "--window", "100ms"}, "--window must be 0 (no windows) or at least 1s"},
+		{[]string{"bench", "--fanouts", "0"}, "--fanouts must be between 1 and 1000"},
+		{[]string{"bench", "--fanouts", "1001"}, "--fanouts must be between 1 and 1000"},
 		{[]string{"bench", "--visitors", "30", "--chatting", "28", "--workers", "3"}, "--workers 3 needs at least as many visitors that do not chat"},
 	} {
 		var out, errOut bytes.Buffer

@@ -33,6 +33,9 @@ type Options struct {
 	// Window, when set, cuts the messaging phase into windows of this length, each reported
 	// with the nodes' database times in it.
 	Window time.Duration
+	// Fanouts is how many times the fan-out phase sends its event to every visitor; the report
+	// gives the first in full and the time to the last client of each. 0 counts as 1.
+	Fanouts int
 
 	// Workers is how many processes hold the visitors' sockets: 1 is this process alone; more
 	// starts that many worker processes with Worker, and this one keeps only the operators and
@@ -72,6 +75,8 @@ func (o *Options) Validate() error {
 		return errors.New("--sources must be between 1 and 254")
 	case o.Heartbeat < time.Second:
 		return errors.New("--heartbeat must be at least 1 second")
+	case o.Fanouts < 0 || o.Fanouts > maxFanouts:
+		return fmt.Errorf("--fanouts must be between 1 and %d", maxFanouts)
 	case o.Duration < 0 || o.Hold < 0:
 		return errors.New("--duration and --hold cannot be negative")
 	case o.Window != 0 && o.Window < time.Second:

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -152,6 +153,10 @@ type FanoutReport struct {
 	Latency  Latency `json:"latency"`
 	Errors   int     `json:"errors"`
 	CPU      CPU     `json:"cpu"` // the online event, from the PATCH until every frame is counted
+	// LastMSEach is the last client's time of every event sent (--fanouts), the first included;
+	// Over100 counts those over the 100-ms target.
+	LastMSEach []float64 `json:"last_ms_each"`
+	Over100    int       `json:"over_100_ms"`
 }
 
 // RestartReport is the restart phase: one node stopped with SIGTERM and started again on the
@@ -273,6 +278,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("fan-out", "first / last client has it after", num(f.FirstMS)+" / "+num(f.LastMS)+" ms", "last <= 100 ms for 10,000")
 	lat("fan-out", "per client", f.Latency, "")
 	cpu("fan-out", f.CPU)
+	if len(f.LastMSEach) > 1 {
+		each := slices.Sorted(slices.Values(f.LastMSEach))
+		row("fan-out", fmt.Sprintf("last client, each of %d events", len(each)),
+			fmt.Sprintf("p50 %s  max %s ms; over 100 ms: %d", num(each[len(each)/2]), num(each[len(each)-1]), f.Over100), "")
+	}
 
 	if x := r.Restart; x != nil {
 		row("restart", "node restarted", x.Node+"  (sockets reconnect to "+x.ReconnectTo+")", "")

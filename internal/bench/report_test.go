@@ -42,3 +42,24 @@ func TestReportShowsTheFanOutSpreadAndCPU(t *testing.T) {
 		t.Errorf("JSON fan-out CPU = %+v, want %+v", back.Fanout.CPU, rep.Fanout.CPU)
 	}
 }
+
+// With --fanouts the table sums up every event's last client against the 100-ms target.
+func TestReportSumsUpRepeatedFanOuts(t *testing.T) {
+	rep := &Report{Fanout: FanoutReport{Clients: 10, Received: 10, LastMS: 98.25,
+		LastMSEach: []float64{98.25, 120.5, 75, 101, 88}, Over100: 2}}
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`fan-out\s+last client, each of 5 events\s+p50 98\.25  max 120\.5 ms; over 100 ms: 2`).Match(table.Bytes()) {
+		t.Errorf("table has no summary of the 5 fan-outs:\n%s", table.String())
+	}
+	rep.Fanout.LastMSEach = rep.Fanout.LastMSEach[:1]
+	table.Reset()
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	if regexp.MustCompile(`each of`).Match(table.Bytes()) {
+		t.Errorf("a single fan-out got a summary row:\n%s", table.String())
+	}
+}

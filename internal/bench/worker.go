@@ -75,7 +75,7 @@ func (r *runner) serve(ctx context.Context, req request) reply {
 		}
 	case opStats:
 	case opExpect:
-		r.fan.expect.Store(int32(req.What))
+		r.fan.arm(req.What)
 	case opAwait:
 		rep.Count, rep.Times = r.fan.await(ctx, req.What, int64(len(r.visitors))-r.unexpected.Load(), req.Within)
 	case opArm:
