@@ -152,7 +152,8 @@ func (r *runner) redial(s *socket, toldToGo bool) {
 				ws.closeNow()
 				return
 			}
-			r.startReading(s, ws)
+			r.readers.Add(1)
+			go r.readLoop(s, ws)
 			return
 		}
 		r.rejoin.failed.Add(1)

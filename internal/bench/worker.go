@@ -23,7 +23,6 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer) error {
 		if r != nil {
 			r.closeAll()
 			r.readers.Wait()
-			r.stopPollers()
 		}
 	}()
 	for {

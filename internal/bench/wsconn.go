@@ -13,10 +13,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -33,17 +31,8 @@ type wsConn struct {
 	in  []byte // bytes read and not yet parsed, within buf or that larger buffer
 	msg []byte // a message in fragments, while it is gathered
 
-	gathering bool // a fragmented message has begun and not yet ended
-
-	// fillNow's read, for the poller's goroutine only.
-	raw     syscall.RawConn
-	readFn  func(fd uintptr)
-	readN   int
-	readErr error
-
-	wmu        sync.Mutex // writes come from the pinger and from the reader (pong, close)
-	closed     bool       // a close frame was sent; guarded by wmu
-	afterClose func()     // runs when closeNow has closed the connection; guarded by wmu
+	wmu    sync.Mutex // writes come from the pinger and from the reader (pong, close)
+	closed bool       // a close frame was sent; guarded by wmu
 }
 
 // wsReadBuffer holds any frame the server sends a visitor in one read; larger ones are gathered.
@@ -157,33 +146,21 @@ func acceptKey(key string) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
-// read returns the payload of the next text or binary message, waiting for it; it is valid until
-// the next read. Pings are answered on the way. A close frame from the server is answered and
-// returned as a closeError; a connection closed here returns an error that is net.ErrClosed.
+// read returns the payload of the next text or binary message; it is valid until the next read.
+// Pings are answered on the way. A close frame from the server is answered and returned as a
+// closeError; a connection closed here returns an error that is net.ErrClosed.
 func (c *wsConn) read() ([]byte, error) {
+	c.msg = c.msg[:0]
+	gathering := false
 	for {
-		msg, ok, err := c.buffered()
-		if ok || err != nil {
-			return msg, err
-		}
-		if err := c.fill(); err != nil {
+		fin, op, payload, err := c.nextFrame()
+		if err != nil {
 			return nil, err
-		}
-	}
-}
-
-// buffered returns the next message among the bytes read so far, as read does, or ok false when
-// they do not hold a whole one yet; a message in fragments is gathered over several calls.
-func (c *wsConn) buffered() (msg []byte, ok bool, err error) {
-	for {
-		fin, op, payload, whole, err := c.parseFrame()
-		if !whole || err != nil {
-			return nil, false, err
 		}
 		switch op {
 		case wsPing:
 			if err := c.writeFrame(wsPong, payload, time.Now().Add(pingWriteTimeout)); err != nil {
-				return nil, false, err
+				return nil, err
 			}
 			continue
 		case wsPong:
@@ -195,65 +172,63 @@ func (c *wsConn) buffered() (msg []byte, ok bool, err error) {
 			}
 			c.writeFrame(wsClose, payload[:min(len(payload), 2)], time.Now().Add(time.Second))
 			c.nc.Close()
-			return nil, false, ce
+			return nil, ce
 		case wsText, wsBinary:
-			if c.gathering {
-				return nil, false, fmt.Errorf("%w: a new message inside a fragmented one", errProtocol)
+			if gathering {
+				return nil, fmt.Errorf("%w: a new message inside a fragmented one", errProtocol)
 			}
 		case wsContinuation:
-			if !c.gathering {
-				return nil, false, fmt.Errorf("%w: a continuation with no message", errProtocol)
+			if !gathering {
+				return nil, fmt.Errorf("%w: a continuation with no message", errProtocol)
 			}
 		default:
-			return nil, false, fmt.Errorf("%w: opcode %d", errProtocol, op)
+			return nil, fmt.Errorf("%w: opcode %d", errProtocol, op)
 		}
-		if fin && !c.gathering {
-			return payload, true, nil
-		}
-		if !c.gathering {
-			c.msg = c.msg[:0]
+		if fin && !gathering {
+			return payload, nil
 		}
 		if len(c.msg)+len(payload) > readLimit {
-			return nil, false, fmt.Errorf("%w: a message over %d bytes", errProtocol, readLimit)
+			return nil, fmt.Errorf("%w: a message over %d bytes", errProtocol, readLimit)
 		}
 		c.msg = append(c.msg, payload...)
-		c.gathering = !fin
+		gathering = true
 		if fin {
-			return c.msg, true, nil
+			return c.msg, nil
 		}
 	}
 }
 
-// parseFrame takes one frame off the bytes read so far, or reports whole false while they do
-// not hold one. The payload lies in c.buf or in a slice of its own and is valid until the next
-// read of the socket.
-func (c *wsConn) parseFrame() (fin bool, op byte, payload []byte, whole bool, err error) {
-	n, need := frameSize(c.in)
-	if n == 0 {
-		if need > readLimit {
-			return false, 0, nil, false, fmt.Errorf("%w: a frame over %d bytes", errProtocol, readLimit)
+// nextFrame parses one frame, reading until it is whole. The payload it returns lies in c.buf
+// or in a slice of its own and is valid until the next call.
+func (c *wsConn) nextFrame() (fin bool, op byte, payload []byte, err error) {
+	for {
+		if n, need := frameSize(c.in); n > 0 {
+			frame := c.in[:n]
+			c.in = c.in[n:]
+			hdr := n - need
+			fin, op = frame[0]&0x80 != 0, frame[0]&0x0f
+			switch {
+			case frame[0]&0x70 != 0:
+				return false, 0, nil, fmt.Errorf("%w: reserved bits set", errProtocol)
+			case frame[1]&0x80 != 0:
+				return false, 0, nil, fmt.Errorf("%w: a masked frame from the server", errProtocol)
+			case op >= wsClose && (!fin || need > 125):
+				return false, 0, nil, fmt.Errorf("%w: a fragmented or long control frame", errProtocol)
+			}
+			return fin, op, frame[hdr:], nil
+		} else if need > readLimit {
+			return false, 0, nil, fmt.Errorf("%w: a frame over %d bytes", errProtocol, readLimit)
 		}
-		return false, 0, nil, false, nil
+		if err := c.fill(); err != nil {
+			return false, 0, nil, err
+		}
 	}
-	frame := c.in[:n]
-	c.in = c.in[n:]
-	hdr := n - need
-	fin, op = frame[0]&0x80 != 0, frame[0]&0x0f
-	switch {
-	case frame[0]&0x70 != 0:
-		return false, 0, nil, false, fmt.Errorf("%w: reserved bits set", errProtocol)
-	case frame[1]&0x80 != 0:
-		return false, 0, nil, false, fmt.Errorf("%w: a masked frame from the server", errProtocol)
-	case op >= wsClose && (!fin || need > 125):
-		return false, 0, nil, false, fmt.Errorf("%w: a fragmented or long control frame", errProtocol)
-	}
-	return fin, op, frame[hdr:], true, nil
 }
 
-// room makes space behind the unparsed bytes and returns it. The unparsed bytes move to the
-// front of the read buffer first when there is none behind them, into a larger buffer of their
-// own when a frame does not fit in it; that one is dropped once the frame has been parsed.
-func (c *wsConn) room() []byte {
+// fill reads more bytes behind the unparsed ones. The unparsed bytes move to the front of the
+// read buffer first when there is no room behind them, into a larger buffer of their own when
+// a frame does not fit in it; that one is dropped once the frame has been parsed.
+func (c *wsConn) fill() error {
 	if len(c.in) == cap(c.in) {
 		dst := c.buf
 		if len(c.in) >= len(c.buf) {
@@ -261,12 +236,7 @@ func (c *wsConn) room() []byte {
 		}
 		c.in = dst[:copy(dst, c.in)]
 	}
-	return c.in[len(c.in):cap(c.in)]
-}
-
-// fill waits for more bytes and reads them behind the unparsed ones.
-func (c *wsConn) fill() error {
-	n, err := c.nc.Read(c.room())
+	n, err := c.nc.Read(c.in[len(c.in):cap(c.in)])
 	c.in = c.in[:len(c.in)+n]
 	if n > 0 {
 		return nil
@@ -345,59 +315,5 @@ func (c *wsConn) writeFrame(op byte, payload []byte, deadline time.Time) error {
 }
 
 // closeNow closes the connection without a closing handshake, as a browser tab that goes away
-// does; a read blocked on it returns net.ErrClosed, and afterClose runs.
-func (c *wsConn) closeNow() error {
-	err := c.nc.Close()
-	c.wmu.Lock()
-	after := c.afterClose
-	c.wmu.Unlock()
-	if after != nil {
-		after()
-	}
-	return err
-}
-
-// setAfterClose sets what closeNow does once the connection is closed: a socket that the
-// bench's poller reads is out of epoll then, and nothing else would tell its reader.
-func (c *wsConn) setAfterClose(fn func()) {
-	c.wmu.Lock()
-	c.afterClose = fn
-	c.wmu.Unlock()
-}
-
-// errNothingToRead is fillNow finding the socket empty: the poller woke early.
-var errNothingToRead = errors.New("nothing to read")
-
-// fillNow reads what the socket holds behind the unparsed bytes, without waiting: one read(2),
-// for the bench's poller. The end of the stream is io.EOF.
-func (c *wsConn) fillNow() error {
-	if c.readFn == nil {
-		sc, ok := c.nc.(syscall.Conn)
-		if !ok {
-			return errors.ErrUnsupported
-		}
-		raw, err := sc.SyscallConn()
-		if err != nil {
-			return err
-		}
-		// Made once: a closure made on each call would be an allocation per frame.
-		c.raw = raw
-		c.readFn = func(fd uintptr) { c.readN, c.readErr = readNow(fd, c.room()) }
-	}
-	// Control holds the descriptor open, so a close meanwhile cannot hand its number to
-	// another connection under this read.
-	if err := c.raw.Control(c.readFn); err != nil {
-		return err
-	}
-	switch n, err := c.readN, c.readErr; {
-	case err == syscall.EAGAIN:
-		return errNothingToRead
-	case err != nil:
-		return os.NewSyscallError("read", err)
-	case n == 0:
-		return io.EOF
-	default:
-		c.in = c.in[:len(c.in)+n]
-		return nil
-	}
-}
+// does; a read blocked on it returns net.ErrClosed.
+func (c *wsConn) closeNow() error { return c.nc.Close() }

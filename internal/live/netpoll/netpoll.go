@@ -12,8 +12,7 @@ var ErrUnsupported = errors.New("netpoll: not supported for this connection or p
 var ErrClosed = errors.New("netpoll: closed")
 
 // Readable is called when a watched connection has bytes to read, has been closed by its peer or
-// has failed. It is called once per arming of a Watch (after reading, Rearm), and as long as
-// bytes are waiting for a WatchLevel, which it must therefore read. It runs on the poller's
+// has failed. It is called once per arming: after reading, Rearm. It runs on the poller's
 // goroutine, which watches every connection, so it must not wait: it handles what needs no
 // waiting and starts a goroutine for the rest.
 type Readable func()

@@ -25,11 +25,10 @@ type Poller struct {
 // Watch is one watched connection. Its id, not its file descriptor, names it in epoll events:
 // a descriptor number is reused as soon as its connection closes.
 type Watch struct {
-	p      *Poller
-	id     uint64
-	raw    syscall.RawConn
-	fn     Readable
-	events uint32 // what epoll is asked for
+	p   *Poller
+	id  uint64
+	raw syscall.RawConn
+	fn  Readable
 }
 
 // New makes a poller; Run must be running for watches to fire.
@@ -137,21 +136,9 @@ func (p *Poller) Close() error {
 	return p.file.Close()
 }
 
-// Watch arms c: fn runs once, on the poller's goroutine, when c has bytes to read (at once if it
+// Watch arms c: fn runs once, on a new goroutine, when c has bytes to read (at once if it
 // already has). The connection must expose its descriptor (a *net.TCPConn does).
 func (p *Poller) Watch(c net.Conn, fn Readable) (*Watch, error) {
-	return p.watch(c, fn, syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLONESHOT)
-}
-
-// WatchLevel watches c until Remove: fn runs on the poller's goroutine each time the poller
-// finds bytes waiting on c (or its end), so fn must read them; there is nothing to rearm. A
-// connection that gets a message now and then costs one epoll_ctl less per message than with
-// Watch, and a poller that wakes for many at once reads each with one read(2).
-func (p *Poller) WatchLevel(c net.Conn, fn Readable) (*Watch, error) {
-	return p.watch(c, fn, syscall.EPOLLIN|syscall.EPOLLRDHUP)
-}
-
-func (p *Poller) watch(c net.Conn, fn Readable, events uint32) (*Watch, error) {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return nil, ErrUnsupported
@@ -166,7 +153,7 @@ func (p *Poller) watch(c net.Conn, fn Readable, events uint32) (*Watch, error) {
 		return nil, ErrClosed
 	}
 	p.next++
-	w := &Watch{p: p, id: p.next, raw: raw, fn: fn, events: events}
+	w := &Watch{p: p, id: p.next, raw: raw, fn: fn}
 	p.watches[w.id] = w
 	p.mu.Unlock()
 	if err := w.ctl(syscall.EPOLL_CTL_ADD); err != nil {
@@ -200,7 +187,7 @@ func (w *Watch) ctl(op int) error {
 	epollErr := w.p.raw.Control(func(epfd uintptr) {
 		connErr := w.raw.Control(func(fd uintptr) {
 			ev := syscall.EpollEvent{
-				Events: w.events,
+				Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT,
 				Fd:     int32(uint32(w.id)),
 				Pad:    int32(uint32(w.id >> 32)),
 			}

@@ -161,33 +161,3 @@ func TestConnectionWithoutDescriptorIsRefused(t *testing.T) {
 		t.Fatalf("Watch(net.Pipe): %v, want ErrUnsupported", err)
 	}
 }
-
-func TestLevelWatchFiresWhileBytesWaitAndAfterEachArrival(t *testing.T) {
-	p := newPoller(t)
-	server, client := pair(t)
-	woken := make(chan struct{}, 1024)
-	read := make(chan bool, 1)
-	read <- false
-	w, err := p.WatchLevel(server, func() {
-		woken <- struct{}{}
-		if <-read {
-			buf := make([]byte, 64)
-			server.Read(buf)
-		}
-		read <- true
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Remove()
-	client.Write([]byte("a"))
-	// Unread, the byte keeps the watch firing: the first call leaves it, the next one reads it.
-	expect(t, woken, "the first byte")
-	expect(t, woken, "the byte left unread")
-	expectNothing(t, woken, "nothing waiting")
-	// No rearming between messages.
-	client.Write([]byte("b"))
-	expect(t, woken, "the second byte")
-	client.Close()
-	expect(t, woken, "the end of the stream")
-}
