@@ -52,6 +52,11 @@ type benchReport struct {
 			Count int `json:"count"`
 		} `json:"latency"`
 		LastMSEach []float64 `json:"last_ms_each"`
+		PerFrame   struct {
+			Frames int     `json:"frames"`
+			Server float64 `json:"server_us"`
+			Bench  float64 `json:"bench_us"`
+		} `json:"cpu_per_frame"`
 	} `json:"fanout"`
 	Restart *struct {
 		Visitors              int `json:"visitors"`
@@ -111,6 +116,8 @@ func TestBenchSmoke(t *testing.T) {
 				{"visitors reached by the fan-out", rep.Fanout.Received, visitors},
 				{"fan-out times", rep.Fanout.Latency.Count, visitors},
 				{"fan-outs timed", len(rep.Fanout.LastMSEach), max(tc.fanouts, 1)},
+				// the CPU per frame is over every flip's online frames, in every process
+				{"frames the CPU per frame is over", rep.Fanout.PerFrame.Frames, max(tc.fanouts, 1) * visitors},
 				{"sockets closed at teardown", rep.Teardown.Closed, visitors + operators},
 				{"errors", rep.Errors, 0},
 				{"unexpected disconnects", rep.UnexpectedDisconnects, 0},

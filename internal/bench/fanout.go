@@ -95,19 +95,32 @@ func (r *runner) fanoutPhase(ctx context.Context) {
 			return
 		}
 	}
+	var spent CPU
+	var frames int64
+	defer func() {
+		if frames > 0 {
+			rep.PerFrame = FrameCPU{Frames: frames,
+				ServerMicros: round3(spent.ServerSeconds / float64(frames) * 1e6),
+				BenchMicros:  round3(spent.BenchSeconds / float64(frames) * 1e6)}
+		}
+	}()
 	for i := range max(r.opt.Fanouts, 1) {
 		flipCtx, cancel := context.WithTimeout(ctx, time.Minute)
-		ok := r.flip(flipCtx, clients, i == 0)
+		got, cpu, ok := r.flip(flipCtx, clients, i == 0)
 		cancel()
 		if !ok {
 			return
 		}
+		frames += got
+		spent.ServerSeconds += cpu.ServerSeconds
+		spent.BenchSeconds += cpu.BenchSeconds
 	}
 }
 
 // flip sends the last available operator away and back, and times the online event to every
-// client; the first flip fills the report's fields, every one its last client's time.
-func (r *runner) flip(ctx context.Context, clients int64, first bool) bool {
+// client; the first flip fills the report's fields, every one its last client's time. It
+// returns how many online frames arrived and the CPU spent from the PATCH until they had.
+func (r *runner) flip(ctx context.Context, clients int64, first bool) (int64, CPU, bool) {
 	rep := &r.rep.Fanout
 	last := r.operators[0]
 	// expect arms this process and every worker for one kind of frame before it is caused.
@@ -131,7 +144,7 @@ func (r *runner) flip(ctx context.Context, clients int64, first bool) bool {
 
 	expect(expectOffline)
 	if !r.setStatus(ctx, last, "away") {
-		return false
+		return 0, CPU{}, false
 	}
 	if got, _ := await(expectOffline); got < clients {
 		rep.Errors += int(clients - got)
@@ -142,7 +155,7 @@ func (r *runner) flip(ctx context.Context, clients int64, first bool) bool {
 	mark := r.markCPU(ctx)
 	start := monoNow()
 	if !r.setStatus(ctx, last, "online") {
-		return false
+		return 0, CPU{}, false
 	}
 	got, at := await(expectOnline)
 	cpu := r.cpuSince(ctx, mark)
@@ -170,7 +183,7 @@ func (r *runner) flip(ctx context.Context, clients int64, first bool) bool {
 		rep.Errors++
 		r.problems.note("fan-out", fmt.Errorf("%d presence online frames for %d visitors", got, clients))
 	}
-	return true
+	return got, cpu, true
 }
 
 // setStatus sets an operator's status as the console does, counting a failure.

@@ -157,6 +157,19 @@ type FanoutReport struct {
 	// Over100 counts those over the 100-ms target.
 	LastMSEach []float64 `json:"last_ms_each"`
 	Over100    int       `json:"over_100_ms"`
+	// PerFrame is the CPU of the online events of every flip over the frames they delivered:
+	// what one frame costs the servers to send and the bench to receive. On one machine the last
+	// client's time is about both together, times the clients, over the CPUs; and it tells a
+	// slow hour of the machine from a change in the code (docs/benchmarks.md, round
+	// twenty-one).
+	PerFrame FrameCPU `json:"cpu_per_frame"`
+}
+
+// FrameCPU is processor time per frame, in microseconds.
+type FrameCPU struct {
+	Frames       int64   `json:"frames"`
+	ServerMicros float64 `json:"server_us"`
+	BenchMicros  float64 `json:"bench_us"`
 }
 
 // RestartReport is the restart phase: one node stopped with SIGTERM and started again on the
@@ -282,6 +295,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		each := slices.Sorted(slices.Values(f.LastMSEach))
 		row("fan-out", fmt.Sprintf("last client, each of %d events", len(each)),
 			fmt.Sprintf("p50 %s  max %s ms; over 100 ms: %d", num(each[len(each)/2]), num(each[len(each)-1]), f.Over100), "")
+	}
+	if pf := f.PerFrame; pf.Frames > 0 {
+		row("fan-out", "CPU a frame: server / bench", fmt.Sprintf("%s / %s µs  (%d frames)", num(pf.ServerMicros), num(pf.BenchMicros), pf.Frames), "")
 	}
 
 	if x := r.Restart; x != nil {

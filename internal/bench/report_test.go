@@ -63,3 +63,40 @@ func TestReportSumsUpRepeatedFanOuts(t *testing.T) {
 		t.Errorf("a single fan-out got a summary row:\n%s", table.String())
 	}
 }
+
+// The CPU a frame costs both ends, over every flip, is in the table and the JSON; a run whose
+// fan-out delivered nothing has no such row.
+func TestReportShowsTheCPUPerFanOutFrame(t *testing.T) {
+	rep := &Report{Fanout: FanoutReport{Clients: 10, Received: 10,
+		PerFrame: FrameCPU{Frames: 200, ServerMicros: 8.85, BenchMicros: 9.5}}}
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`fan-out\s+CPU a frame: server / bench\s+8\.85 / 9\.5 µs  \(200 frames\)`).Match(table.Bytes()) {
+		t.Errorf("table has no CPU per frame:\n%s", table.String())
+	}
+	var js bytes.Buffer
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Fanout struct {
+			PerFrame FrameCPU `json:"cpu_per_frame"`
+		} `json:"fanout"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Fanout.PerFrame != rep.Fanout.PerFrame {
+		t.Errorf("JSON fan-out cpu_per_frame = %+v, want %+v", back.Fanout.PerFrame, rep.Fanout.PerFrame)
+	}
+	rep.Fanout.PerFrame = FrameCPU{}
+	table.Reset()
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	if regexp.MustCompile(`CPU a frame`).Match(table.Bytes()) {
+		t.Errorf("a fan-out with no frames got a CPU per frame:\n%s", table.String())
+	}
+}
