@@ -7,33 +7,39 @@ import (
 	"testing"
 )
 
+// written renders rep as the table and decodes its JSON into back.
+func written(t *testing.T, rep *Report, back any) []byte {
+	t.Helper()
+	var table, js bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(js.Bytes(), back); err != nil {
+		t.Fatal(err)
+	}
+	return table.Bytes()
+}
+
 // The first client's time is how long the node took before its first write; the share of the
 // two cores tells whether the server's writes or the bench's reads bound the rest. Both the
 // table and the JSON carry them.
 func TestReportShowsTheFanOutSpreadAndCPU(t *testing.T) {
 	rep := &Report{Fanout: FanoutReport{Clients: 10, Received: 10, FirstMS: 4.5, LastMS: 98.25, CPU: CPU{ServerSeconds: 0.15, BenchSeconds: 0.17}}}
-	var table bytes.Buffer
-	if err := rep.WriteTable(&table); err != nil {
-		t.Fatal(err)
-	}
-	if !regexp.MustCompile(`fan-out\s+first / last client has it after\s+4\.5 / 98\.25 ms`).Match(table.Bytes()) {
-		t.Errorf("table has no fan-out first and last client:\n%s", table.String())
-	}
-	if !regexp.MustCompile(`fan-out\s+CPU seconds: server / bench\s+0\.15 / 0\.17`).Match(table.Bytes()) {
-		t.Errorf("table has no fan-out CPU row:\n%s", table.String())
-	}
-	var js bytes.Buffer
-	if err := rep.WriteJSON(&js); err != nil {
-		t.Fatal(err)
-	}
 	var back struct {
 		Fanout struct {
 			FirstMS float64 `json:"first_ms"`
 			CPU     CPU     `json:"cpu"`
 		} `json:"fanout"`
 	}
-	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
-		t.Fatal(err)
+	table := written(t, rep, &back)
+	if !regexp.MustCompile(`fan-out\s+first / last client has it after\s+4\.5 / 98\.25 ms`).Match(table) {
+		t.Errorf("table has no fan-out first and last client:\n%s", table)
+	}
+	if !regexp.MustCompile(`fan-out\s+CPU seconds: server / bench\s+0\.15 / 0\.17`).Match(table) {
+		t.Errorf("table has no fan-out CPU row:\n%s", table)
 	}
 	if back.Fanout.FirstMS != rep.Fanout.FirstMS {
 		t.Errorf("JSON fan-out first_ms = %v, want %v", back.Fanout.FirstMS, rep.Fanout.FirstMS)
@@ -69,34 +75,20 @@ func TestReportSumsUpRepeatedFanOuts(t *testing.T) {
 func TestReportShowsTheCPUPerFanOutFrame(t *testing.T) {
 	rep := &Report{Fanout: FanoutReport{Clients: 10, Received: 10,
 		PerFrame: FrameCPU{Frames: 200, ServerMicros: 8.85, BenchMicros: 9.5}}}
-	var table bytes.Buffer
-	if err := rep.WriteTable(&table); err != nil {
-		t.Fatal(err)
-	}
-	if !regexp.MustCompile(`fan-out\s+CPU a frame: server / bench\s+8\.85 / 9\.5 µs  \(200 frames\)`).Match(table.Bytes()) {
-		t.Errorf("table has no CPU per frame:\n%s", table.String())
-	}
-	var js bytes.Buffer
-	if err := rep.WriteJSON(&js); err != nil {
-		t.Fatal(err)
-	}
 	var back struct {
 		Fanout struct {
 			PerFrame FrameCPU `json:"cpu_per_frame"`
 		} `json:"fanout"`
 	}
-	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
-		t.Fatal(err)
+	table := written(t, rep, &back)
+	if !regexp.MustCompile(`fan-out\s+CPU a frame: server / bench\s+8\.85 / 9\.5 µs  \(200 frames\)`).Match(table) {
+		t.Errorf("table has no CPU per frame:\n%s", table)
 	}
 	if back.Fanout.PerFrame != rep.Fanout.PerFrame {
 		t.Errorf("JSON fan-out cpu_per_frame = %+v, want %+v", back.Fanout.PerFrame, rep.Fanout.PerFrame)
 	}
 	rep.Fanout.PerFrame = FrameCPU{}
-	table.Reset()
-	if err := rep.WriteTable(&table); err != nil {
-		t.Fatal(err)
-	}
-	if regexp.MustCompile(`CPU a frame`).Match(table.Bytes()) {
-		t.Errorf("a fan-out with no frames got a CPU per frame:\n%s", table.String())
+	if table := written(t, rep, &back); regexp.MustCompile(`CPU a frame`).Match(table) {
+		t.Errorf("a fan-out with no frames got a CPU per frame:\n%s", table)
 	}
 }
