@@ -70,7 +70,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	case !started && *restart:
 		return errors.New("--restart is for nodes the bench starts itself; without --url")
 	case *fanouts < 1:
-		return errors.New("--fanouts must be between 1 and 1000")
+		return fmt.Errorf("--fanouts must be between 1 and %d", bench.MaxFanouts)
 	case *workers < 0:
 		return errors.New("--workers must be at least 1")
 	case *operators < 0:

@@ -75,8 +75,8 @@ func (o *Options) Validate() error {
 		return errors.New("--sources must be between 1 and 254")
 	case o.Heartbeat < time.Second:
 		return errors.New("--heartbeat must be at least 1 second")
-	case o.Fanouts < 0 || o.Fanouts > maxFanouts:
-		return fmt.Errorf("--fanouts must be between 1 and %d", maxFanouts)
+	case o.Fanouts < 0 || o.Fanouts > MaxFanouts:
+		return fmt.Errorf("--fanouts must be between 1 and %d", MaxFanouts)
 	case o.Duration < 0 || o.Hold < 0:
 		return errors.New("--duration and --hold cannot be negative")
 	case o.Window != 0 && o.Window < time.Second:

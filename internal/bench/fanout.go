@@ -76,9 +76,9 @@ func (f *fanout) await(ctx context.Context, what int, want int64, within time.Du
 	return f.online.Load(), append([]int64(nil), f.at...)
 }
 
-// maxFanouts bounds --fanouts: each event is two fan-outs and takes a fifth of a second or so
+// MaxFanouts bounds --fanouts: each event is two fan-outs and takes a fifth of a second or so
 // with 10,000 visitors.
-const maxFanouts = 1000
+const MaxFanouts = 1000
 
 // fanoutPhase makes one event reach every connected visitor: with a single operator available,
 // that operator goes away and comes back, and every visitor of the account is told each time.
