@@ -121,6 +121,8 @@ type runner struct {
 	sockMu  sync.Mutex
 	socks   []*socket
 	readers sync.WaitGroup
+	pollers []*poller    // read the visitors' sockets, one per CPU; none where epoll is not
+	polled  atomic.Int64 // sockets handed to the pollers, to spread them evenly
 
 	hellos, pongs, pings atomic.Int64
 	unexpected           atomic.Int64
@@ -156,6 +158,18 @@ func newRunner(opt Options, first, count int) *runner {
 		stopping: make(chan struct{}),
 	}
 	r.tracker.msgs = map[string]*tracked{}
+	for range runtime.GOMAXPROCS(0) {
+		p, err := newPoller()
+		if err != nil {
+			break
+		}
+		r.pollers = append(r.pollers, p)
+		go func() {
+			if err := p.run(); err != nil {
+				r.problems.note("poller", err)
+			}
+		}()
+	}
 	return r
 }
 
@@ -624,6 +638,13 @@ func (r *runner) awaitReaders() {
 	}
 }
 
+// stopPollers ends the pollers' goroutines once every socket they read is closed.
+func (r *runner) stopPollers() {
+	for _, p := range r.pollers {
+		p.stop()
+	}
+}
+
 // teardown drops every connection at once and waits for the servers to let go of them.
 func (r *runner) teardown(ctx context.Context, base serverState) {
 	rep := &r.rep.Teardown
@@ -633,6 +654,7 @@ func (r *runner) teardown(ctx context.Context, base serverState) {
 	wg.Go(func() { remote = r.onWorkers(ctx, request{Op: opClose}) })
 	rep.Closed = r.closeAll()
 	r.awaitReaders()
+	r.stopPollers()
 	wg.Wait()
 	for _, w := range remote {
 		rep.Closed += w.Closed

@@ -152,8 +152,7 @@ func (r *runner) redial(s *socket, toldToGo bool) {
 				ws.closeNow()
 				return
 			}
-			r.readers.Add(1)
-			go r.readLoop(s, ws)
+			r.startReading(s, ws)
 			return
 		}
 		r.rejoin.failed.Add(1)

@@ -22,8 +22,8 @@ const (
 
 var kindNames = [2]string{"visitor", "operator"}
 
-// socket is one live connection. Each has exactly one goroutine, its reader; heartbeats are
-// written by the single pinger for all sockets. During a node restart the connection is
+// socket is one live connection. Each has exactly one reader, a goroutine of its own or a
+// poller's thread for visitors; heartbeats are written by the single pinger for all sockets. During a node restart the connection is
 // replaced by a new one to the same node, so it is held behind an atomic pointer.
 type socket struct {
 	conn      atomic.Pointer[wsConn]
@@ -76,13 +76,26 @@ func wsURL(base, path, token string) string {
 	return base + path + "?token=" + token
 }
 
-// register adds a socket to the pinger's list and starts its reader.
+// register adds a socket to the pinger's list and starts reading it.
 func (r *runner) register(s *socket, ws *wsConn) {
 	s.conn.Store(ws)
 	r.sockMu.Lock()
 	r.socks = append(r.socks, s)
 	r.sockMu.Unlock()
+	r.startReading(s, ws)
+}
+
+// startReading reads a socket until it ends: a visitor's on a poller where there is one, any
+// other on a goroutine of its own. The bench stands in for thousands of browsers on other
+// machines, but it shares the server's cores: a goroutine per visitor, woken for each frame,
+// cost it about as much CPU per frame received as the server spent sending it, which it took
+// from the server during a fan-out (see pollPause). Operators stay on goroutines: they answer
+// messages at once, and a poller must never wait.
+func (r *runner) startReading(s *socket, ws *wsConn) {
 	r.readers.Add(1)
+	if s.kind == kindVisitor && len(r.pollers) > 0 && r.poll(s, ws) {
+		return
+	}
 	go r.readLoop(s, ws)
 }
 
@@ -94,35 +107,119 @@ func (r *runner) readLoop(s *socket, ws *wsConn) {
 		// costs no timer.
 		data, err := ws.read()
 		if err != nil {
-			switch {
-			case s.closing.Load():
-			case r.rejoin.expects(s):
-				// The node is restarting: reconnect as the widget would. The redial
-				// goroutine is counted among the readers so that teardown waits for it.
-				r.rejoin.dropped(s.kind)
-				r.readers.Add(1)
-				go r.redial(s, toldToGo)
-			default:
-				r.unexpected.Add(1)
-				r.problems.note("disconnect", fmt.Errorf("%s socket closed %s: %s", kindNames[s.kind], closedBy(err), closeReason(err)))
-			}
+			r.socketEnded(s, err, toldToGo)
 			return
 		}
-		switch {
-		case bytes.HasPrefix(data, frameReconnect):
-			// The widget closes at once and comes back after a short jitter. Anywhere else
-			// the server closes next, and that counts as an unexpected disconnect.
-			if r.rejoin.expects(s) {
-				r.rejoin.frames.Add(1)
-				toldToGo = true
-				ws.closeNow()
-			}
-			continue
-		case bytes.HasPrefix(data, frameHello) && s.rejoining.CompareAndSwap(true, false):
-			r.rejoin.greeted(s.kind)
+		if !r.onFrame(s, data) {
+			toldToGo = true
+			ws.closeNow()
 		}
-		s.handle(data)
 	}
+}
+
+// onFrame handles one message from the server. It reports false for a reconnect that the
+// socket is to follow: the widget closes at once and comes back after a short jitter, so the
+// caller closes it and the end of the socket dials again.
+func (r *runner) onFrame(s *socket, data []byte) (stay bool) {
+	switch {
+	case bytes.HasPrefix(data, frameReconnect):
+		// Anywhere else the server closes next, and that counts as an unexpected disconnect.
+		if r.rejoin.expects(s) {
+			r.rejoin.frames.Add(1)
+			return false
+		}
+		return true
+	case bytes.HasPrefix(data, frameHello) && s.rejoining.CompareAndSwap(true, false):
+		r.rejoin.greeted(s.kind)
+	}
+	s.handle(data)
+	return true
+}
+
+// socketEnded accounts for a socket that is over: closed by the bench, dropped by a restarting
+// node (reconnect as the widget would), or an unexpected disconnect.
+func (r *runner) socketEnded(s *socket, err error, toldToGo bool) {
+	switch {
+	case s.closing.Load():
+	case r.rejoin.expects(s):
+		// The redial goroutine is counted among the readers so that teardown waits for it.
+		r.rejoin.dropped(s.kind)
+		r.readers.Add(1)
+		go r.redial(s, toldToGo)
+	default:
+		r.unexpected.Add(1)
+		r.problems.note("disconnect", fmt.Errorf("%s socket closed %s: %s", kindNames[s.kind], closedBy(err), closeReason(err)))
+	}
+}
+
+// polledRead is a socket that the poller reads. It ends once, on whichever goroutine sees the
+// end first: the poller's (the server closed it) or the one closing it here, since a socket
+// closed here is out of epoll and gets no more wake-ups.
+type polledRead struct {
+	ended    atomic.Bool
+	toldToGo atomic.Bool
+}
+
+// poll hands a socket to a poller; false leaves it to a goroutine of its own.
+func (r *runner) poll(s *socket, ws *wsConn) bool {
+	pr := &polledRead{}
+	fc, err := ws.pollWith(func() { r.endPolled(s, ws, pr, net.ErrClosed) })
+	if err != nil {
+		return false
+	}
+	// The server's first frame may have come behind its answer to the handshake, and the
+	// poller wakes only for bytes still in the socket.
+	if !r.handleBuffered(s, ws, pr) {
+		return true
+	}
+	poller := r.pollers[int(r.polled.Add(1))%len(r.pollers)]
+	if err := poller.watch(fc, func() { r.readPolled(s, ws, pr) }); err != nil {
+		// Closed meanwhile (and ended then), or a socket epoll refuses.
+		r.endPolled(s, ws, pr, err)
+	}
+	return true
+}
+
+// readPolled runs on the poller's goroutine when a visitor's socket has bytes (or its end):
+// one read(2), then every whole message in what it read.
+func (r *runner) readPolled(s *socket, ws *wsConn, pr *polledRead) {
+	if pr.ended.Load() {
+		return
+	}
+	if err := ws.fillNow(); err != nil {
+		if err != errNothingToRead {
+			r.endPolled(s, ws, pr, err)
+		}
+		return
+	}
+	r.handleBuffered(s, ws, pr)
+}
+
+// handleBuffered handles every whole message read so far; false when the socket has ended.
+func (r *runner) handleBuffered(s *socket, ws *wsConn, pr *polledRead) bool {
+	for {
+		data, ok, err := ws.buffered()
+		switch {
+		case err != nil:
+			r.endPolled(s, ws, pr, err)
+			return false
+		case !ok:
+			return true
+		case !r.onFrame(s, data):
+			pr.toldToGo.Store(true)
+			r.endPolled(s, ws, pr, net.ErrClosed)
+			return false
+		}
+	}
+}
+
+func (r *runner) endPolled(s *socket, ws *wsConn, pr *polledRead, err error) {
+	if !pr.ended.CompareAndSwap(false, true) {
+		return
+	}
+	ws.closeNow()
+	r.socketEnded(s, err, pr.toldToGo.Load())
+	r.readers.Done()
 }
 
 // closedBy names the side that ended a socket: a read that fails with net.ErrClosed found the

@@ -3,9 +3,12 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -137,4 +140,176 @@ func (g *gatedConn) Write(p []byte) (int, error) {
 func (g *gatedConn) Close() error {
 	g.closeOnce.Do(func() { close(g.closed) })
 	return g.Conn.Close()
+}
+
+// polledRunner is a runner whose visitors' sockets the poller reads.
+func polledRunner(t *testing.T) *runner {
+	t.Helper()
+	r := newRunner(Options{Heartbeat: time.Second, Concurrency: 1}, 0, 1)
+	if len(r.pollers) == 0 {
+		t.Skip("the bench's poller is Linux's epoll")
+	}
+	t.Cleanup(r.stopPollers)
+	return r
+}
+
+// isPolled reports whether the poller reads ws: out of Go's poller, with an end for its close.
+func isPolled(ws *wsConn) bool {
+	ws.wmu.Lock()
+	defer ws.wmu.Unlock()
+	_, detached := ws.nc.(*fdConn)
+	return detached && ws.afterClose != nil
+}
+
+func awaitReaders(t *testing.T, r *runner) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		r.readers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the socket's reader has not ended")
+	}
+}
+
+// A visitor's socket read by the poller gets what a reader goroutine would: the hello that came
+// in the same segment as the handshake's answer (the poller wakes only for bytes still in the
+// socket), frames cut anywhere, a message in fragments with a ping between them. The server
+// closing it is one unexpected disconnect.
+func TestPolledVisitorSocketReadsWhatAGoroutineWould(t *testing.T) {
+	hello, pong := `{"type":"hello"}`, `{"type":"pong"}`
+	more, release := make(chan struct{}), make(chan struct{})
+	url := rawServer(t, func(conn net.Conn, answer []byte) {
+		conn.Write(append(answer, textFrame(hello)...))
+		<-more
+		for _, b := range textFrame(pong) {
+			conn.Write([]byte{b})
+			time.Sleep(time.Millisecond)
+		}
+		conn.Write([]byte{0x01, 3, 'o', 'n', 'e'})
+		conn.Write([]byte{0x89, 2, 'h', 'i'})
+		conn.Write([]byte{0x80, 4, ' ', 't', 'w', 'o'})
+		<-release
+		conn.Close()
+	})
+	r := polledRunner(t)
+	got := make(chan string, 8)
+	s := &socket{kind: kindVisitor, handle: func(data []byte) { got <- string(data) }}
+	ws := mustDial(t, url)
+	r.register(s, ws)
+	if !isPolled(ws) {
+		t.Fatal("the visitor's socket is not on the poller")
+	}
+	for i, want := range []string{hello, pong, "one two"} {
+		select {
+		case g := <-got:
+			if g != want {
+				t.Fatalf("handled %q, want %q", g, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%q never handled", want)
+		}
+		if i == 0 {
+			close(more)
+		}
+	}
+	close(release)
+	awaitReaders(t, r)
+	if n := r.unexpected.Load(); n != 1 {
+		t.Fatalf("%d unexpected disconnects after the server closed, want 1", n)
+	}
+	if p := r.problems.list(); len(p) != 1 || !strings.Contains(p[0], "closed by the server") {
+		t.Fatalf("problems %q, want the server's close", p)
+	}
+}
+
+// A polled socket closed by the bench gets no wake-up (it is out of epoll once closed), yet its
+// reader ends, once, and it is no disconnect.
+func TestPolledSocketClosedHereEnds(t *testing.T) {
+	url := rawServer(t, func(conn net.Conn, answer []byte) { conn.Write(answer) })
+	r := polledRunner(t)
+	s := &socket{kind: kindVisitor, handle: func([]byte) {}}
+	ws := mustDial(t, url)
+	r.register(s, ws)
+	if !isPolled(ws) {
+		t.Fatal("the visitor's socket is not on the poller")
+	}
+	if n := r.closeAll(); n != 1 {
+		t.Fatalf("closed %d sockets, want 1", n)
+	}
+	ws.closeNow() // a second close, as the test's cleanup also does, ends nothing twice
+	awaitReaders(t, r)
+	if n := r.unexpected.Load(); n != 0 {
+		t.Fatalf("%d unexpected disconnects: %v", n, r.problems.list())
+	}
+}
+
+// A polled socket is out of Go's poller, and the bench still writes on it: its heartbeat reaches
+// the server and the answer comes back through the poller, and the server's WebSocket ping is
+// answered from the poller's thread.
+func TestPolledSocketWritesReachTheServer(t *testing.T) {
+	pinged := make(chan error, 1)
+	url := wsServer(t, func(ctx context.Context, ws *websocket.Conn) {
+		_, data, err := ws.Read(ctx)
+		if err != nil || !bytes.Equal(data, pingFrame) {
+			return
+		}
+		ws.Write(ctx, websocket.MessageText, []byte(`{"type":"pong"}`))
+		// coder/websocket reads the client's pong only while a read is under way.
+		go ws.Read(ctx)
+		pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		pinged <- ws.Ping(pingCtx)
+		<-ctx.Done()
+	})
+	r := polledRunner(t)
+	got := make(chan string, 4)
+	s := &socket{kind: kindVisitor, handle: func(data []byte) { got <- string(data) }}
+	ws := mustDial(t, url)
+	r.register(s, ws)
+	if !isPolled(ws) {
+		t.Fatal("the visitor's socket is not on the poller")
+	}
+	if err := ws.writeText(pingFrame, time.Now().Add(5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case g := <-got:
+		if g != `{"type":"pong"}` {
+			t.Fatalf("handled %q, want the pong", g)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the heartbeat's answer never came")
+	}
+	if err := <-pinged; err != nil {
+		t.Fatalf("the server's ping was not answered: %v", err)
+	}
+}
+
+// A write to a polled socket whose server stopped reading waits for room until its deadline, then
+// fails; it does not spin or hang.
+func TestPolledSocketWriteGivesUpAtItsDeadline(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	url := rawServer(t, func(conn net.Conn, answer []byte) {
+		conn.Write(answer)
+		<-release
+	})
+	r := polledRunner(t)
+	ws := mustDial(t, url)
+	r.register(&socket{kind: kindVisitor, handle: func([]byte) {}}, ws)
+	if !isPolled(ws) {
+		t.Fatal("the visitor's socket is not on the poller")
+	}
+	start := time.Now()
+	err := ws.writeText(make([]byte, 32<<20), start.Add(200*time.Millisecond))
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a write that cannot finish: %v, want the deadline exceeded", err)
+	}
+	if waited := time.Since(start); waited < 200*time.Millisecond {
+		t.Fatalf("gave up after %v, before its deadline", waited)
+	}
 }

@@ -23,6 +23,7 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer) error {
 		if r != nil {
 			r.closeAll()
 			r.readers.Wait()
+			r.stopPollers()
 		}
 	}()
 	for {

@@ -19,20 +19,29 @@ import (
 )
 
 // wsConn is the bench's client end of a WebSocket (RFC 6455), made to hold tens of thousands of
-// mostly quiet sockets in one process on the same cores as the server: each socket is one
-// goroutine blocked in a read of the connection, with one small buffer, and a frame costs a
-// read and a parse, nothing else. (A general-purpose client spent two to three times the CPU
-// per frame received, which the bench then took from the server during the fan-out.) It speaks
+// mostly quiet sockets in one process on the same cores as the server: one small buffer per
+// socket, read by a goroutine blocked on it or, for visitors, by the bench's poller, and a frame
+// costs a read and a parse, nothing else. (A general-purpose client spent two to three times
+// the CPU per frame received, which the bench then took from the server during the fan-out.) It speaks
 // only what Portico's live endpoints need: text messages (whole or in fragments), ping, pong and
 // close.
 type wsConn struct {
-	nc  net.Conn
-	buf []byte // read buffer; a frame that does not fit gets a larger buffer while it lasts
-	in  []byte // bytes read and not yet parsed, within buf or that larger buffer
-	msg []byte // a message in fragments, while it is gathered
+	nc  wsTransport // a net.Conn, or an fdConn once the bench's poller reads the socket
+	buf []byte      // read buffer; a frame that does not fit gets a larger buffer while it lasts
+	in  []byte      // bytes read and not yet parsed, within buf or that larger buffer
+	msg []byte      // a message in fragments, while it is gathered
 
-	wmu    sync.Mutex // writes come from the pinger and from the reader (pong, close)
-	closed bool       // a close frame was sent; guarded by wmu
+	gathering bool // a fragmented message has begun and not yet ended
+
+	wmu        sync.Mutex // writes come from the pinger and from the reader (pong, close)
+	closed     bool       // a close frame was sent; guarded by wmu
+	afterClose func()     // runs when closeNow has closed the connection; guarded by wmu
+}
+
+// wsTransport is what a wsConn needs of its connection.
+type wsTransport interface {
+	io.ReadWriteCloser
+	SetWriteDeadline(time.Time) error
 }
 
 // wsReadBuffer holds any frame the server sends a visitor in one read; larger ones are gathered.
@@ -146,21 +155,33 @@ func acceptKey(key string) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
-// read returns the payload of the next text or binary message; it is valid until the next read.
-// Pings are answered on the way. A close frame from the server is answered and returned as a
-// closeError; a connection closed here returns an error that is net.ErrClosed.
+// read returns the payload of the next text or binary message, waiting for it; it is valid until
+// the next read. Pings are answered on the way. A close frame from the server is answered and
+// returned as a closeError; a connection closed here returns an error that is net.ErrClosed.
 func (c *wsConn) read() ([]byte, error) {
-	c.msg = c.msg[:0]
-	gathering := false
 	for {
-		fin, op, payload, err := c.nextFrame()
-		if err != nil {
+		msg, ok, err := c.buffered()
+		if ok || err != nil {
+			return msg, err
+		}
+		if err := c.fill(); err != nil {
 			return nil, err
+		}
+	}
+}
+
+// buffered returns the next message among the bytes read so far, as read does, or ok false when
+// they do not hold a whole one yet; a message in fragments is gathered over several calls.
+func (c *wsConn) buffered() (msg []byte, ok bool, err error) {
+	for {
+		fin, op, payload, whole, err := c.parseFrame()
+		if !whole || err != nil {
+			return nil, false, err
 		}
 		switch op {
 		case wsPing:
 			if err := c.writeFrame(wsPong, payload, time.Now().Add(pingWriteTimeout)); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			continue
 		case wsPong:
@@ -172,63 +193,65 @@ func (c *wsConn) read() ([]byte, error) {
 			}
 			c.writeFrame(wsClose, payload[:min(len(payload), 2)], time.Now().Add(time.Second))
 			c.nc.Close()
-			return nil, ce
+			return nil, false, ce
 		case wsText, wsBinary:
-			if gathering {
-				return nil, fmt.Errorf("%w: a new message inside a fragmented one", errProtocol)
+			if c.gathering {
+				return nil, false, fmt.Errorf("%w: a new message inside a fragmented one", errProtocol)
 			}
 		case wsContinuation:
-			if !gathering {
-				return nil, fmt.Errorf("%w: a continuation with no message", errProtocol)
+			if !c.gathering {
+				return nil, false, fmt.Errorf("%w: a continuation with no message", errProtocol)
 			}
 		default:
-			return nil, fmt.Errorf("%w: opcode %d", errProtocol, op)
+			return nil, false, fmt.Errorf("%w: opcode %d", errProtocol, op)
 		}
-		if fin && !gathering {
-			return payload, nil
+		if fin && !c.gathering {
+			return payload, true, nil
+		}
+		if !c.gathering {
+			c.msg = c.msg[:0]
 		}
 		if len(c.msg)+len(payload) > readLimit {
-			return nil, fmt.Errorf("%w: a message over %d bytes", errProtocol, readLimit)
+			return nil, false, fmt.Errorf("%w: a message over %d bytes", errProtocol, readLimit)
 		}
 		c.msg = append(c.msg, payload...)
-		gathering = true
+		c.gathering = !fin
 		if fin {
-			return c.msg, nil
+			return c.msg, true, nil
 		}
 	}
 }
 
-// nextFrame parses one frame, reading until it is whole. The payload it returns lies in c.buf
-// or in a slice of its own and is valid until the next call.
-func (c *wsConn) nextFrame() (fin bool, op byte, payload []byte, err error) {
-	for {
-		if n, need := frameSize(c.in); n > 0 {
-			frame := c.in[:n]
-			c.in = c.in[n:]
-			hdr := n - need
-			fin, op = frame[0]&0x80 != 0, frame[0]&0x0f
-			switch {
-			case frame[0]&0x70 != 0:
-				return false, 0, nil, fmt.Errorf("%w: reserved bits set", errProtocol)
-			case frame[1]&0x80 != 0:
-				return false, 0, nil, fmt.Errorf("%w: a masked frame from the server", errProtocol)
-			case op >= wsClose && (!fin || need > 125):
-				return false, 0, nil, fmt.Errorf("%w: a fragmented or long control frame", errProtocol)
-			}
-			return fin, op, frame[hdr:], nil
-		} else if need > readLimit {
-			return false, 0, nil, fmt.Errorf("%w: a frame over %d bytes", errProtocol, readLimit)
+// parseFrame takes one frame off the bytes read so far, or reports whole false while they do
+// not hold one. The payload lies in c.buf or in a slice of its own and is valid until the next
+// read of the socket.
+func (c *wsConn) parseFrame() (fin bool, op byte, payload []byte, whole bool, err error) {
+	n, need := frameSize(c.in)
+	if n == 0 {
+		if need > readLimit {
+			return false, 0, nil, false, fmt.Errorf("%w: a frame over %d bytes", errProtocol, readLimit)
 		}
-		if err := c.fill(); err != nil {
-			return false, 0, nil, err
-		}
+		return false, 0, nil, false, nil
 	}
+	frame := c.in[:n]
+	c.in = c.in[n:]
+	hdr := n - need
+	fin, op = frame[0]&0x80 != 0, frame[0]&0x0f
+	switch {
+	case frame[0]&0x70 != 0:
+		return false, 0, nil, false, fmt.Errorf("%w: reserved bits set", errProtocol)
+	case frame[1]&0x80 != 0:
+		return false, 0, nil, false, fmt.Errorf("%w: a masked frame from the server", errProtocol)
+	case op >= wsClose && (!fin || need > 125):
+		return false, 0, nil, false, fmt.Errorf("%w: a fragmented or long control frame", errProtocol)
+	}
+	return fin, op, frame[hdr:], true, nil
 }
 
-// fill reads more bytes behind the unparsed ones. The unparsed bytes move to the front of the
-// read buffer first when there is no room behind them, into a larger buffer of their own when
-// a frame does not fit in it; that one is dropped once the frame has been parsed.
-func (c *wsConn) fill() error {
+// room makes space behind the unparsed bytes and returns it. The unparsed bytes move to the
+// front of the read buffer first when there is none behind them, into a larger buffer of their
+// own when a frame does not fit in it; that one is dropped once the frame has been parsed.
+func (c *wsConn) room() []byte {
 	if len(c.in) == cap(c.in) {
 		dst := c.buf
 		if len(c.in) >= len(c.buf) {
@@ -236,7 +259,12 @@ func (c *wsConn) fill() error {
 		}
 		c.in = dst[:copy(dst, c.in)]
 	}
-	n, err := c.nc.Read(c.in[len(c.in):cap(c.in)])
+	return c.in[len(c.in):cap(c.in)]
+}
+
+// fill waits for more bytes and reads them behind the unparsed ones.
+func (c *wsConn) fill() error {
+	n, err := c.nc.Read(c.room())
 	c.in = c.in[:len(c.in)+n]
 	if n > 0 {
 		return nil
@@ -315,5 +343,42 @@ func (c *wsConn) writeFrame(op byte, payload []byte, deadline time.Time) error {
 }
 
 // closeNow closes the connection without a closing handshake, as a browser tab that goes away
-// does; a read blocked on it returns net.ErrClosed.
-func (c *wsConn) closeNow() error { return c.nc.Close() }
+// does; a read blocked on it returns net.ErrClosed, and afterClose runs.
+func (c *wsConn) closeNow() error {
+	c.wmu.Lock()
+	nc, after := c.nc, c.afterClose
+	c.wmu.Unlock()
+	err := nc.Close()
+	if after != nil {
+		after()
+	}
+	return err
+}
+
+// pollWith hands the socket to the bench's poller: it leaves Go's poller (detach), and once it
+// is closed here, end runs, since a socket out of epoll gets no wake-up to tell its reader.
+func (c *wsConn) pollWith(end func()) (*fdConn, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	nc, ok := c.nc.(net.Conn)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	fc, err := detach(nc)
+	if err != nil {
+		return nil, err
+	}
+	c.nc, c.afterClose = fc, end
+	return fc, nil
+}
+
+// errNothingToRead is fillNow finding the socket empty: the poller woke early.
+var errNothingToRead = errors.New("nothing to read")
+
+// fillNow reads what the socket holds behind the unparsed bytes without waiting, for the
+// bench's poller: errNothingToRead when it holds nothing, io.EOF at the end of the stream.
+func (c *wsConn) fillNow() error {
+	n, err := c.nc.Read(c.room())
+	c.in = c.in[:len(c.in)+n]
+	return err
+}
