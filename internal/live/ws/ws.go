@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 )
@@ -91,7 +92,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, readLimit int) (*Conn, erro
 		return nil, err
 	}
 	nc.SetDeadline(time.Time{})
-	c := &Conn{nc: nc, readLimit: readLimit}
+	c := &Conn{nc: nc, readLimit: readLimit, raw: rawConnOf(nc)}
 	// A client may send its first frame right behind the handshake; those bytes sit in
 	// net/http's reader, whose buffer is not kept.
 	if n := brw.Reader.Buffered(); n > 0 {
@@ -131,6 +132,22 @@ type Conn struct {
 
 	writeMu sync.Mutex
 	closed  bool
+	// raw reaches the descriptor, where the connection exposes one: found once, since each
+	// SyscallConn is an allocation.
+	raw syscall.RawConn
+}
+
+// rawConnOf is nc's descriptor access, or nil where it has none.
+func rawConnOf(nc net.Conn) syscall.RawConn {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return raw
 }
 
 // inBufferSize is what Fill reads at most: a heartbeat or a typing hint in one read, and the
