@@ -161,20 +161,6 @@ func isPolled(ws *wsConn) bool {
 	return detached && ws.afterClose != nil
 }
 
-func awaitReaders(t *testing.T, r *runner) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		r.readers.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the socket's reader has not ended")
-	}
-}
-
 // A visitor's socket read by the poller gets what a reader goroutine would: the hello that came
 // in the same segment as the handshake's answer (the poller wakes only for bytes still in the
 // socket), frames cut anywhere, a message in fragments with a ping between them. The server
@@ -217,7 +203,7 @@ func TestPolledVisitorSocketReadsWhatAGoroutineWould(t *testing.T) {
 		}
 	}
 	close(release)
-	awaitReaders(t, r)
+	r.awaitReaders() // a reader that never ends is a problem of its own
 	if n := r.unexpected.Load(); n != 1 {
 		t.Fatalf("%d unexpected disconnects after the server closed, want 1", n)
 	}
@@ -241,9 +227,9 @@ func TestPolledSocketClosedHereEnds(t *testing.T) {
 		t.Fatalf("closed %d sockets, want 1", n)
 	}
 	ws.closeNow() // a second close, as the test's cleanup also does, ends nothing twice
-	awaitReaders(t, r)
-	if n := r.unexpected.Load(); n != 0 {
-		t.Fatalf("%d unexpected disconnects: %v", n, r.problems.list())
+	r.awaitReaders()
+	if n, p := r.unexpected.Load(), r.problems.list(); n != 0 || len(p) != 0 {
+		t.Fatalf("%d unexpected disconnects, problems %q", n, p)
 	}
 }
 
