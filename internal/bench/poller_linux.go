@@ -32,6 +32,7 @@ type poller struct {
 
 	mu      sync.Mutex
 	watched []func() // by descriptor: what to do when it is readable
+	ended   bool     // run has returned and closed epfd and stopfd, whose numbers may be reused
 }
 
 func newPoller() (*poller, error) {
@@ -63,8 +64,7 @@ func (p *poller) add(fd int) error {
 func (p *poller) run() error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	defer syscall.Close(p.epfd)
-	defer syscall.Close(p.stopfd)
+	defer p.end()
 	events := make([]syscall.EpollEvent, 256)
 	pause := syscall.NsecToTimespec(int64(pollPause))
 	for {
@@ -97,10 +97,24 @@ func (p *poller) run() error {
 	}
 }
 
-// stop ends run. Every socket must have been closed first.
+// end closes the poller's descriptors once run returns; from then on the poller takes no socket.
+func (p *poller) end() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ended = true
+	syscall.Close(p.epfd)
+	syscall.Close(p.stopfd)
+}
+
+// stop ends run; a socket still watched gets no more reads. Stopping a stopped poller does
+// nothing.
 func (p *poller) stop() {
-	one := [8]byte{1}
-	syscall.Write(p.stopfd, one[:])
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.ended {
+		one := [8]byte{1}
+		syscall.Write(p.stopfd, one[:])
+	}
 }
 
 // watch has readable called on the poller's thread whenever c has bytes or has ended, until c
@@ -112,23 +126,29 @@ func (p *poller) watch(c *fdConn, readable func()) error {
 		return net.ErrClosed
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ended {
+		return net.ErrClosed
+	}
+	if err := p.add(c.fd); err != nil {
+		return err
+	}
 	if c.fd >= len(p.watched) {
 		p.watched = append(p.watched, make([]func(), c.fd+1-len(p.watched))...)
 	}
 	p.watched[c.fd] = readable
-	p.mu.Unlock()
-	if err := p.add(c.fd); err != nil {
-		p.forget(c.fd)
-		return err
-	}
 	c.poller = p
 	return nil
 }
 
-func (p *poller) forget(fd int) {
+// unwatch takes fd out of the poller before it is closed.
+func (p *poller) unwatch(fd int) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.watched[fd] = nil
-	p.mu.Unlock()
+	if !p.ended {
+		syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, fd, nil)
+	}
 }
 
 // fdConn is a visitor's socket once the bench's poller reads it: a non-blocking descriptor of
@@ -247,8 +267,7 @@ func (c *fdConn) Close() error {
 	}
 	c.closed = true
 	if c.poller != nil {
-		c.poller.forget(c.fd)
-		syscall.EpollCtl(c.poller.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
+		c.poller.unwatch(c.fd)
 	}
 	return syscall.Close(c.fd)
 }
