@@ -190,6 +190,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		local = opt.Chatting
 	}
 	r := newRunner(opt, 0, local)
+	defer r.stopPollers() // teardown stops them; a run that ends before it must too
 	if len(opt.PIDs) > 0 {
 		r.rep.Target.Usage = "proc"
 	}
@@ -638,7 +639,8 @@ func (r *runner) awaitReaders() {
 	}
 }
 
-// stopPollers ends the pollers' goroutines once every socket they read is closed.
+// stopPollers ends the pollers' threads, once every socket they read is closed: a socket still
+// open gets no more reads. Stopping them again does nothing.
 func (r *runner) stopPollers() {
 	for _, p := range r.pollers {
 		p.stop()

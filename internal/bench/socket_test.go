@@ -82,6 +82,7 @@ func TestStoppingPingsMidWriteKeepsTheSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newRunner(Options{Heartbeat: time.Second, Concurrency: 1}, 0, 1)
+	t.Cleanup(r.stopPollers)
 	pong := make(chan struct{}, 1)
 	s := &socket{kind: kindVisitor, handle: func(data []byte) {
 		if bytes.HasPrefix(data, framePong) {

@@ -122,6 +122,7 @@ func TestMonoNow(t *testing.T) {
 // pong of a ping in flight.
 func TestAnsweredCountsWaitForThePongInFlight(t *testing.T) {
 	r := newRunner(Options{Concurrency: 1}, 0, 0)
+	t.Cleanup(r.stopPollers)
 	r.pings.Store(3)
 	r.pongs.Store(2)
 	go func() {

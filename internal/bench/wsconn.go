@@ -22,9 +22,9 @@ import (
 // mostly quiet sockets in one process on the same cores as the server: one small buffer per
 // socket, read by a goroutine blocked on it or, for visitors, by the bench's poller, and a frame
 // costs a read and a parse, nothing else. (A general-purpose client spent two to three times
-// the CPU per frame received, which the bench then took from the server during the fan-out.) It speaks
-// only what Portico's live endpoints need: text messages (whole or in fragments), ping, pong and
-// close.
+// the CPU per frame received, which the bench then took from the server during the fan-out.)
+// It speaks only what Portico's live endpoints need: text messages (whole or in fragments),
+// ping, pong and close.
 type wsConn struct {
 	nc  wsTransport // a net.Conn, or an fdConn once the bench's poller reads the socket
 	buf []byte      // read buffer; a frame that does not fit gets a larger buffer while it lasts
