@@ -22,9 +22,10 @@ const (
 
 var kindNames = [2]string{"visitor", "operator"}
 
-// socket is one live connection. Each has exactly one reader, a goroutine of its own or a
-// poller's thread for visitors; heartbeats are written by the single pinger for all sockets. During a node restart the connection is
-// replaced by a new one to the same node, so it is held behind an atomic pointer.
+// socket is one live connection. Each has exactly one reader, a goroutine of its own or, for
+// a visitor, a poller's thread; heartbeats are written by the single pinger for all sockets.
+// During a node restart the connection is replaced by a new one to the same node, so it is
+// held behind an atomic pointer.
 type socket struct {
 	conn      atomic.Pointer[wsConn]
 	closing   atomic.Bool // set before the bench closes it, so the reader knows the end was expected
@@ -180,7 +181,7 @@ func (r *runner) poll(s *socket, ws *wsConn) bool {
 	return true
 }
 
-// readPolled runs on the poller's goroutine when a visitor's socket has bytes (or its end):
+// readPolled runs on the poller's thread when a visitor's socket has bytes (or its end):
 // one read(2), then every whole message in what it read.
 func (r *runner) readPolled(s *socket, ws *wsConn, pr *polledRead) {
 	if pr.ended.Load() {
