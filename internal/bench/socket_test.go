@@ -154,12 +154,20 @@ func polledRunner(t *testing.T) *runner {
 	return r
 }
 
-// isPolled reports whether the poller reads ws: out of Go's poller, with an end for its close.
-func isPolled(ws *wsConn) bool {
+// registerPolled dials url as the visitor s and registers it, and fails unless the poller reads
+// it: out of Go's poller, with an end for its close.
+func registerPolled(t *testing.T, r *runner, s *socket, url string) *wsConn {
+	t.Helper()
+	ws := mustDial(t, url)
+	r.register(s, ws)
 	ws.wmu.Lock()
-	defer ws.wmu.Unlock()
 	_, detached := ws.nc.(*fdConn)
-	return detached && ws.afterClose != nil
+	polled := detached && ws.afterClose != nil
+	ws.wmu.Unlock()
+	if !polled {
+		t.Fatal("the visitor's socket is not on the poller")
+	}
+	return ws
 }
 
 // A visitor's socket read by the poller gets what a reader goroutine would: the hello that came
@@ -185,11 +193,7 @@ func TestPolledVisitorSocketReadsWhatAGoroutineWould(t *testing.T) {
 	r := polledRunner(t)
 	got := make(chan string, 8)
 	s := &socket{kind: kindVisitor, handle: func(data []byte) { got <- string(data) }}
-	ws := mustDial(t, url)
-	r.register(s, ws)
-	if !isPolled(ws) {
-		t.Fatal("the visitor's socket is not on the poller")
-	}
+	registerPolled(t, r, s, url)
 	for i, want := range []string{hello, pong, "one two"} {
 		select {
 		case g := <-got:
@@ -219,11 +223,7 @@ func TestPolledSocketClosedHereEnds(t *testing.T) {
 	url := rawServer(t, func(conn net.Conn, answer []byte) { conn.Write(answer) })
 	r := polledRunner(t)
 	s := &socket{kind: kindVisitor, handle: func([]byte) {}}
-	ws := mustDial(t, url)
-	r.register(s, ws)
-	if !isPolled(ws) {
-		t.Fatal("the visitor's socket is not on the poller")
-	}
+	ws := registerPolled(t, r, s, url)
 	if n := r.closeAll(); n != 1 {
 		t.Fatalf("closed %d sockets, want 1", n)
 	}
@@ -255,11 +255,7 @@ func TestPolledSocketWritesReachTheServer(t *testing.T) {
 	r := polledRunner(t)
 	got := make(chan string, 4)
 	s := &socket{kind: kindVisitor, handle: func(data []byte) { got <- string(data) }}
-	ws := mustDial(t, url)
-	r.register(s, ws)
-	if !isPolled(ws) {
-		t.Fatal("the visitor's socket is not on the poller")
-	}
+	ws := registerPolled(t, r, s, url)
 	if err := ws.writeText(pingFrame, time.Now().Add(5*time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -286,11 +282,7 @@ func TestPolledSocketWriteGivesUpAtItsDeadline(t *testing.T) {
 		<-release
 	})
 	r := polledRunner(t)
-	ws := mustDial(t, url)
-	r.register(&socket{kind: kindVisitor, handle: func([]byte) {}}, ws)
-	if !isPolled(ws) {
-		t.Fatal("the visitor's socket is not on the poller")
-	}
+	ws := registerPolled(t, r, &socket{kind: kindVisitor, handle: func([]byte) {}}, url)
 	start := time.Now()
 	err := ws.writeText(make([]byte, 32<<20), start.Add(200*time.Millisecond))
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
