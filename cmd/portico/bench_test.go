@@ -36,6 +36,9 @@ type benchReport struct {
 			Server   struct {
 				Count int `json:"count"`
 			} `json:"server_latency"`
+			AcrossNodes *struct {
+				Count int `json:"count"`
+			} `json:"across_nodes_delivery_latency"`
 		} `json:"visitor_to_operator"`
 		Windows []struct {
 			Delivery struct {
@@ -158,6 +161,15 @@ func TestBenchSmoke(t *testing.T) {
 			}
 			if rep.Messaging.MessagesAcked == 0 {
 				t.Error("no message was acknowledged")
+			}
+			// With two nodes the operators are on the first and half the chatting visitors on
+			// the second: some deliveries cross, not all.
+			v2o := rep.Messaging.VisitorToOperator
+			switch across := v2o.AcrossNodes; {
+			case tc.nodes == 1 && across != nil:
+				t.Errorf("one node, yet %d deliveries across nodes", across.Count)
+			case tc.nodes > 1 && (across == nil || across.Count == 0 || across.Count >= v2o.Received):
+				t.Errorf("deliveries across nodes %+v, want some of the %d", across, v2o.Received)
 			}
 			// The 2-s phase in 1-s windows: every visitor message delivered falls in one, and
 			// the nodes' database wrote in each.

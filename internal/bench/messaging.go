@@ -47,6 +47,9 @@ type tracker struct {
 	stats [2]struct {
 		sent, acked, received, failed, duplicates int
 		ack, delivery                             recorder
+		// acrossNodes: the deliveries between a visitor and an operator on different nodes,
+		// which travel through NATS (the two-node target is theirs).
+		acrossNodes recorder
 	}
 }
 
@@ -90,6 +93,9 @@ func (t *tracker) received(id string, at time.Time) *tracked {
 	t.stats[m.dir].received++
 	t.mu.Unlock()
 	t.stats[m.dir].delivery.add(at.Sub(m.sent))
+	if m.conv.visitor.node != m.conv.operator.node {
+		t.stats[m.dir].acrossNodes.add(at.Sub(m.sent))
+	}
 	return m
 }
 
@@ -122,6 +128,9 @@ func (t *tracker) direction(dir int, seconds float64) Direction {
 	}
 	d.Ack = s.ack.summary()
 	d.Delivery = s.delivery.summary()
+	if across := s.acrossNodes.summary(); across.Count > 0 {
+		d.AcrossNodes = &across
+	}
 	return d
 }
 

@@ -42,3 +42,30 @@ func TestFindStalls(t *testing.T) {
 		}
 	}
 }
+
+// The deliveries between a visitor and an operator on different nodes are timed apart too.
+func TestTrackerAcrossNodes(t *testing.T) {
+	onNode := func(node string) socket { return socket{node: node} }
+	local := &conversation{visitor: &visitorConn{socket: onNode("http://a")}, operator: &operatorConn{socket: onNode("http://a")}}
+	remote := &conversation{visitor: &visitorConn{socket: onNode("http://b")}, operator: &operatorConn{socket: onNode("http://a")}}
+	tr := &tracker{msgs: map[string]*tracked{}}
+	sent := time.Unix(1_700_000_000, 0)
+	for i, m := range []struct {
+		conv *conversation
+		took time.Duration
+	}{{local, time.Millisecond}, {local, 2 * time.Millisecond}, {remote, 7 * time.Millisecond}, {remote, 9 * time.Millisecond}} {
+		id := string(rune('a' + i))
+		tr.add(&tracked{id: id, dir: visitorToOperator, conv: m.conv, sent: sent})
+		tr.received(id, sent.Add(m.took))
+	}
+	d := tr.direction(visitorToOperator, 1)
+	if d.Delivery.Count != 4 || d.Delivery.Max != 9 {
+		t.Errorf("all deliveries %+v, want 4 up to 9 ms", d.Delivery)
+	}
+	if a := d.AcrossNodes; a == nil || a.Count != 2 || a.P50 != 7 || a.Max != 9 {
+		t.Errorf("across nodes %+v, want the two of 7 and 9 ms", a)
+	}
+	if a := tr.direction(operatorToVisitor, 1).AcrossNodes; a != nil {
+		t.Errorf("no reply was received, yet across nodes %+v", a)
+	}
+}
