@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,9 @@ type benchReport struct {
 			AcrossNodes *struct {
 				Count int `json:"count"`
 			} `json:"across_nodes_delivery_latency"`
+			AtSocket *struct {
+				Count int `json:"count"`
+			} `json:"delivery_at_socket_latency"`
 		} `json:"visitor_to_operator"`
 		Windows []struct {
 			Delivery struct {
@@ -171,6 +175,9 @@ func TestBenchSmoke(t *testing.T) {
 			case tc.nodes > 1 && (across == nil || across.Count == 0 || across.Count >= v2o.Received):
 				t.Errorf("deliveries across nodes %+v, want some of the %d", across, v2o.Received)
 			}
+			if runtime.GOOS == "linux" {
+				checkArrivalStamps(t, rep)
+			}
 			// The 2-s phase in 1-s windows: every visitor message delivered falls in one, and
 			// the nodes' database wrote in each.
 			windowed := 0
@@ -190,6 +197,16 @@ func TestBenchSmoke(t *testing.T) {
 				t.Error("report says the run failed")
 			}
 		})
+	}
+}
+
+// checkArrivalStamps: on Linux the operators' sockets bring the kernel's stamps of their
+// frames' arrival, and every visitor message delivered is timed to its stamp too.
+func checkArrivalStamps(t *testing.T, rep *benchReport) {
+	t.Helper()
+	v2o := rep.Messaging.VisitorToOperator
+	if v2o.AtSocket == nil || v2o.AtSocket.Count != v2o.Received {
+		t.Errorf("deliveries timed at the socket %+v, want the %d received", v2o.AtSocket, v2o.Received)
 	}
 }
 

@@ -50,6 +50,9 @@ type tracker struct {
 		// acrossNodes: the deliveries between a visitor and an operator on different nodes,
 		// which travel through NATS (the two-node target is theirs).
 		acrossNodes recorder
+		// atSocket: the deliveries timed to the kernel's stamp of their arrival, where there
+		// is one, instead of to the bench's read.
+		atSocket recorder
 	}
 }
 
@@ -74,9 +77,10 @@ func (t *tracker) failed(m *tracked) {
 	t.mu.Unlock()
 }
 
-// received records a message frame and returns the message the first time it arrives; nil for
-// one the bench did not send (a conversation's first message) or for a duplicate.
-func (t *tracker) received(id string, at time.Time) *tracked {
+// received records a message frame read at at, whose bytes reached the socket at receipt (zero
+// if unknown), and returns the message the first time it arrives; nil for one the bench did
+// not send (a conversation's first message) or for a duplicate.
+func (t *tracker) received(id string, at, receipt time.Time) *tracked {
 	t.mu.Lock()
 	m := t.msgs[id]
 	if m == nil {
@@ -95,6 +99,9 @@ func (t *tracker) received(id string, at time.Time) *tracked {
 	t.stats[m.dir].delivery.add(at.Sub(m.sent))
 	if m.conv.visitor.node != m.conv.operator.node {
 		t.stats[m.dir].acrossNodes.add(at.Sub(m.sent))
+	}
+	if !receipt.IsZero() {
+		t.stats[m.dir].atSocket.add(receipt.Sub(m.sent))
 	}
 	return m
 }
@@ -128,6 +135,9 @@ func (t *tracker) direction(dir int, seconds float64) Direction {
 	}
 	d.Ack = s.ack.summary()
 	d.Delivery = s.delivery.summary()
+	if atSocket := s.atSocket.summary(); atSocket.Count > 0 {
+		d.AtSocket = &atSocket
+	}
 	if across := s.acrossNodes.summary(); across.Count > 0 {
 		d.AcrossNodes = &across
 	}

@@ -43,20 +43,26 @@ func TestFindStalls(t *testing.T) {
 	}
 }
 
-// The deliveries between a visitor and an operator on different nodes are timed apart too.
-func TestTrackerAcrossNodes(t *testing.T) {
+// The deliveries between a visitor and an operator on different nodes are timed apart too, and
+// so are the deliveries to the kernel's stamp of their arrival, where there is one.
+func TestTrackerTimesDeliveriesApart(t *testing.T) {
 	onNode := func(node string) socket { return socket{node: node} }
 	local := &conversation{visitor: &visitorConn{socket: onNode("http://a")}, operator: &operatorConn{socket: onNode("http://a")}}
 	remote := &conversation{visitor: &visitorConn{socket: onNode("http://b")}, operator: &operatorConn{socket: onNode("http://a")}}
 	tr := &tracker{msgs: map[string]*tracked{}}
 	sent := time.Unix(1_700_000_000, 0)
 	for i, m := range []struct {
-		conv *conversation
-		took time.Duration
-	}{{local, time.Millisecond}, {local, 2 * time.Millisecond}, {remote, 7 * time.Millisecond}, {remote, 9 * time.Millisecond}} {
+		conv          *conversation
+		took, stamped time.Duration // stamped 0: no stamp
+	}{{local, time.Millisecond, 0}, {local, 2 * time.Millisecond, 1500 * time.Microsecond},
+		{remote, 7 * time.Millisecond, 0}, {remote, 9 * time.Millisecond, 8 * time.Millisecond}} {
 		id := string(rune('a' + i))
 		tr.add(&tracked{id: id, dir: visitorToOperator, conv: m.conv, sent: sent})
-		tr.received(id, sent.Add(m.took))
+		var receipt time.Time
+		if m.stamped > 0 {
+			receipt = sent.Add(m.stamped)
+		}
+		tr.received(id, sent.Add(m.took), receipt)
 	}
 	d := tr.direction(visitorToOperator, 1)
 	if d.Delivery.Count != 4 || d.Delivery.Max != 9 {
@@ -65,7 +71,10 @@ func TestTrackerAcrossNodes(t *testing.T) {
 	if a := d.AcrossNodes; a == nil || a.Count != 2 || a.P50 != 7 || a.Max != 9 {
 		t.Errorf("across nodes %+v, want the two of 7 and 9 ms", a)
 	}
-	if a := tr.direction(operatorToVisitor, 1).AcrossNodes; a != nil {
-		t.Errorf("no reply was received, yet across nodes %+v", a)
+	if s := d.AtSocket; s == nil || s.Count != 2 || s.P50 != 1.5 || s.Max != 8 {
+		t.Errorf("at the socket %+v, want the two stamped, 1.5 and 8 ms", s)
+	}
+	if r := tr.direction(operatorToVisitor, 1); r.AcrossNodes != nil || r.AtSocket != nil {
+		t.Errorf("no reply was received, yet across nodes %+v, at the socket %+v", r.AcrossNodes, r.AtSocket)
 	}
 }

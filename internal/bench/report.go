@@ -118,6 +118,10 @@ type Direction struct {
 	// AcrossNodes is the part of Delivery between a visitor and an operator on different nodes;
 	// nil with one node.
 	AcrossNodes *Latency `json:"across_nodes_delivery_latency,omitempty"`
+	// AtSocket is Delivery up to the kernel's stamp of the frame's arrival on the other side's
+	// socket rather than to the bench's read of it: without the bench's own wait for a CPU.
+	// Nil where the kernel gives no stamps (other than Linux).
+	AtSocket *Latency `json:"delivery_at_socket_latency,omitempty"`
 }
 
 type MessagingReport struct {
@@ -280,6 +284,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 			target = "p50 <= 1 ms, p99 <= 5 ms (1 node); p99 <= 8 ms (2 nodes)"
 		}
 		lat("messaging", d.name+" delivered", d.d.Delivery, target)
+		if atSocket := d.d.AtSocket; atSocket != nil {
+			lat("messaging", d.name+" at the socket", *atSocket, "")
+		}
 		if across := d.d.AcrossNodes; across != nil {
 			acrossTarget := ""
 			if d.name == "visitor->operator" {

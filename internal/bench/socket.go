@@ -35,7 +35,9 @@ type socket struct {
 	node   string // base URL of the node it uses
 	url    string // the WebSocket URL, to dial again after a restart
 	client *http.Client
-	handle func([]byte)
+	// handle gets each message the socket receives and when its bytes reached the socket, by
+	// the kernel's stamp (zero where there is none: receipt_linux.go).
+	handle func(data []byte, receipt time.Time)
 }
 
 type visitorConn struct {
@@ -97,6 +99,7 @@ func (r *runner) startReading(s *socket, ws *wsConn) {
 	if s.kind == kindVisitor && len(r.pollers) > 0 && r.poll(s, ws) {
 		return
 	}
+	ws.readWithReceipts()
 	go r.readLoop(s, ws)
 }
 
@@ -111,7 +114,7 @@ func (r *runner) readLoop(s *socket, ws *wsConn) {
 			r.socketEnded(s, err, toldToGo)
 			return
 		}
-		if !r.onFrame(s, data) {
+		if !r.onFrame(s, data, ws.lastReceipt()) {
 			toldToGo = true
 			ws.closeNow()
 		}
@@ -121,7 +124,7 @@ func (r *runner) readLoop(s *socket, ws *wsConn) {
 // onFrame handles one message from the server. It reports false for a reconnect that the
 // socket is to follow: the widget closes at once and comes back after a short jitter, so the
 // caller closes it and the end of the socket dials again.
-func (r *runner) onFrame(s *socket, data []byte) (stay bool) {
+func (r *runner) onFrame(s *socket, data []byte, receipt time.Time) (stay bool) {
 	switch {
 	case bytes.HasPrefix(data, frameReconnect):
 		// Anywhere else the server closes next, and that counts as an unexpected disconnect.
@@ -133,7 +136,7 @@ func (r *runner) onFrame(s *socket, data []byte) (stay bool) {
 	case bytes.HasPrefix(data, frameHello) && s.rejoining.CompareAndSwap(true, false):
 		r.rejoin.greeted(s.kind)
 	}
-	s.handle(data)
+	s.handle(data, receipt)
 	return true
 }
 
@@ -206,7 +209,7 @@ func (r *runner) handleBuffered(s *socket, ws *wsConn, pr *polledRead) bool {
 			return false
 		case !ok:
 			return true
-		case !r.onFrame(s, data):
+		case !r.onFrame(s, data, ws.lastReceipt()):
 			pr.toldToGo.Store(true)
 			r.endPolled(s, ws, pr, net.ErrClosed)
 			return false
@@ -240,12 +243,12 @@ func closeReason(err error) string {
 	return err.Error()
 }
 
-func (r *runner) onVisitorFrame(data []byte) {
+func (r *runner) onVisitorFrame(data []byte, receipt time.Time) {
 	switch {
 	case bytes.HasPrefix(data, framePresence):
 		r.fan.observe(bytes.Contains(data, onlineTrue))
 	case bytes.HasPrefix(data, frameMessage):
-		r.onMessage(data, "operator")
+		r.onMessage(data, "operator", receipt)
 	case bytes.HasPrefix(data, framePong):
 		r.pongs.Add(1)
 	case bytes.HasPrefix(data, frameHello):
@@ -253,10 +256,10 @@ func (r *runner) onVisitorFrame(data []byte) {
 	}
 }
 
-func (r *runner) onOperatorFrame(data []byte) {
+func (r *runner) onOperatorFrame(data []byte, receipt time.Time) {
 	switch {
 	case bytes.HasPrefix(data, frameMessage):
-		r.onMessage(data, "visitor")
+		r.onMessage(data, "visitor", receipt)
 	case bytes.HasPrefix(data, framePong):
 		r.pongs.Add(1)
 	case bytes.HasPrefix(data, frameHello):
@@ -274,7 +277,7 @@ type messageFrame struct {
 }
 
 // onMessage matches a message frame from the other side with the send the bench recorded.
-func (r *runner) onMessage(data []byte, from string) {
+func (r *runner) onMessage(data []byte, from string, receipt time.Time) {
 	at := time.Now()
 	var f messageFrame
 	if json.Unmarshal(data, &f) != nil {
@@ -284,7 +287,7 @@ func (r *runner) onMessage(data []byte, from string) {
 	if f.Message.Author.Type != from {
 		return // the echo of one's own message
 	}
-	m := r.tracker.received(f.Message.ClientMsgID, at)
+	m := r.tracker.received(f.Message.ClientMsgID, at, receipt)
 	if m != nil && m.dir == visitorToOperator && m.n%replyEvery == replyEvery-1 {
 		r.reply(m)
 	}

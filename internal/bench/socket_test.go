@@ -84,7 +84,7 @@ func TestStoppingPingsMidWriteKeepsTheSocket(t *testing.T) {
 	r := newRunner(Options{Heartbeat: time.Second, Concurrency: 1}, 0, 1)
 	t.Cleanup(r.stopPollers)
 	pong := make(chan struct{}, 1)
-	s := &socket{kind: kindVisitor, handle: func(data []byte) {
+	s := &socket{kind: kindVisitor, handle: func(data []byte, _ time.Time) {
 		if bytes.HasPrefix(data, framePong) {
 			pong <- struct{}{}
 		}
@@ -192,7 +192,7 @@ func TestPolledVisitorSocketReadsWhatAGoroutineWould(t *testing.T) {
 	})
 	r := polledRunner(t)
 	got := make(chan string, 8)
-	s := &socket{kind: kindVisitor, handle: func(data []byte) { got <- string(data) }}
+	s := &socket{kind: kindVisitor, handle: func(data []byte, _ time.Time) { got <- string(data) }}
 	registerPolled(t, r, s, url)
 	for i, want := range []string{hello, pong, "one two"} {
 		select {
@@ -222,7 +222,7 @@ func TestPolledVisitorSocketReadsWhatAGoroutineWould(t *testing.T) {
 func TestPolledSocketClosedHereEnds(t *testing.T) {
 	url := rawServer(t, func(conn net.Conn, answer []byte) { conn.Write(answer) })
 	r := polledRunner(t)
-	s := &socket{kind: kindVisitor, handle: func([]byte) {}}
+	s := &socket{kind: kindVisitor, handle: func([]byte, time.Time) {}}
 	ws := registerPolled(t, r, s, url)
 	if n := r.closeAll(); n != 1 {
 		t.Fatalf("closed %d sockets, want 1", n)
@@ -254,7 +254,7 @@ func TestPolledSocketWritesReachTheServer(t *testing.T) {
 	})
 	r := polledRunner(t)
 	got := make(chan string, 4)
-	s := &socket{kind: kindVisitor, handle: func(data []byte) { got <- string(data) }}
+	s := &socket{kind: kindVisitor, handle: func(data []byte, _ time.Time) { got <- string(data) }}
 	ws := registerPolled(t, r, s, url)
 	if err := ws.writeText(pingFrame, time.Now().Add(5*time.Second)); err != nil {
 		t.Fatal(err)
@@ -282,7 +282,7 @@ func TestPolledSocketWriteGivesUpAtItsDeadline(t *testing.T) {
 		<-release
 	})
 	r := polledRunner(t)
-	ws := registerPolled(t, r, &socket{kind: kindVisitor, handle: func([]byte) {}}, url)
+	ws := registerPolled(t, r, &socket{kind: kindVisitor, handle: func([]byte, time.Time) {}}, url)
 	start := time.Now()
 	err := ws.writeText(make([]byte, 32<<20), start.Add(200*time.Millisecond))
 	if !errors.Is(err, os.ErrDeadlineExceeded) {

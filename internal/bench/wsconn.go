@@ -44,6 +44,29 @@ type wsTransport interface {
 	SetWriteDeadline(time.Time) error
 }
 
+// readWithReceipts has the socket's reads bring the kernel's stamp of their bytes' arrival,
+// where the platform can. Only sockets a goroutine reads take it: the pollers' visitors would
+// pay for a stamp on every fan-out frame (docs/benchmarks.md, round twenty-three).
+func (c *wsConn) readWithReceipts() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if nc, ok := c.nc.(net.Conn); ok {
+		c.nc = withReceipts(nc)
+	}
+}
+
+// receiptStamper is a transport that knows when the bytes of its last read reached the socket.
+type receiptStamper interface{ lastReceipt() time.Time }
+
+// lastReceipt is when the bytes of the last read reached the socket, by the kernel's stamp: no
+// later than the arrival of any message parsed from them. Zero where the transport has none.
+func (c *wsConn) lastReceipt() time.Time {
+	if st, ok := c.nc.(receiptStamper); ok {
+		return st.lastReceipt()
+	}
+	return time.Time{}
+}
+
 // wsReadBuffer holds any frame the server sends a visitor in one read; larger ones are gathered.
 const wsReadBuffer = 1024
 
