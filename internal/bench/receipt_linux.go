@@ -111,9 +111,8 @@ func (c *stampedConn) Read(b []byte) (int, error) {
 	case n == 0:
 		return 0, io.EOF
 	}
-	if !receipt.IsZero() {
-		c.receipt = receipt
-	}
+	// A read without a stamp clears the last one: an older stamp would date these bytes too early.
+	c.receipt = receipt
 	return n, nil
 }
 

@@ -62,6 +62,19 @@ func TestMessagesCarryTheirArrivalStamp(t *testing.T) {
 	if !stamped {
 		t.Error("no message came with the kernel's stamp")
 	}
+	// A read without a stamp leaves none behind: the last one would date its bytes too early.
+	sc := c.nc.(*stampedConn)
+	var unset error
+	if err := sc.raw.Control(func(fd uintptr) { unset = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 0) }); err != nil || unset != nil {
+		t.Fatal(err, unset)
+	}
+	send()
+	if _, err := c.read(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.lastReceipt(); !got.IsZero() {
+		t.Errorf("a read without a stamp left %v", got)
+	}
 
 	polled, send := dial()
 	if _, err := polled.pollWith(func() {}); err != nil {
