@@ -44,6 +44,9 @@ func TestMetricsCountConnectionsMessagesAndDelivery(t *testing.T) {
 		`go_sql_wait_duration_seconds_total{db_name="write"}`,
 		`go_sql_open_connections{db_name="write"} 1`,
 		`go_sql_max_open_connections{db_name="read"}`,
+		`go_sched_latencies_seconds_bucket{le="+Inf"}`,
+		`go_memstats_alloc_bytes_total`,
+		`go_gc_duration_seconds_count`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %q", want)

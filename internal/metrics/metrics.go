@@ -54,7 +54,8 @@ func New() *Metrics {
 		}, []string{"route", "code"}),
 	}
 	r.MustRegister(m.Messages, m.DeliveryLatency, m.SlowConsumers, m.DBTime, m.RequestTime,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), newSchedulerLatencies(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
