@@ -52,6 +52,9 @@ type benchReport struct {
 				Count int `json:"count"`
 			} `json:"db"`
 		} `json:"windows"`
+		Garbage *struct {
+			BytesPerMessage float64 `json:"allocated_bytes_per_message"`
+		} `json:"node_garbage"`
 	} `json:"messaging"`
 	Fanout struct {
 		Received int `json:"received"`
@@ -165,6 +168,10 @@ func TestBenchSmoke(t *testing.T) {
 			}
 			if rep.Messaging.MessagesAcked == 0 {
 				t.Error("no message was acknowledged")
+			}
+			// The nodes allocate for every message they store; the report says how much.
+			if g := rep.Messaging.Garbage; g == nil || g.BytesPerMessage <= 0 {
+				t.Errorf("nodes' garbage in the messaging phase: %+v, want bytes a message", g)
 			}
 			// With two nodes the operators are on the first and half the chatting visitors on
 			// the second: some deliveries cross, not all.

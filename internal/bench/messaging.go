@@ -317,11 +317,13 @@ loop:
 	rep.VisitorToOperator = r.tracker.direction(visitorToOperator, elapsed.Seconds())
 	rep.OperatorToVisitor = r.tracker.direction(operatorToVisitor, elapsed.Seconds())
 	// The server's share is extra: a node that cannot be scraped leaves it out, not the run.
+	rep.MessagesAcked = rep.VisitorToOperator.Acked + rep.OperatorToVisitor.Acked
 	if scrapedAfter, err := r.scrapeHistograms(ctx); scrapeErr == nil && err == nil {
 		rep.VisitorToOperator.Server = scrapedAfter.since(scrapedBefore, visitorSendRoute)
 		rep.OperatorToVisitor.Server = scrapedAfter.since(scrapedBefore, operatorSendRoute)
+		rep.Garbage = scrapedAfter.garbageSince(scrapedBefore, rep.MessagesAcked)
+		rep.Scheduler = scrapedAfter.since(scrapedBefore, schedSeries)
 	}
-	rep.MessagesAcked = rep.VisitorToOperator.Acked + rep.OperatorToVisitor.Acked
 	rep.MessagesReceived = rep.VisitorToOperator.Received + rep.OperatorToVisitor.Received
 	rep.Stalls = r.tracker.stalls()
 	rep.Windows = windows(scrapes, r.tracker.deliveries(visitorToOperator), start)

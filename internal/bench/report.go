@@ -134,7 +134,24 @@ type MessagingReport struct {
 	Stalls            Stalls    `json:"stalls"`
 	Errors            int       `json:"errors"`
 	CPU               CPU       `json:"cpu"`
-	Windows           []Window  `json:"windows,omitempty"` // with --window
+	// Garbage is the nodes' garbage collection during the phase, from their /metrics; nil when
+	// they could not be scraped.
+	Garbage *Garbage `json:"node_garbage,omitempty"`
+	// Scheduler is how long the nodes' goroutines waited to run once they were ready, from the
+	// Go runtime's histogram in their /metrics: a node short of processors, or whose collector
+	// holds them, shows here.
+	Scheduler Latency  `json:"node_sched_latency"`
+	Windows   []Window `json:"windows,omitempty"` // with --window
+}
+
+// Garbage is what the nodes' garbage collector did during the messaging phase: how many cycles,
+// and how many bytes the nodes allocated for each message stored (both directions). While a
+// cycle marks, its workers hold the nodes' processors and the handlers wait to run, so the
+// cycles a phase sees are a share of its slowest messages (docs/benchmarks.md, round
+// twenty-four); fewer bytes a message, fewer cycles.
+type Garbage struct {
+	Cycles          int     `json:"cycles"`
+	BytesPerMessage float64 `json:"allocated_bytes_per_message"`
 }
 
 // Stalls are the pauses of more than 5 ms in which messages were in flight and none was
@@ -299,6 +316,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("messaging", "stalls over 5 ms: count, longest, total", fmt.Sprintf("%d, %s ms, %s ms", m.Stalls.Count, num(m.Stalls.LongestMS), num(m.Stalls.TotalMS)), "")
 	row("messaging", "errors", fmt.Sprint(m.Errors), "0")
 	cpu("messaging", m.CPU)
+	if g := m.Garbage; g != nil {
+		row("messaging", "nodes' GC: cycles, allocated a message", fmt.Sprintf("%d, %s KiB", g.Cycles, num(g.BytesPerMessage/1024)), "")
+	}
+	if sc := m.Scheduler; sc.Count > 0 {
+		row("messaging", "nodes' goroutines waiting to run", fmt.Sprintf("p50 %s  p95 %s  p99 %s ms  (n=%d, from /metrics buckets)", num(sc.P50), num(sc.P95), num(sc.P99), sc.Count), "")
+	}
 	for _, w := range m.Windows {
 		row("messaging", windowName(w), windowRow(w), "")
 	}

@@ -92,3 +92,24 @@ func TestReportShowsTheCPUPerFanOutFrame(t *testing.T) {
 		t.Errorf("a fan-out with no frames got a CPU per frame:\n%s", table)
 	}
 }
+
+// The nodes' garbage collection during the messaging phase is in the table and the JSON.
+func TestReportShowsTheNodesGarbage(t *testing.T) {
+	rep := &Report{Messaging: MessagingReport{Garbage: &Garbage{Cycles: 24, BytesPerMessage: 17_408},
+		Scheduler: Latency{Count: 5000, P50: 0.001, P95: 0.25, P99: 3.5}}}
+	var back struct {
+		Messaging struct {
+			Garbage *Garbage `json:"node_garbage"`
+		} `json:"messaging"`
+	}
+	table := written(t, rep, &back)
+	if !regexp.MustCompile(`messaging\s+nodes' GC: cycles, allocated a message\s+24, 17 KiB`).Match(table) {
+		t.Errorf("table has no garbage row:\n%s", table)
+	}
+	if !regexp.MustCompile(`messaging\s+nodes' goroutines waiting to run\s+p50 0\.001  p95 0\.25  p99 3\.5 ms`).Match(table) {
+		t.Errorf("table has no scheduler row:\n%s", table)
+	}
+	if back.Messaging.Garbage == nil || *back.Messaging.Garbage != *rep.Messaging.Garbage {
+		t.Errorf("JSON node_garbage = %+v, want %+v", back.Messaging.Garbage, rep.Messaging.Garbage)
+	}
+}

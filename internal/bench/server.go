@@ -174,16 +174,43 @@ const (
 
 // histograms are the cumulative buckets of the nodes' histograms the bench reads, summed over
 // the nodes: series → upper bound → count, and each series' _sum. A series is a message route's
-// stored sends (answers 201) of the request-time histogram, named by the route, or a kind of the
-// database-time histogram, named by dbSeries.
+// stored sends (answers 201) of the request-time histogram, named by the route, a kind of the
+// database-time histogram, named by dbSeries, or the scheduler's latencies (schedSeries).
+// counters are the Go runtime's counters the bench
+// reads (gcCycles, allocatedBytes), summed over the nodes too.
 type histograms struct {
-	buckets map[string]map[float64]float64
-	sums    map[string]float64
+	buckets  map[string]map[float64]float64
+	sums     map[string]float64
+	counters map[string]float64
 }
 
+// The Go runtime's counters in /metrics that say how much garbage the nodes made and collected.
+const (
+	gcCycles       = "go_gc_duration_seconds_count"
+	allocatedBytes = "go_memstats_alloc_bytes_total"
+)
+
 func newHistograms() histograms {
-	return histograms{buckets: map[string]map[float64]float64{}, sums: map[string]float64{}}
+	return histograms{buckets: map[string]map[float64]float64{}, sums: map[string]float64{}, counters: map[string]float64{}}
 }
+
+// garbageSince is what the nodes' garbage collector did between two scrapes, for the messages
+// they stored meanwhile.
+func (h histograms) garbageSince(before histograms, messages int) *Garbage {
+	allocated := h.counters[allocatedBytes] - before.counters[allocatedBytes]
+	if messages <= 0 || allocated <= 0 {
+		return nil
+	}
+	return &Garbage{Cycles: h.gcCyclesSince(before), BytesPerMessage: math.Round(allocated / float64(messages))}
+}
+
+func (h histograms) gcCyclesSince(before histograms) int {
+	return int(h.counters[gcCycles] - before.counters[gcCycles])
+}
+
+// schedSeries names the Go runtime's histogram of how long the nodes' goroutines waited to run
+// once ready (go_sched_latencies_seconds).
+const schedSeries = "sched"
 
 // dbSeries names a kind of portico_db_seconds (read, write, index, checkpoint, restart).
 func dbSeries(kind string) string { return "db " + kind }
@@ -199,6 +226,10 @@ func (r *runner) scrapeHistograms(ctx context.Context) (histograms, error) {
 
 // add keeps a sample if it belongs to a series the bench reads.
 func (h histograms) add(name, labels string, v float64) {
+	if name == gcCycles || name == allocatedBytes {
+		h.counters[name] += v
+		return
+	}
 	var series string
 	switch base, part := splitHistogramName(name); base {
 	case "portico_http_request_seconds":
@@ -210,6 +241,9 @@ func (h histograms) add(name, labels string, v float64) {
 		name = part
 	case "portico_db_seconds":
 		series = dbSeries(labelValue(labels, "kind"))
+		name = part
+	case "go_sched_latencies_seconds":
+		series = schedSeries
 		name = part
 	default:
 		return

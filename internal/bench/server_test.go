@@ -97,3 +97,46 @@ func TestDatabaseTimesBetweenTwoScrapes(t *testing.T) {
 		t.Errorf("checkpoints: %+v, want none in the text", got)
 	}
 }
+
+// The nodes' garbage: the Go runtime's cycle and allocation counters of every node, summed, and
+// the bytes spread over the messages stored between the two scrapes.
+func TestGarbageBetweenTwoScrapes(t *testing.T) {
+	node := func(cycles, allocated int) string {
+		return fmt.Sprintf("# TYPE go_gc_duration_seconds summary\ngo_gc_duration_seconds{quantile=\"0.5\"} 0.0001\n"+
+			"go_gc_duration_seconds_sum 0.25\ngo_gc_duration_seconds_count %d\n"+
+			"# TYPE go_memstats_alloc_bytes_total counter\ngo_memstats_alloc_bytes_total %d\ngo_memstats_alloc_bytes 4e+06\n", cycles, allocated)
+	}
+	before := parseHistograms(t, node(100, 1_000_000)+node(50, 3_000_000))
+	after := parseHistograms(t, node(120, 21_000_000)+node(55, 13_000_000))
+	got := after.garbageSince(before, 1000)
+	if want := (Garbage{Cycles: 25, BytesPerMessage: 30_000}); got == nil || *got != want {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	if got := after.garbageSince(before, 0); got != nil {
+		t.Errorf("no message stored: %+v, want nothing", got)
+	}
+	if got := after.garbageSince(after, 1000); got != nil {
+		t.Errorf("nothing allocated: %+v, want nothing", got)
+	}
+}
+
+// The Go runtime's histogram of the nodes' goroutines' waits to run is read like the others,
+// summed over the nodes, and each window counts the collections that ended in it.
+func TestSchedulerLatencyBetweenTwoScrapes(t *testing.T) {
+	node := func(under1us, under1ms, all, cycles int) string {
+		return fmt.Sprintf("go_sched_latencies_seconds_bucket{le=\"1e-06\"} %d\ngo_sched_latencies_seconds_bucket{le=\"0.001\"} %d\n"+
+			"go_sched_latencies_seconds_bucket{le=\"0.004\"} %d\ngo_sched_latencies_seconds_bucket{le=\"+Inf\"} %d\n"+
+			"go_sched_latencies_seconds_sum 1\ngo_sched_latencies_seconds_count %d\ngo_gc_duration_seconds_count %d\n", under1us, under1ms, all, all, all, cycles)
+	}
+	before := parseHistograms(t, node(100, 100, 100, 7)+node(0, 0, 0, 3))
+	// 1,000 more waits: 900 under 1 µs, 60 up to 1 ms, 40 between 1 and 4 ms.
+	after := parseHistograms(t, node(600, 620, 650, 9)+node(400, 440, 450, 5))
+	got := after.since(before, schedSeries)
+	want := Latency{Count: 1000, P50: round3(0.001 * 500 / 900), P95: round3(0.001 + 0.999*50/60), P99: round3(1 + 3*30.0/40)}
+	if got != want {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	if n := after.gcCyclesSince(before); n != 4 {
+		t.Errorf("%d collections, want 4", n)
+	}
+}

@@ -20,6 +20,10 @@ type Window struct {
 	// /metrics scraped at the window's ends.
 	Server Latency             `json:"server_latency"`
 	DB     map[string]DBWindow `json:"db,omitempty"`
+	// GCCycles are the nodes' garbage collections in the window, and Scheduler how long their
+	// goroutines waited to run once ready (from the Go runtime's histogram).
+	GCCycles  int     `json:"gc_cycles"`
+	Scheduler Latency `json:"sched_latency"`
 }
 
 // DBWindow is one kind of database operation in a window.
@@ -101,10 +105,12 @@ func windows(scrapes []scrapeAt, sent []delivery, start time.Time) []Window {
 	for i := range out {
 		before, after := scrapes[i].h, scrapes[i+1].h
 		w := Window{
-			FromS:    round3(max(scrapes[i].at.Sub(start), 0).Seconds()),
-			ToS:      round3(scrapes[i+1].at.Sub(start).Seconds()),
-			Delivery: summarize(samples[i]),
-			Server:   after.since(before, visitorSendRoute),
+			FromS:     round3(max(scrapes[i].at.Sub(start), 0).Seconds()),
+			ToS:       round3(scrapes[i+1].at.Sub(start).Seconds()),
+			Delivery:  summarize(samples[i]),
+			Server:    after.since(before, visitorSendRoute),
+			GCCycles:  after.gcCyclesSince(before),
+			Scheduler: after.since(before, schedSeries),
 		}
 		for _, kind := range dbKinds {
 			if db, ok := after.dbSince(before, kind); ok {
@@ -148,6 +154,9 @@ func windowRow(w Window) string {
 	fmt.Fprintf(&b, "delivered p50 %s p99 %s max %s ms (n=%d)", num(d.P50), num(d.P99), num(d.Max), d.Count)
 	if w.Server.Count > 0 {
 		fmt.Fprintf(&b, "; server p99 %s", num(w.Server.P99))
+	}
+	if w.Scheduler.Count > 0 {
+		fmt.Fprintf(&b, "; %d GC, waits to run p99 %s", w.GCCycles, num(w.Scheduler.P99))
 	}
 	var slow []string
 	for _, kind := range []string{"read", "write", "index"} {
