@@ -79,29 +79,34 @@ func (dialect) Pipeline(ctx context.Context, db *sql.DB, steps []sqlstore.Step) 
 func readBatch(br pgx.BatchResults, steps []sqlstore.Step) error {
 	for i := range steps {
 		st := &steps[i]
-		rows, err := br.Query()
-		if err != nil {
-			return err
-		}
 		st.Rows = 0
 		if st.Reset != nil {
 			st.Reset()
 		}
+		if st.Scan == nil {
+			// Exec reads only the command tag: no rows value to make for a statement whose rows
+			// nobody reads (a message's lock and advance, a page view's writes).
+			tag, err := br.Exec()
+			if err != nil {
+				return err
+			}
+			st.Rows = tag.RowsAffected()
+			continue
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
 		for rows.Next() {
 			st.Rows++
-			if st.Scan != nil {
-				if err := st.Scan(rows.Scan); err != nil {
-					rows.Close()
-					return err
-				}
+			if err := st.Scan(rows.Scan); err != nil {
+				rows.Close()
+				return err
 			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
-		}
-		if st.Scan == nil {
-			st.Rows = rows.CommandTag().RowsAffected()
 		}
 	}
 	return nil
