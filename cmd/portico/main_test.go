@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -230,4 +231,32 @@ func TestShutdownDoesNotWaitForASilentConnection(t *testing.T) {
 	resp.Body.Close()
 	n.cmd.Process.Signal(syscall.SIGTERM)
 	n.exitsCleanly(t, " with a silent connection open")
+}
+
+// A node gets at least four Ps, so that its garbage collector marks with a dedicated worker
+// rather than a fractional one that holds a P while goroutines wait; a GOMAXPROCS set by whoever
+// runs it is kept.
+func TestNodeRunsWithAtLeastFourProcs(t *testing.T) {
+	procs := func(n *node) float64 {
+		t.Helper()
+		res := testutil.DoHeaders(t, "GET", n.url+"/metrics", "", nil, nil).Want(t, http.StatusOK)
+		for line := range strings.SplitSeq(string(res.Raw), "\n") {
+			if v, ok := strings.CutPrefix(line, "go_sched_gomaxprocs_threads "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return f
+			}
+		}
+		t.Fatal("/metrics has no go_sched_gomaxprocs_threads")
+		return 0
+	}
+	if got := procs(startNode(t, "--data", t.TempDir())); got < minNodeProcs {
+		t.Errorf("node runs with %v Ps, want at least %d", got, minNodeProcs)
+	}
+	t.Setenv("GOMAXPROCS", "3")
+	if got := procs(startNode(t, "--data", t.TempDir())); got != 3 {
+		t.Errorf("with GOMAXPROCS=3 the node runs with %v Ps, want 3", got)
+	}
 }
