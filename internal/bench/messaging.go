@@ -316,8 +316,8 @@ loop:
 	rep.Seconds = round3(elapsed.Seconds())
 	rep.VisitorToOperator = r.tracker.direction(visitorToOperator, elapsed.Seconds())
 	rep.OperatorToVisitor = r.tracker.direction(operatorToVisitor, elapsed.Seconds())
-	// The server's share is extra: a node that cannot be scraped leaves it out, not the run.
 	rep.MessagesAcked = rep.VisitorToOperator.Acked + rep.OperatorToVisitor.Acked
+	// The server's share is extra: a node that cannot be scraped leaves it out, not the run.
 	if scrapedAfter, err := r.scrapeHistograms(ctx); scrapeErr == nil && err == nil {
 		rep.VisitorToOperator.Server = scrapedAfter.since(scrapedBefore, visitorSendRoute)
 		rep.OperatorToVisitor.Server = scrapedAfter.since(scrapedBefore, operatorSendRoute)

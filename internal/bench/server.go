@@ -176,8 +176,8 @@ const (
 // the nodes: series → upper bound → count, and each series' _sum. A series is a message route's
 // stored sends (answers 201) of the request-time histogram, named by the route, a kind of the
 // database-time histogram, named by dbSeries, or the scheduler's latencies (schedSeries).
-// counters are the Go runtime's counters the bench
-// reads (gcCycles, allocatedBytes), summed over the nodes too.
+// counters are the Go runtime's counters the bench reads (gcCycles, allocatedBytes), summed over
+// the nodes too.
 type histograms struct {
 	buckets  map[string]map[float64]float64
 	sums     map[string]float64

@@ -19,6 +19,9 @@ func TestWindowsPlaceTheTailInTime(t *testing.T) {
 	// The scrapes: before the phase, at 1 s, and at its end a little after 2 s. The second
 	// window has the slow sends and reads.
 	scrapes := []scrapeAt{scrape(-3, 0, 0, 0, 0), scrape(1000, 10, 0, 40, 0), scrape(2004, 20, 10, 80, 6)}
+	// The second window also has two collections and, of 100 waits to run, 10 of over 1 ms.
+	parseSamples(strings.NewReader("go_gc_duration_seconds_count 2\ngo_sched_latencies_seconds_bucket{le=\"0.001\"} 90\n"+
+		"go_sched_latencies_seconds_bucket{le=\"0.004\"} 100\ngo_sched_latencies_seconds_bucket{le=\"+Inf\"} 100\n"), scrapes[2].h.add)
 	var sent []delivery
 	for i := range 10 {
 		sent = append(sent, delivery{sent: at(float64(i) * 100), at: at(float64(i)*100 + 1)})
@@ -49,6 +52,10 @@ func TestWindowsPlaceTheTailInTime(t *testing.T) {
 	if r := second.DB["read"]; r.Count != 46 || r.Over5 != 6 {
 		t.Errorf("second window's reads %+v, want 46, 6 over 5 ms", r)
 	}
+	if first.GCCycles != 0 || first.Scheduler.Count != 0 || second.GCCycles != 2 || second.Scheduler.Count != 100 || second.Scheduler.P99 != 3.7 {
+		t.Errorf("collections and waits to run %d %+v and %d %+v, want 2 and 100 waits (p99 3.7 ms) in the second",
+			first.GCCycles, first.Scheduler, second.GCCycles, second.Scheduler)
+	}
 	if _, ok := first.DB["write"]; ok {
 		t.Error("a window shows writes the nodes did not do")
 	}
@@ -58,7 +65,7 @@ func TestWindowsPlaceTheTailInTime(t *testing.T) {
 	if err := rep.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	row := regexp.MustCompile(`messaging\s+window 1-2 s\s+delivered p50 8 p99 15 max 15 ms \(n=11\); server p99 [0-9.]+; db over 5 ms: read 6/46`)
+	row := regexp.MustCompile(`messaging\s+window 1-2 s\s+delivered p50 8 p99 15 max 15 ms \(n=11\); server p99 [0-9.]+; 2 GC, waits to run p99 3\.7; db over 5 ms: read 6/46`)
 	if !row.Match(table.Bytes()) {
 		t.Errorf("table has no row for the second window:\n%s", table.String())
 	}
