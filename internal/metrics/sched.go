@@ -10,9 +10,9 @@ import (
 // schedulerLatencies is how long goroutines waited to run once they were ready, from the Go
 // runtime's own histogram (/sched/latencies:seconds, which samples some of the goroutines'
 // wake-ups): a node short of processors, or whose garbage collector holds them, shows there
-// before its answers slow down. It has buckets of its own, in the tenths of a millisecond to
-// milliseconds that a busy node's answers are made of; the Go collector's jump from 0.9 ms to
-// 10 ms.
+// before its answers slow down. It has buckets of its own, from tenths of a millisecond to
+// milliseconds, where a busy node's answers are made; the Go collector's rebucketing of the same
+// histogram jumps from 0.9 ms to 10 ms.
 type schedulerLatencies struct{ desc *prometheus.Desc }
 
 const schedulerLatenciesMetric = "/sched/latencies:seconds"
