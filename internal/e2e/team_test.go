@@ -231,3 +231,34 @@ func TestRoutedChatInAnotherAdminsConsole(t *testing.T) {
 		t.Fatal("the admin is offered to claim a chat routed to someone else")
 	}
 }
+
+// The team dialog's tabs stay where they are while its panels load and while the admin moves
+// between panels of different heights, on a desktop and on a phone: a tab bar that jumps
+// makes the next click land on something else.
+func TestTeamDialogTabsStayPutAsPanelsChange(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	admin, password, _ := withPassword(t, srv, acc, domain.RoleAdmin)
+	for _, size := range []struct {
+		name          string
+		width, height int
+	}{{"desktop", 1280, 800}, {"phone", 390, 800}} {
+		t.Run(size.name, func(t *testing.T) {
+			page := newBrowser(t, size.width, size.height)
+			signIn(t, page, srv.URL, admin.Email, password)
+			const tabsTop = `Math.round(document.querySelector('[data-testid=team-dialog] [role=tablist]').getBoundingClientRect().top)`
+			run(t, page, "open the team dialog", chromedp.Click(chromedp.CSS(`[data-testid=open-team]`)))
+			waitJS(t, page, "the dialog's tabs", `!!document.querySelector('[data-testid=team-dialog] [role=tablist]')`)
+			before := evalJS[float64](t, page, tabsTop)
+			waitJS(t, page, "the operators are listed", `document.querySelectorAll('[data-testid=operator-row]').length === 1`)
+			if after := evalJS[float64](t, page, tabsTop); after != before {
+				t.Errorf("the tabs moved from %v to %v px as the operators loaded", before, after)
+			}
+			run(t, page, "open proactive chat", chromedp.Click(chromedp.CSS(`[data-testid=team-tab-proactive]`)))
+			waitJS(t, page, "no rules yet", `document.querySelector('.proactive-empty')?.offsetParent`)
+			if after := evalJS[float64](t, page, tabsTop); after != before {
+				t.Errorf("the tabs moved from %v to %v px on the proactive chat panel", before, after)
+			}
+		})
+	}
+}
