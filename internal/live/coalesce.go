@@ -109,7 +109,7 @@ func (c *coalescer) send(ctx context.Context, topic string, frames []json.RawMes
 		} else {
 			env.Frames = frames[:n]
 		}
-		if err := c.bus.Publish(ctx, topic, mustEncode(env)); err != nil {
+		if err := c.bus.Publish(ctx, topic, env.encode()); err != nil {
 			return err
 		}
 		frames = frames[n:]

@@ -2,6 +2,7 @@ package live
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -19,7 +20,7 @@ import (
 // envelopes records what the real in-process bus carries on one topic.
 type envelopes struct {
 	mu   sync.Mutex
-	got  []envelope
+	got  []received
 	more chan struct{}
 }
 
@@ -27,8 +28,8 @@ func listen(t *testing.T, b bus.Bus, topic string) *envelopes {
 	t.Helper()
 	e := &envelopes{more: make(chan struct{}, 1000)}
 	unsubscribe, err := b.Subscribe(topic, func(payload []byte) {
-		var env envelope
-		if err := json.Unmarshal(payload, &env); err != nil {
+		env, err := decodeEnvelope(payload)
+		if err != nil {
 			t.Errorf("bad envelope %q: %v", payload, err)
 		}
 		e.mu.Lock()
@@ -50,7 +51,7 @@ func (e *envelopes) count() int {
 }
 
 // waitFor waits until n envelopes have come.
-func (e *envelopes) waitFor(t *testing.T, n int) []envelope {
+func (e *envelopes) waitFor(t *testing.T, n int) []received {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for e.count() < n {
@@ -62,24 +63,33 @@ func (e *envelopes) waitFor(t *testing.T, n int) []envelope {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]envelope(nil), e.got...)
+	return append([]received(nil), e.got...)
 }
 
 // frames lists the frames of the envelopes, in the order a socket would get them.
-func frames(envs []envelope) []string {
+func frames(t *testing.T, envs []received) []string {
+	t.Helper()
 	var out []string
 	for _, env := range envs {
-		if !env.Audience.Everyone {
-			panic("a visitor list frame must go to every operator")
+		if !env.everyone {
+			t.Fatal("a visitor list frame must go to every operator")
 		}
-		if len(env.Frames) == 0 {
-			out = append(out, string(env.Frame))
-		}
-		for _, f := range env.Frames {
-			out = append(out, string(f))
-		}
+		out = append(out, wireFrames(t, env.wire)...)
 	}
 	return out
+}
+
+// wireFrames reads the frames that wire holds.
+func wireFrames(t *testing.T, wire []byte) []string {
+	t.Helper()
+	var out []string
+	br := bufio.NewReader(bytes.NewReader(wire))
+	for {
+		if _, err := br.Peek(1); err != nil {
+			return out
+		}
+		out = append(out, readFrame(t, br))
+	}
 }
 
 func numbered(i int) []byte { return []byte(fmt.Sprintf(`{"n":%d}`, i)) }
@@ -108,11 +118,11 @@ func TestCoalescerSendsTheFirstFrameAtOnceAndGathersTheRest(t *testing.T) {
 	for i := range want {
 		want[i] = string(numbered(i))
 	}
-	if f := frames(envs); strings.Join(f, " ") != strings.Join(want, " ") {
+	if f := frames(t, envs); strings.Join(f, " ") != strings.Join(want, " ") {
 		t.Fatalf("frames %v, want %v", f, want)
 	}
-	if len(envs[1].Frames) != 50 {
-		t.Fatalf("the window's 50 frames came as %d", len(envs[1].Frames))
+	if n := len(wireFrames(t, envs[1].wire)); n != 50 {
+		t.Fatalf("the window's 50 frames came as %d", n)
 	}
 
 	// After a window with nothing in it the account is quiet again: the next frame goes at once.
@@ -159,15 +169,15 @@ func TestCoalescerSplitsLargeBatchesInOrder(t *testing.T) {
 		t.Fatalf("%d envelopes: 600 KiB of frames must be split", len(envs))
 	}
 	for _, env := range envs {
-		size := len(env.Frame)
-		for _, f := range env.Frames {
+		size := 0
+		for _, f := range wireFrames(t, env.wire) {
 			size += len(f)
 		}
 		if size > maxEnvelopeFrames {
 			t.Fatalf("an envelope carries %d bytes of frames, over %d", size, maxEnvelopeFrames)
 		}
 	}
-	if f := frames(envs); strings.Join(f, " ") != strings.Join(want, " ") {
+	if f := frames(t, envs); strings.Join(f, " ") != strings.Join(want, " ") {
 		t.Fatalf("%d frames, not the %d sent in order", len(f), len(want))
 	}
 }
@@ -175,8 +185,12 @@ func TestCoalescerSplitsLargeBatchesInOrder(t *testing.T) {
 // The frames of one envelope reach a socket as separate WebSocket messages, in order.
 func TestEnvelopeWireHoldsEachFrame(t *testing.T) {
 	env := envelope{Frames: []json.RawMessage{numbered(1), json.RawMessage(strings.Repeat("y", 200)), numbered(3)}}
+	got, err := decodeEnvelope(env.encode())
+	if err != nil {
+		t.Fatal(err)
+	}
 	conns, clients, readers := socketPairs(t, 1, 0)
-	conns[0].enqueue(env.wire())
+	conns[0].enqueue(got.wire)
 	clients[0].SetReadDeadline(time.Now().Add(10 * time.Second))
 	for _, want := range []string{string(numbered(1)), strings.Repeat("y", 200), string(numbered(3))} {
 		if got := readFrame(t, readers[0]); got != want {

@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -221,20 +220,20 @@ func (h *Hub) deliver(topicName string, payload []byte) {
 		sendAll(targets, ws.TextFrame(payload))
 		return
 	}
-	var env envelope
-	if err := json.Unmarshal(payload, &env); err != nil {
+	env, err := decodeEnvelope(payload)
+	if err != nil {
 		h.log.Error("bad envelope on bus", "topic", topicName, "err", err)
 		return
 	}
 	audience := targets[:0]
 	for _, c := range targets {
-		if env.Audience.includes(c.operator) {
+		if env.includes(c.operator) {
 			audience = append(audience, c)
 		}
 	}
-	sendAll(audience, env.wire())
-	if h.Metrics != nil && env.Sent > 0 {
-		h.Metrics.DeliveryLatency.Observe(time.Since(time.Unix(0, env.Sent)).Seconds())
+	sendAll(audience, env.wire)
+	if h.Metrics != nil && env.sent > 0 {
+		h.Metrics.DeliveryLatency.Observe(time.Since(time.Unix(0, env.sent)).Seconds())
 	}
 }
 

@@ -114,5 +114,6 @@ func (p *Publisher) parentOf(ctx context.Context, accountID string) (string, err
 }
 
 func (p *Publisher) publishEnvelope(ctx context.Context, topic string, a audience, frame []byte) error {
-	return p.bus.Publish(ctx, topic, mustEncode(envelope{Audience: a, Frame: frame, Sent: time.Now().UnixNano()}))
+	env := envelope{Audience: a, Frame: frame, Sent: time.Now().UnixNano()}
+	return p.bus.Publish(ctx, topic, env.encode())
 }
