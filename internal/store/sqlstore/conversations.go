@@ -120,6 +120,15 @@ type accessRead struct {
 	visitor      *domain.Visitor
 	conversation domain.Conversation
 	found        bool
+	// row and into are where every row is scanned: scanned into variables of its own, each
+	// row would cost eight allocations (one a column and the list of them), for every message.
+	row  accessRow
+	into []any
+}
+
+type accessRow struct {
+	part, first, second, third, fourth string
+	created, seen                      int64
 }
 
 func newAccessRead(conversationID string) *accessRead {
@@ -133,13 +142,16 @@ func (a *accessRead) reset() {
 }
 
 func (a *accessRead) scan(scan func(...any) error) error {
-	var part, first, second, third, fourth string
-	var created, seen int64
-	if err := scan(&part, &first, &second, &third, &fourth, &created, &seen); err != nil {
+	r := &a.row
+	if a.into == nil {
+		a.into = []any{&r.part, &r.first, &r.second, &r.third, &r.fourth, &r.created, &r.seen}
+	}
+	if err := scan(a.into...); err != nil {
 		return err
 	}
+	first, second, third, fourth, created, seen := r.first, r.second, r.third, r.fourth, r.created, r.seen
 	c := &a.conversation
-	switch part {
+	switch r.part {
 	case "visitor":
 		a.visitor = &domain.Visitor{ID: first, AccountID: second, Name: third, Email: fourth,
 			CreatedAt: fromMS(created), LastSeenAt: fromMS(seen)}
@@ -550,12 +562,19 @@ func newMessageWrite(m *domain.Message, st *messageStatements, authorArgs, check
 	system := boolInt(m.Author.Type == domain.AuthorSystem)
 	// A chat counts as meaningful once an operator has answered in it.
 	operator := boolInt(m.Author.Type == domain.AuthorOperator)
-	insertArgs := append(append([]any{m.ID, string(m.Author.Type)}, authorArgs...),
-		m.Body, m.ClientMsgID, ms(m.CreatedAt), m.ConversationID, system)
-	w.steps[0] = Step{Query: st.lock, Args: []any{m.ConversationID}}
-	w.steps[1] = Step{Query: st.insert, Args: append(insertArgs, checkArgs...),
+	// The three statements' arguments share one array, and each id is boxed once: this runs
+	// for every message.
+	conversationID, messageID := any(m.ConversationID), any(m.ID)
+	args := make([]any, 0, 1+7+len(authorArgs)+len(checkArgs)+3)
+	args = append(args, conversationID)
+	args = append(append(args, messageID, string(m.Author.Type)), authorArgs...)
+	args = append(append(args, m.Body, m.ClientMsgID, ms(m.CreatedAt), conversationID, system), checkArgs...)
+	inserted := len(args)
+	args = append(args, operator, conversationID, messageID)
+	w.steps[0] = Step{Query: st.lock, Args: args[:1:1]}
+	w.steps[1] = Step{Query: st.insert, Args: args[1:inserted:inserted],
 		Scan: func(scan func(...any) error) error { return scan(&w.seq, &w.authorID, &w.authorName) }}
-	w.steps[2] = Step{Query: st.advance, Args: []any{operator, m.ConversationID, m.ID}}
+	w.steps[2] = Step{Query: st.advance, Args: args[inserted:]}
 	return w
 }
 
