@@ -36,6 +36,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		{"page that is not a URL", "POST", "/api/v1/widget/visits", "", map[string]any{"account": accA.Key, "page": map[string]string{"url": "javascript:alert(1)"}}, 422, "invalid_field"},
 		{"malformed JSON", "POST", "/api/v1/widget/conversations/" + id + "/messages", vt, `{"body": "hi", `, 400, "invalid_json"},
 		{"empty body", "POST", "/api/v1/widget/conversations/" + id + "/messages", vt, ``, 400, "invalid_json"},
+		{"two JSON values", "POST", "/api/v1/widget/conversations/" + id + "/messages", vt, `{"body": "hi", "client_msg_id": "two"} {"body": "again"}`, 400, "invalid_json"},
 		{"message over 5,000 characters", "POST", "/api/v1/widget/conversations/" + id + "/messages", vt, map[string]string{"body": strings.Repeat("é", 5001), "client_msg_id": "long"}, 422, "message_too_long"},
 		{"blank message", "POST", "/api/v1/conversations/" + id + "/messages", opA, map[string]string{"body": "  \n ", "client_msg_id": "blank"}, 422, "message_empty"},
 		{"missing client_msg_id", "POST", "/api/v1/conversations/" + id + "/messages", opA, map[string]string{"body": "hi"}, 422, "invalid_client_msg_id"},

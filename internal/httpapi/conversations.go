@@ -96,7 +96,13 @@ func writeSent(w http.ResponseWriter, r *http.Request, a *api, m *domain.Message
 	if created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, map[string]any{"message": m})
+	writeJSON(w, status, sentMessage{Message: m})
+}
+
+// sentMessage is the answer to a message sent; a struct rather than a map, as the answer to
+// every message is.
+type sentMessage struct {
+	Message *domain.Message `json:"message"`
 }
 
 func (a *api) operatorMessages(w http.ResponseWriter, r *http.Request, op *domain.Operator) {

@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/portico/portico/internal/auth"
 	"github.com/portico/portico/internal/domain"
@@ -34,18 +34,35 @@ type errorDetail struct {
 // writeJSON answers with v. The body is encoded first, so that its length is known (and a long
 // one can be compressed) before the status goes out.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		// Answers are our own types; one that cannot be encoded is a bug, not the client's doing.
 		status = http.StatusInternalServerError
-		body, _ = json.Marshal(errorBody{Error: errorDetail{Code: "internal_error", Message: "the answer could not be encoded"}})
+		buf.Reset()
+		json.NewEncoder(buf).Encode(errorBody{Error: errorDetail{Code: "internal_error", Message: "the answer could not be encoded"}})
 	}
-	body = append(body, '\n')
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	w.Write(body)
+	w.Write(buf.Bytes())
 }
+
+// bodyBuffers hold request bodies while they are decoded and answers while they are encoded
+// and written (the writer copies what it is given): two for every request otherwise.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBodyBuffer keeps buf for another body unless a long answer made it large.
+func putBodyBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBody {
+		bodyBuffers.Put(buf)
+	}
+}
+
+// maxPooledBody keeps the buffers of every body a request may send: a buffer grows by doubling,
+// so one that read maxBody may hold up to twice that.
+const maxPooledBody = 2 * maxBody
 
 func writeErrorCode(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: message}})
@@ -119,33 +136,40 @@ var errBadJSON = errors.New("the request body is not valid JSON")
 
 // decode reads one bounded JSON value into v; an empty body or trailing data is bad JSON.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	body := http.MaxBytesReader(w, r.Body, maxBody)
-	dec := json.NewDecoder(body)
-	if err := dec.Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return err
-		}
-		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("%w: the body is empty", errBadJSON)
-		}
-		return fmt.Errorf("%w: %v", errBadJSON, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: more than one JSON value", errBadJSON)
-	}
-	return nil
+	return decodeBody(w, r, v, false)
 }
 
 // decodeOptional is decode for requests whose body may be left out altogether.
 func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		return err
+	return decodeBody(w, r, v, true)
+}
+
+// decodeBody reads the whole body into a buffer that requests share one after the other and
+// decodes it from there: json.Decoder would allocate a buffer of its own for every request.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxBody)); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errBadJSON, err)
 	}
+	data := buf.Bytes()
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil
+		if optional {
+			return nil
+		}
+		return fmt.Errorf("%w: the body is empty", errBadJSON)
 	}
-	r.Body = io.NopCloser(bytes.NewReader(data))
-	return decode(w, r, v)
+	if err := json.Unmarshal(data, v); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) && strings.HasSuffix(syntax.Error(), "after top-level value") {
+			return fmt.Errorf("%w: more than one JSON value", errBadJSON)
+		}
+		return fmt.Errorf("%w: %v", errBadJSON, err)
+	}
+	return nil
 }
