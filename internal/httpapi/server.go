@@ -27,6 +27,7 @@ import (
 type Store interface {
 	Ping(ctx context.Context) error
 	AccountByID(ctx context.Context, id string) (*domain.Account, error)
+	AccountOrigins(ctx context.Context, id string) ([]string, error)
 	VisitorByID(ctx context.Context, id string) (*domain.Visitor, error)
 	SamePerson(ctx context.Context, id string) ([]string, error)
 	SetOperatorStatus(ctx context.Context, id string, status domain.OperatorStatus) error

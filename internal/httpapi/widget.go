@@ -37,16 +37,17 @@ func allowCORS(w http.ResponseWriter, r *http.Request) {
 
 // originAllowed checks the page's origin against the account's list. An account with no list
 // accepts any origin; a request without an Origin header is not from a browser page.
-func originAllowed(acc *domain.Account, origin string) bool {
-	if origin == "" || len(acc.AllowedOrigins) == 0 {
+func originAllowed(allowedOrigins []string, origin string) bool {
+	if origin == "" || len(allowedOrigins) == 0 {
 		return true
 	}
 	u, err := url.Parse(origin)
 	if err != nil {
 		return false
 	}
-	return slices.ContainsFunc(acc.AllowedOrigins, func(allowed string) bool {
-		return strings.EqualFold(strings.TrimSuffix(allowed, "/"), u.Scheme+"://"+u.Host)
+	page := u.Scheme + "://" + u.Host
+	return slices.ContainsFunc(allowedOrigins, func(allowed string) bool {
+		return strings.EqualFold(strings.TrimSuffix(allowed, "/"), page)
 	})
 }
 
@@ -117,12 +118,12 @@ func (a *api) authenticateVisitor(w http.ResponseWriter, r *http.Request, authen
 // visitorOriginAllowed checks that the request comes from a page of the visitor's account, and
 // answers it when not.
 func (a *api) visitorOriginAllowed(w http.ResponseWriter, r *http.Request, v *domain.Visitor) bool {
-	acc, err := a.Store.AccountByID(r.Context(), v.AccountID)
+	origins, err := a.Store.AccountOrigins(r.Context(), v.AccountID)
 	if err != nil {
 		writeError(w, r, a.Log, err)
 		return false
 	}
-	if !originAllowed(acc, r.Header.Get("Origin")) {
+	if !originAllowed(origins, r.Header.Get("Origin")) {
 		writeOriginRefused(w)
 		return false
 	}
@@ -167,7 +168,7 @@ func (a *api) widgetVisit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, a.Log, err)
 		return
 	}
-	if !originAllowed(acc, r.Header.Get("Origin")) {
+	if !originAllowed(acc.AllowedOrigins, r.Header.Get("Origin")) {
 		writeOriginRefused(w)
 		return
 	}

@@ -60,6 +60,9 @@ type Store interface {
 	CreateAccount(ctx context.Context, a *domain.Account) error
 	AccountByID(ctx context.Context, id string) (*domain.Account, error)
 	AccountByKey(ctx context.Context, key string) (*domain.Account, error)
+	// AccountOrigins is the account's allowed origins (AccountByID's AllowedOrigins) for the
+	// check on every widget request. The list may be shared: the caller must not change it.
+	AccountOrigins(ctx context.Context, id string) ([]string, error)
 	AdvertiserByExternalID(ctx context.Context, portalID, externalID string) (*domain.Account, error)
 	ChildAccountIDs(ctx context.Context, parentID string) ([]string, error)
 

@@ -11,6 +11,8 @@ import (
 
 const accountColumns = `id, kind, name, key, parent_id, external_id, allowed_origins, settings, locked, created_at`
 
+const accountByIDQuery = `SELECT ` + accountColumns + ` FROM accounts WHERE id = ?`
+
 func (s *Store) CreateAccount(ctx context.Context, a *domain.Account) error {
 	origins, _ := json.Marshal(nonNil(a.AllowedOrigins))
 	settings, _ := json.Marshal(nonNilMap(a.Settings))
@@ -25,7 +27,7 @@ func (s *Store) CreateAccount(ctx context.Context, a *domain.Account) error {
 }
 
 func (s *Store) AccountByID(ctx context.Context, id string) (*domain.Account, error) {
-	return s.cachedAccount(ctx, "id:"+id, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id)
+	return s.cachedAccount(ctx, "id:"+id, accountByIDQuery, id)
 }
 
 func (s *Store) AccountByKey(ctx context.Context, key string) (*domain.Account, error) {
@@ -80,8 +82,9 @@ func scanAccountRow(row *sql.Row) (accountRow, error) {
 func (r accountRow) account() (*domain.Account, error) {
 	a := domain.Account{ID: r.id, Kind: domain.AccountKind(r.kind), Name: r.name, Key: r.key,
 		ParentID: r.parent.String, ExternalID: r.external.String, CreatedAt: fromMS(r.created)}
-	if err := json.Unmarshal([]byte(r.origins), &a.AllowedOrigins); err != nil {
-		return nil, fmt.Errorf("account %s origins: %w", a.ID, err)
+	var err error
+	if a.AllowedOrigins, err = r.allowedOrigins(); err != nil {
+		return nil, err
 	}
 	if err := json.Unmarshal([]byte(r.settings), &a.Settings); err != nil {
 		return nil, fmt.Errorf("account %s settings: %w", a.ID, err)
@@ -90,6 +93,14 @@ func (r accountRow) account() (*domain.Account, error) {
 		return nil, fmt.Errorf("account %s locked: %w", a.ID, err)
 	}
 	return &a, nil
+}
+
+func (r accountRow) allowedOrigins() ([]string, error) {
+	var origins []string
+	if err := json.Unmarshal([]byte(r.origins), &origins); err != nil {
+		return nil, fmt.Errorf("account %s origins: %w", r.id, err)
+	}
+	return origins, nil
 }
 
 func nonNil(s []string) []string {

@@ -29,41 +29,56 @@ type accountCache struct {
 }
 
 type cachedAccountRow struct {
-	row     accountRow
+	row accountRow
+	// origins is the row's allowed origins, decoded once: the widget checks them on every
+	// request, and a whole account decoded for that would cost its settings' JSON each time.
+	origins []string
 	expires time.Time
 }
 
 type accountRead struct {
-	done chan struct{}
-	row  accountRow
-	err  error
+	done  chan struct{}
+	entry cachedAccountRow
+	err   error
 }
 
 // cachedAccount answers from the cache, or reads the account with query and keeps its row. An
 // account that is not found is not kept: it may be created a moment later.
 func (s *Store) cachedAccount(ctx context.Context, lookup, query string, arg any) (*domain.Account, error) {
+	entry, err := s.cachedAccountRow(ctx, lookup, query, arg)
+	if err != nil {
+		return nil, err
+	}
+	return entry.row.account()
+}
+
+// AccountOrigins is the account's list of allowed origins, from the cache. The list is shared:
+// the caller must not change it.
+func (s *Store) AccountOrigins(ctx context.Context, id string) ([]string, error) {
+	entry, err := s.cachedAccountRow(ctx, "id:"+id, accountByIDQuery, id)
+	return entry.origins, err
+}
+
+func (s *Store) cachedAccountRow(ctx context.Context, lookup, query string, arg any) (cachedAccountRow, error) {
 	c := &s.accounts
 	for {
 		now := time.Now()
 		c.mu.Lock()
 		if hit, ok := c.rows[lookup]; ok && now.Before(hit.expires) {
 			c.mu.Unlock()
-			return hit.row.account()
+			return hit, nil
 		}
 		if r, ok := c.reading[lookup]; ok {
 			c.mu.Unlock()
 			select {
 			case <-r.done:
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return cachedAccountRow{}, ctx.Err()
 			}
 			if r.err != nil && ctx.Err() == nil && (errors.Is(r.err, context.Canceled) || errors.Is(r.err, context.DeadlineExceeded)) {
 				continue // the request that read it went away; this one has not
 			}
-			if r.err != nil {
-				return nil, r.err
-			}
-			return r.row.account()
+			return r.entry, r.err
 		}
 		r := &accountRead{done: make(chan struct{})}
 		if c.reading == nil {
@@ -72,23 +87,23 @@ func (s *Store) cachedAccount(ctx context.Context, lookup, query string, arg any
 		c.reading[lookup] = r
 		c.mu.Unlock()
 
-		r.row, r.err = scanAccountRow(s.queryRow(ctx, s.read, query, arg))
+		r.entry.row, r.err = scanAccountRow(s.queryRow(ctx, s.read, query, arg))
+		if r.err == nil {
+			r.entry.origins, r.err = r.entry.row.allowedOrigins()
+		}
 		c.mu.Lock()
 		delete(c.reading, lookup)
 		if r.err == nil {
 			if c.rows == nil || len(c.rows) >= maxCachedAccounts {
 				c.rows = map[string]cachedAccountRow{}
 			}
-			entry := cachedAccountRow{row: r.row, expires: now.Add(accountTTL)}
-			c.rows["id:"+r.row.id] = entry
-			c.rows["key:"+r.row.key] = entry
+			r.entry.expires = now.Add(accountTTL)
+			c.rows["id:"+r.entry.row.id] = r.entry
+			c.rows["key:"+r.entry.row.key] = r.entry
 		}
 		c.mu.Unlock()
 		close(r.done)
-		if r.err != nil {
-			return nil, r.err
-		}
-		return r.row.account()
+		return r.entry, r.err
 	}
 }
 

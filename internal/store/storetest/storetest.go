@@ -179,6 +179,15 @@ func testAccounts(t *testing.T, s store.Store) {
 		len(got.AllowedOrigins) != 1 {
 		t.Fatalf("AccountByKey = %+v, %v", got, err)
 	}
+	for range 2 { // read, then from the cache
+		origins, err := s.AccountOrigins(ctx, portal.ID)
+		if err != nil || len(origins) != 1 || origins[0] != "https://acme.example" {
+			t.Fatalf("AccountOrigins = %v, %v", origins, err)
+		}
+	}
+	if _, err := s.AccountOrigins(ctx, "missing"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("origins of a missing account: err = %v, want ErrNotFound", err)
+	}
 	found, err := s.AdvertiserByExternalID(ctx, portal.ID, "agency-7")
 	if err != nil || found.ID != adv.ID || found.ParentID != portal.ID {
 		t.Fatalf("AdvertiserByExternalID = %+v, %v", found, err)
