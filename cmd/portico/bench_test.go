@@ -67,6 +67,7 @@ type benchReport struct {
 			Server float64 `json:"server_us"`
 			Bench  float64 `json:"bench_us"`
 		} `json:"cpu_per_frame"`
+		GCCycles *int `json:"gc_cycles"`
 	} `json:"fanout"`
 	Restart *struct {
 		Visitors              int `json:"visitors"`
@@ -165,6 +166,9 @@ func TestBenchSmoke(t *testing.T) {
 				if last <= 0 {
 					t.Errorf("fan-out %d: last client after %v ms", i, last)
 				}
+			}
+			if rep.Fanout.GCCycles == nil || *rep.Fanout.GCCycles < 0 {
+				t.Errorf("nodes' collections during the fan-out: %v, want a count", rep.Fanout.GCCycles)
 			}
 			if rep.Messaging.MessagesAcked == 0 {
 				t.Error("no message was acknowledged")

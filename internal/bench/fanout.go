@@ -97,11 +97,17 @@ func (r *runner) fanoutPhase(ctx context.Context) {
 	}
 	var spent CPU
 	var frames int64
+	// Scraped outside the flips, so that reading /metrics does not load the nodes during one.
+	scrapedBefore, scrapeErr := r.scrapeHistograms(ctx)
 	defer func() {
 		if frames > 0 {
 			rep.PerFrame = FrameCPU{Frames: frames,
 				ServerMicros: round3(spent.ServerSeconds / float64(frames) * 1e6),
 				BenchMicros:  round3(spent.BenchSeconds / float64(frames) * 1e6)}
+		}
+		if scrapedAfter, err := r.scrapeHistograms(ctx); scrapeErr == nil && err == nil {
+			cycles := scrapedAfter.gcCyclesSince(scrapedBefore)
+			rep.GCCycles = &cycles
 		}
 	}()
 	for i := range max(r.opt.Fanouts, 1) {

@@ -187,6 +187,10 @@ type FanoutReport struct {
 	// slow hour of the machine from a change in the code (docs/benchmarks.md, round
 	// twenty-one).
 	PerFrame FrameCPU `json:"cpu_per_frame"`
+	// GCCycles is how many collections the nodes ran from the first flip's PATCH to the last
+	// flip's last frame: a mark during a flip takes a P from its writes. Nil when a node could
+	// not be scraped.
+	GCCycles *int `json:"gc_cycles,omitempty"`
 }
 
 // FrameCPU is processor time per frame, in microseconds.
@@ -338,6 +342,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	if pf := f.PerFrame; pf.Frames > 0 {
 		row("fan-out", "CPU a frame: server / bench", fmt.Sprintf("%s / %s µs  (%d frames)", num(pf.ServerMicros), num(pf.BenchMicros), pf.Frames), "")
+	}
+	if f.GCCycles != nil {
+		row("fan-out", "nodes' GC cycles during the events", fmt.Sprint(*f.GCCycles), "")
 	}
 
 	if x := r.Restart; x != nil {

@@ -113,3 +113,26 @@ func TestReportShowsTheNodesGarbage(t *testing.T) {
 		t.Errorf("JSON node_garbage = %+v, want %+v", back.Messaging.Garbage, rep.Messaging.Garbage)
 	}
 }
+
+// The nodes' collections during the fan-out's events are in the table and the JSON, and left
+// out when the nodes could not be scraped.
+func TestReportShowsTheNodesCollectionsDuringTheFanout(t *testing.T) {
+	cycles := 3
+	rep := &Report{Fanout: FanoutReport{GCCycles: &cycles}}
+	var back struct {
+		Fanout struct {
+			GCCycles *int `json:"gc_cycles"`
+		} `json:"fanout"`
+	}
+	table := written(t, rep, &back)
+	if !regexp.MustCompile(`fan-out\s+nodes' GC cycles during the events\s+3\s`).Match(table) {
+		t.Errorf("table has no row of the fan-out's collections:\n%s", table)
+	}
+	if back.Fanout.GCCycles == nil || *back.Fanout.GCCycles != 3 {
+		t.Errorf("JSON gc_cycles = %v, want 3", back.Fanout.GCCycles)
+	}
+	rep.Fanout.GCCycles = nil
+	if table := written(t, rep, &back); regexp.MustCompile(`GC cycles during`).Match(table) {
+		t.Errorf("a fan-out whose nodes were not scraped got a row of collections:\n%s", table)
+	}
+}
