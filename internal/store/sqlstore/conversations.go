@@ -121,7 +121,7 @@ type accessRead struct {
 	conversation domain.Conversation
 	found        bool
 	// row and into are where every row is scanned: scanned into variables of its own, each
-	// row would cost eight allocations (one a column and the list of them), for every message.
+	// row cost seven allocations, for every message.
 	row  accessRow
 	into []any
 }
