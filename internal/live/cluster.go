@@ -38,10 +38,14 @@ type presenceMsg struct {
 	Snapshot  bool                `json:"snap,omitempty"`
 	Visitors  map[string][]string `json:"v,omitempty"` // account id → visitor ids
 	Operators map[string][]string `json:"o,omitempty"` // account id → available operator ids
+	// Envelope is the newest envelope layout the node reads; nodes before the binary layout
+	// leave it out.
+	Envelope int `json:"env,omitempty"`
 }
 
 type nodePresence struct {
 	seen      time.Time
+	envelope  int                        // as its last message said
 	visitors  map[string]string          // visitor id → account id
 	operators map[string]map[string]bool // account id → operator ids
 }
@@ -55,14 +59,16 @@ type cluster struct {
 	bus bus.Bus
 	log *slog.Logger
 	now func() time.Time
+	// layout is set to JSON while a node that reads only JSON envelopes is among the nodes.
+	layout *envelopeLayout
 
 	mu    sync.Mutex
 	nodes map[string]*nodePresence
 }
 
-func newCluster(node string, b bus.Bus, log *slog.Logger) *cluster {
+func newCluster(node string, b bus.Bus, layout *envelopeLayout, log *slog.Logger) *cluster {
 	own := mustEncode(presenceMsg{Node: node})
-	return &cluster{node: node, own: own[:len(own)-1], bus: b, log: log, now: time.Now, nodes: map[string]*nodePresence{}}
+	return &cluster{node: node, own: own[:len(own)-1], bus: b, log: log, now: time.Now, layout: layout, nodes: map[string]*nodePresence{}}
 }
 
 // fromSelf tells this node's own messages by their first bytes: the node's name is the first
@@ -74,6 +80,7 @@ func (c *cluster) fromSelf(payload []byte) bool {
 
 func (c *cluster) publish(m presenceMsg) {
 	m.Node = c.node
+	m.Envelope = envelopeVersion
 	if err := c.bus.Publish(context.Background(), presenceTopic, mustEncode(m)); err != nil {
 		c.log.Warn("presence not published", "err", err)
 	}
@@ -106,14 +113,19 @@ func (c *cluster) receive(payload []byte, snapshot func() presenceMsg, applyStat
 	defer c.mu.Unlock()
 	if m.Bye {
 		delete(c.nodes, m.Node)
+		c.chooseLayout()
 		return
 	}
 	n := c.nodes[m.Node]
 	if n == nil || m.Snapshot {
-		n = &nodePresence{visitors: map[string]string{}, operators: map[string]map[string]bool{}}
+		n = &nodePresence{visitors: map[string]string{}, operators: map[string]map[string]bool{}, envelope: -1}
 		c.nodes[m.Node] = n
 	}
 	n.seen = c.now()
+	if n.envelope != m.Envelope {
+		n.envelope = m.Envelope
+		c.chooseLayout()
+	}
 	if m.Snapshot {
 		for acc, ids := range m.Visitors {
 			for _, id := range ids {
@@ -208,5 +220,25 @@ func (c *cluster) forgetSilent() {
 		if !c.alive(n) {
 			delete(c.nodes, id)
 		}
+	}
+	c.chooseLayout()
+}
+
+// chooseLayout publishes envelopes as JSON while any node known here reads nothing newer, and
+// says so when that changes. The caller holds c.mu.
+func (c *cluster) chooseLayout() {
+	older := 0
+	for _, n := range c.nodes {
+		if n.envelope < envelopeVersion {
+			older++
+		}
+	}
+	if c.layout.json.Swap(older > 0) == (older > 0) {
+		return
+	}
+	if older > 0 {
+		c.log.Info("a node of an earlier version shares the bus: this node publishes JSON envelopes until it has gone", "nodes", older)
+	} else {
+		c.log.Info("every node reads binary envelopes: this node publishes them again")
 	}
 }

@@ -1,14 +1,19 @@
 package live
 
 import (
+	"encoding/json"
+	"io"
 	"log/slog"
 	"testing"
+	"time"
+
+	"github.com/portico/portico/internal/bus"
 )
 
 // A node knows its own presence messages by their first bytes, without decoding them, and no
 // other node's message passes for its own.
 func TestClusterTellsItsOwnMessages(t *testing.T) {
-	c := newCluster("web-1", nil, slog.Default())
+	c := newCluster("web-1", nil, &envelopeLayout{}, slog.Default())
 	snapshot := presenceMsg{Snapshot: true, Visitors: map[string][]string{"acc": {"v1", "v2"}}}
 	for _, tc := range []struct {
 		name string
@@ -28,7 +33,7 @@ func TestClusterTellsItsOwnMessages(t *testing.T) {
 		}
 	}
 	// A name that JSON escapes is escaped alike in the prefix and in the message.
-	odd := newCluster(`a"<b>`, nil, slog.Default())
+	odd := newCluster(`a"<b>`, nil, &envelopeLayout{}, slog.Default())
 	if !odd.fromSelf(mustEncode(presenceMsg{Node: `a"<b>`, Hello: true})) {
 		t.Error("a name with escaped characters: its own message not recognised")
 	}
@@ -36,7 +41,7 @@ func TestClusterTellsItsOwnMessages(t *testing.T) {
 
 // Another node's snapshot is taken in; the node's own is not.
 func TestClusterTakesInOtherNodesSnapshotsOnly(t *testing.T) {
-	c := newCluster("web-1", nil, slog.Default())
+	c := newCluster("web-1", nil, &envelopeLayout{}, slog.Default())
 	for _, node := range []string{"web-1", "web-2"} {
 		m := presenceMsg{Node: node, Snapshot: true, Visitors: map[string][]string{"acc": {"v-" + node}}}
 		c.receive(mustEncode(m), nil, nil, nil)
@@ -46,5 +51,59 @@ func TestClusterTakesInOtherNodesSnapshotsOnly(t *testing.T) {
 	}
 	if n := c.nodes["web-2"]; n == nil || n.visitors["v-web-2"] != "acc" {
 		t.Errorf("web-2's snapshot not taken in: %+v", n)
+	}
+}
+
+// While a node that reads only JSON envelopes is among the nodes — it says no envelope version —
+// this node publishes JSON; once it has said goodbye, been upgraded in place or gone silent, binary.
+func TestClusterSpeaksJSONWhileAnOlderNodeIsThere(t *testing.T) {
+	layout := &envelopeLayout{}
+	c := newCluster("web-1", nil, layout, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	now := time.Now()
+	c.now = func() time.Time { return now }
+	receive := func(payload string) { c.receive([]byte(payload), nil, nil, nil) }
+	step := func(what string, wantJSON bool) {
+		t.Helper()
+		if got := layout.json.Load(); got != wantJSON {
+			t.Fatalf("%s: JSON envelopes = %v, want %v", what, got, wantJSON)
+		}
+	}
+	receive(`{"n":"web-2","snap":true,"env":1}`)
+	step("a node of this version", false)
+	receive(`{"n":"web-3","k":"v","id":"v1","a":"acc","on":true}`)
+	step("an older node's delta", true)
+	receive(`{"n":"web-2","k":"v","id":"v2","a":"acc","on":true,"env":1}`)
+	step("this version's node again", true)
+	receive(`{"n":"web-3","bye":true}`)
+	step("the older node said goodbye", false)
+	receive(`{"n":"web-3","snap":true}`)
+	step("the older node back", true)
+	receive(`{"n":"web-3","snap":true,"env":1}`)
+	step("the older node upgraded in place", false)
+	receive(`{"n":"web-4","snap":true}`)
+	step("another older node", true)
+	now = now.Add(nodeTTL)
+	receive(`{"n":"web-2","snap":true,"env":1}`)
+	c.forgetSilent()
+	step("the older node silent for the node TTL", false)
+	// A newer node than this one reads this one's binary envelopes too.
+	receive(`{"n":"web-5","snap":true,"env":2}`)
+	step("a newer node", false)
+}
+
+// Every presence message a node sends says which envelope it reads.
+func TestPresenceMessagesSayTheEnvelopeVersion(t *testing.T) {
+	b := bus.NewMemory()
+	got := make(chan []byte, 1)
+	unsubscribe, err := b.Subscribe(presenceTopic, func(p []byte) { got <- p })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsubscribe()
+	c := newCluster("web-1", b, &envelopeLayout{}, slog.Default())
+	c.publish(presenceMsg{Kind: "v", ID: "v1", Account: "acc", On: true})
+	var m presenceMsg
+	if err := json.Unmarshal(<-got, &m); err != nil || m.Envelope != envelopeVersion {
+		t.Fatalf("presence message %+v (%v): want envelope %d", m, err, envelopeVersion)
 	}
 }

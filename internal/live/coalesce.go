@@ -25,6 +25,7 @@ const (
 
 type coalescer struct {
 	bus    bus.Bus
+	layout *envelopeLayout
 	log    *slog.Logger
 	window time.Duration
 
@@ -36,8 +37,8 @@ type coalescer struct {
 	closing bool
 }
 
-func newCoalescer(b bus.Bus, log *slog.Logger, window time.Duration) *coalescer {
-	return &coalescer{bus: b, log: log, window: window, open: map[string][]json.RawMessage{}}
+func newCoalescer(b bus.Bus, layout *envelopeLayout, log *slog.Logger, window time.Duration) *coalescer {
+	return &coalescer{bus: b, layout: layout, log: log, window: window, open: map[string][]json.RawMessage{}}
 }
 
 // publish sends frame to every operator of topic's account, now if the account's window is
@@ -109,7 +110,7 @@ func (c *coalescer) send(ctx context.Context, topic string, frames []json.RawMes
 		} else {
 			env.Frames = frames[:n]
 		}
-		if err := c.bus.Publish(ctx, topic, env.encode()); err != nil {
+		if err := c.bus.Publish(ctx, topic, c.layout.encode(&env)); err != nil {
 			return err
 		}
 		frames = frames[n:]

@@ -97,7 +97,7 @@ func numbered(i int) []byte { return []byte(fmt.Sprintf(`{"n":%d}`, i)) }
 func TestCoalescerSendsTheFirstFrameAtOnceAndGathersTheRest(t *testing.T) {
 	b := bus.NewMemory()
 	// Long enough that the burst below is surely inside one window.
-	c := newCoalescer(b, slog.New(slog.NewTextHandler(io.Discard, nil)), 300*time.Millisecond)
+	c := newCoalescer(b, &envelopeLayout{}, slog.New(slog.NewTextHandler(io.Discard, nil)), 300*time.Millisecond)
 	got := listen(t, b, "account.a")
 	other := listen(t, b, "account.b")
 	ctx := context.Background()
@@ -147,7 +147,7 @@ func TestCoalescerSendsTheFirstFrameAtOnceAndGathersTheRest(t *testing.T) {
 
 func TestCoalescerSplitsLargeBatchesInOrder(t *testing.T) {
 	b := bus.NewMemory()
-	c := newCoalescer(b, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
+	c := newCoalescer(b, &envelopeLayout{}, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
 	got := listen(t, b, "account.a")
 	ctx := context.Background()
 	c.publish(ctx, "account.a", numbered(0))

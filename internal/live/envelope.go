@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/live/ws"
@@ -85,6 +86,18 @@ func (e *envelope) encode() []byte {
 		out = ws.AppendFrame(out, ws.OpText, f)
 	}
 	return out
+}
+
+// envelopeLayout is how this node lays out the envelopes it publishes: binary, or JSON while a
+// node of an earlier version, which reads only JSON, shares the bus. The cluster sets it from
+// what the other nodes say they read, so that a rolling upgrade costs no node its live events.
+type envelopeLayout struct{ json atomic.Bool }
+
+func (l *envelopeLayout) encode(e *envelope) []byte {
+	if l.json.Load() {
+		return mustEncode(e)
+	}
+	return e.encode()
 }
 
 // textFrames encodes frames one after the other, for a socket to take in one write.

@@ -113,7 +113,7 @@ type operatorState struct {
 // NewHub makes the hub of the node named node (unique among the nodes sharing a bus).
 func NewHub(b bus.Bus, pub *Publisher, typing TypingRelay, accounts AccountLookup, log *slog.Logger, node string) *Hub {
 	return &Hub{
-		bus: b, publisher: pub, typing: typing, accounts: accounts, log: log, cluster: newCluster(node, b, log),
+		bus: b, publisher: pub, typing: typing, accounts: accounts, log: log, cluster: newCluster(node, b, &pub.layout, log),
 		topics:     map[string]*topic{},
 		conns:      map[*conn]struct{}{},
 		visitors:   map[string]*visitorState{},

@@ -1,6 +1,8 @@
 package live_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -198,4 +200,83 @@ func TestABurstOfVisitorsReachesTheConsoleInFewMessages(t *testing.T) {
 		t.Fatalf("%d bus messages for %d visitors' arrivals", messages, burst)
 	}
 	t.Logf("%d visitors' arrivals in %d bus messages", burst, messages)
+}
+
+// During a rolling upgrade, a node of an earlier version reads only JSON envelopes: while one
+// says so on the bus, this node publishes JSON that such a node reads, and its own operators
+// still get every event; once it has gone, binary again.
+func TestAnOlderNodeOnTheBusGetsEnvelopesItReads(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	_, token := srv.Operator(acc, domain.RoleAgent)
+	operator := srv.DialOperator(token)
+	payloads := make(chan []byte, 64)
+	unsubscribe, err := srv.App.Bus.Subscribe(bus.AccountTopic(acc.ID), func(p []byte) { payloads <- p })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsubscribe()
+	olderNodeSays := func(presence string, wantJSON bool) {
+		t.Helper()
+		if err := srv.App.Bus.Publish(t.Context(), "presence", []byte(presence)); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for srv.App.Hub.PublishesJSONEnvelopes() != wantJSON {
+			if time.Now().After(deadline) {
+				t.Fatalf("after %s: JSON envelopes = %v", presence, !wantJSON)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	// The envelope as nodes before the binary layout read it.
+	type olderEnvelope struct {
+		Audience struct {
+			Everyone bool `json:"e"`
+		} `json:"a"`
+		Frame json.RawMessage `json:"f"`
+	}
+	nextCreated := func() []byte {
+		t.Helper()
+		for {
+			select {
+			case p := <-payloads:
+				if bytes.Contains(p, []byte(`"event":"created"`)) {
+					return p
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no envelope with the new conversation on the account's topic")
+			}
+		}
+	}
+
+	olderNodeSays(`{"n":"web-old","snap":true}`, true)
+	vt, _ := srv.Visitor(acc, "https://shop.example/")
+	id := srv.StartChat(vt, "hello")
+	var older olderEnvelope
+	if err := json.Unmarshal(nextCreated(), &older); err != nil || !older.Audience.Everyone || testutil.Field(decode(t, older.Frame), "conversation", "id") != id {
+		t.Fatalf("the older node cannot read the envelope: %+v, %v", older, err)
+	}
+	if f := operator.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" }); testutil.Field(f, "conversation", "id") != id {
+		t.Fatalf("this node's operator got %v", f)
+	}
+
+	olderNodeSays(`{"n":"web-old","bye":true}`, false)
+	vt2, _ := srv.Visitor(acc, "https://shop.example/next")
+	id2 := srv.StartChat(vt2, "hello again")
+	if p := nextCreated(); p[0] == '{' {
+		t.Fatalf("still JSON with every node reading binary: %.80s", p)
+	}
+	if f := operator.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" }); testutil.Field(f, "conversation", "id") != id2 {
+		t.Fatalf("this node's operator got %v", f)
+	}
+}
+
+func decode(t *testing.T, raw []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

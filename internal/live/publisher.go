@@ -15,6 +15,7 @@ import (
 // has committed, so that nothing is ever announced that a reconnecting client cannot fetch.
 type Publisher struct {
 	bus      bus.Bus
+	layout   envelopeLayout
 	accounts AccountLookup
 	// ConversationHook, when set, hears of every conversation change after it is announced
 	// (the visitor list shows who is chatting).
@@ -31,7 +32,9 @@ type AccountLookup interface {
 }
 
 func NewPublisher(b bus.Bus, accounts AccountLookup, log *slog.Logger) *Publisher {
-	return &Publisher{bus: b, accounts: accounts, visitorList: newCoalescer(b, log, visitorListWindow)}
+	p := &Publisher{bus: b, accounts: accounts}
+	p.visitorList = newCoalescer(b, &p.layout, log, visitorListWindow)
+	return p
 }
 
 // Flush publishes at once every frame still waiting, and each later one as it comes, for a
@@ -115,5 +118,5 @@ func (p *Publisher) parentOf(ctx context.Context, accountID string) (string, err
 
 func (p *Publisher) publishEnvelope(ctx context.Context, topic string, a audience, frame []byte) error {
 	env := envelope{Audience: a, Frame: frame, Sent: time.Now().UnixNano()}
-	return p.bus.Publish(ctx, topic, env.encode())
+	return p.bus.Publish(ctx, topic, p.layout.encode(&env))
 }
