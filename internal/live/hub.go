@@ -209,11 +209,19 @@ func (h *Hub) deliver(topicName string, payload []byte) {
 		h.mu.Unlock()
 		return
 	}
-	targets := make([]*conn, 0, len(t.conns))
+	held := deliveryTargets.Get().(*[]*conn)
+	targets := (*held)[:0]
 	for c := range t.conns {
 		targets = append(targets, c)
 	}
 	h.mu.Unlock()
+	defer func() {
+		// Every write is done or queued when sendAll returns; the slice must not keep the
+		// connections alive while it waits in the pool.
+		clear(targets)
+		*held = targets[:0]
+		deliveryTargets.Put(held)
+	}()
 
 	// The frame is encoded once here and the same bytes go to every connection.
 	if targets[0].operator == nil {
@@ -236,6 +244,10 @@ func (h *Hub) deliver(topicName string, payload []byte) {
 		h.Metrics.DeliveryLatency.Observe(time.Since(time.Unix(0, env.sent)).Seconds())
 	}
 }
+
+// deliveryTargets holds the slices deliver gathers a topic's connections in: an event on a topic
+// of 10,000 visitors would otherwise allocate 80 KB.
+var deliveryTargets = sync.Pool{New: func() any { return new([]*conn) }}
 
 // fanOutShare is how many connections one goroutine writes to in a fan-out before another
 // goroutine is worth starting.
