@@ -279,3 +279,56 @@ func goroutineStacks() string {
 		buf = make([]byte, 2*len(buf))
 	}
 }
+
+// NATS keeps nothing for a node that cannot reach it: the events of an outage are lost between
+// nodes. Once a node is back on NATS its clients are sent to reconnect, and their resume fetches
+// from the database what they missed; live events then cross the nodes again.
+func TestClientsCatchUpAfterANATSOutage(t *testing.T) {
+	server := testutil.StartNATS(t)
+	dbURL := testutil.PostgresURL(t)
+	node := func() *testutil.Server {
+		s, err := postgres.Open(context.Background(), dbURL, config.DefaultDatabasePool())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return testutil.NewServer(t, testutil.WithStore(s), testutil.WithNATS(server.URL()))
+	}
+	a, b := node(), node()
+	acc := a.Account(domain.KindWebsite, nil, "")
+	_, opToken := b.Operator(acc, domain.RoleAgent)
+	operator := b.DialOperator(opToken)
+	vt, vid := a.Visitor(acc, "https://shop.example/")
+	visitor := a.DialVisitor(vt)
+	operator.NextWhere("presence", func(f map[string]any) bool { return f["visitor_id"] == vid && f["online"] == true })
+
+	server.Stop()
+	id := a.StartChat(vt, "hello while NATS is down")
+	operator.QuietWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" }, 300*time.Millisecond)
+	server.Start()
+	operator.Next("reconnect")
+	visitor.Next("reconnect")
+	if code := operator.Closed(5 * time.Second); code != 1001 {
+		t.Fatalf("operator's socket closed with %d, want 1001 (going away)", code)
+	}
+
+	// The console's resume finds the chat it did not hear of.
+	found := false
+	for _, c := range b.Do("GET", "/api/v1/conversations?status=waiting", opToken, nil).Want(t, http.StatusOK).List("conversations") {
+		found = found || c.(map[string]any)["id"] == id
+	}
+	if !found {
+		t.Fatalf("conversation %s not in the operator's list after the outage", id)
+	}
+	// Both nodes are back on NATS: a new chat from node A reaches the operator on node B live.
+	operator = b.DialOperator(opToken)
+	vt2, _ := a.Visitor(acc, "https://shop.example/after")
+	eventually(t, "a chat started on node A reaches node B's operator", func() bool {
+		id2 := a.StartChat(vt2, "hello after the outage")
+		f := operator.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" })
+		return testutil.Field(f, "conversation", "id") == id2
+	})
+}

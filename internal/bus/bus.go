@@ -27,6 +27,13 @@ type Bus interface {
 	Close() error
 }
 
+// Gapped is a bus that can lose events: NATS, while a node's connection to the server is broken
+// or when a subscription falls too far behind. OnGap registers f to be called once the bus
+// carries events again after such a gap; f must not block.
+type Gapped interface {
+	OnGap(f func())
+}
+
 // Memory is the in-process bus: publishing calls every subscriber of the topic directly.
 type Memory struct {
 	mu       sync.RWMutex

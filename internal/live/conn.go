@@ -147,8 +147,9 @@ func (c *conn) kill(code int, reason string) {
 	}
 }
 
-// goAway sends a last frame and closes the connection politely, for a node shutting down.
-func (c *conn) goAway(frame []byte) {
+// goAway sends a last frame and closes the connection politely, for a node shutting down or a
+// client that must catch up.
+func (c *conn) goAway(frame []byte, reason string) {
 	c.mu.Lock()
 	already := c.closed
 	c.closed = true
@@ -158,7 +159,7 @@ func (c *conn) goAway(frame []byte) {
 		return
 	}
 	c.ws.WriteFrames([][]byte{frame}, 2*time.Second)
-	c.ws.Close(ws.CloseGoingAway, "server shutting down")
+	c.ws.Close(ws.CloseGoingAway, reason)
 	c.socketClosed()
 }
 

@@ -73,6 +73,12 @@ type Hub struct {
 	// readersStarted counts the reader goroutines started for watched connections: a
 	// heartbeat should need none (tests).
 	readersStarted atomic.Int64
+	// gaps holds one pending catch-up after the bus lost events; gaps during a catch-up add
+	// only one more.
+	gaps chan struct{}
+	// A catch-up sends clients to reconnect catchUpBatch at a time, catchUpPause apart.
+	catchUpBatch int
+	catchUpPause time.Duration
 }
 
 type topic struct {
@@ -114,14 +120,17 @@ type operatorState struct {
 func NewHub(b bus.Bus, pub *Publisher, typing TypingRelay, accounts AccountLookup, log *slog.Logger, node string) *Hub {
 	return &Hub{
 		bus: b, publisher: pub, typing: typing, accounts: accounts, log: log, cluster: newCluster(node, b, &pub.layout, log),
-		topics:     map[string]*topic{},
-		conns:      map[*conn]struct{}{},
-		visitors:   map[string]*visitorState{},
-		leaving:    map[string]leavingVisitor{},
-		LeaveAfter: DefaultLeaveAfter,
-		ops:        map[string]map[string]*operatorState{},
-		jobs:       make(chan func(context.Context), 1024),
-		poller:     newPoller(log),
+		topics:       map[string]*topic{},
+		conns:        map[*conn]struct{}{},
+		visitors:     map[string]*visitorState{},
+		leaving:      map[string]leavingVisitor{},
+		LeaveAfter:   DefaultLeaveAfter,
+		ops:          map[string]map[string]*operatorState{},
+		jobs:         make(chan func(context.Context), 1024),
+		poller:       newPoller(log),
+		gaps:         make(chan struct{}, 1),
+		catchUpBatch: 500,
+		catchUpPause: 250 * time.Millisecond,
 	}
 }
 
@@ -491,6 +500,10 @@ func (h *Hub) Run(ctx context.Context) error {
 			h.work(ctx)
 		}()
 	}
+	if g, ok := h.bus.(bus.Gapped); ok {
+		g.OnGap(h.busGap)
+	}
+	workers.Go(func() { h.catchUpAfterGaps(ctx) })
 	defer workers.Wait()
 	polling := make(chan error, 1)
 	if h.poller != nil {
@@ -615,6 +628,8 @@ func (h *Hub) ConnectionCounts() (operators, visitors int) {
 	return operators, visitors
 }
 
+var reconnectFrame = ws.TextFrame(mustEncode(simpleFrame{Type: "reconnect"}))
+
 // Shutdown tells every client to reconnect elsewhere and closes the connections, without
 // waiting longer than ctx allows. New connections are refused from now on.
 func (h *Hub) Shutdown(ctx context.Context) {
@@ -625,10 +640,15 @@ func (h *Hub) Shutdown(ctx context.Context) {
 		all = append(all, c)
 	}
 	h.mu.Unlock()
-	reconnect := ws.TextFrame(mustEncode(simpleFrame{Type: "reconnect"}))
+	sendAway(ctx, all, "server shutting down")
+}
+
+// sendAway sends each connection the reconnect frame and closes it, many at a time; once ctx
+// ends, the rest are closed without it.
+func sendAway(ctx context.Context, conns []*conn, reason string) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 256)
-	for _, c := range all {
+	for _, c := range conns {
 		if ctx.Err() != nil {
 			c.ws.CloseNow()
 			c.socketClosed()
@@ -639,8 +659,65 @@ func (h *Hub) Shutdown(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c.goAway(reconnect)
+			c.goAway(reconnectFrame, reason)
 		}()
 	}
 	wg.Wait()
+}
+
+// busGap asks for a catch-up: the bus lost events (bus.Gapped). It does not block.
+func (h *Hub) busGap() {
+	select {
+	case h.gaps <- struct{}{}:
+	default: // one is pending already, and it will serve this gap too
+	}
+}
+
+func (h *Hub) catchUpAfterGaps(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.gaps:
+			h.catchUp(ctx)
+		}
+	}
+}
+
+// catchUp follows a gap in the bus. The other nodes' events of that time never reached this
+// node, and they did not hear of its presence changes: it greets them again (each answers with
+// its snapshot) and sends its own snapshot, and tells its clients to reconnect, which makes them
+// fetch from the database what they show (docs/protocol.md) — operators first, since a missed
+// new chat waits on them.
+func (h *Hub) catchUp(ctx context.Context) {
+	h.cluster.publish(presenceMsg{Hello: true})
+	s := h.snapshot()
+	s.Snapshot = true
+	h.cluster.publish(s)
+	h.mu.Lock()
+	all := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		if c.operator != nil {
+			all = append(all, c)
+		}
+	}
+	for c := range h.conns {
+		if c.operator == nil {
+			all = append(all, c)
+		}
+	}
+	h.mu.Unlock()
+	h.log.Warn("live events between nodes were interrupted: this node's clients reconnect to catch up", "clients", len(all))
+	// A batch at a time, about the new connections a second a node takes in (docs/benchmarks.md),
+	// so that the clients coming back do not crowd each other out.
+	for start := 0; start < len(all); start += h.catchUpBatch {
+		if start > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(h.catchUpPause):
+			}
+		}
+		sendAway(ctx, all[start:min(start+h.catchUpBatch, len(all))], "live events were interrupted")
+	}
 }

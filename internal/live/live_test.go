@@ -280,3 +280,53 @@ func decode(t *testing.T, raw []byte) map[string]any {
 	}
 	return m
 }
+
+// After the bus lost events, every client of the node is sent to reconnect (and so to fetch what
+// it missed), operators and visitors alike, each with the reconnect frame and a close.
+func TestABusGapSendsEveryClientToCatchUp(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	_, token := srv.Operator(acc, domain.RoleAgent)
+	operator := srv.DialOperator(token)
+	vt, _ := srv.Visitor(acc, "https://shop.example/")
+	visitor := srv.DialVisitor(vt)
+	srv.App.Hub.BusGap()
+	for _, s := range []*testutil.Socket{operator, visitor} {
+		s.Next("reconnect")
+		if code := s.Closed(5 * time.Second); code != 1001 {
+			t.Fatalf("closed with %d, want 1001 (going away)", code)
+		}
+	}
+	// The node takes them back at once (Dial waits for their hello).
+	srv.DialOperator(token)
+	srv.DialVisitor(vt)
+}
+
+// A catch-up does not send a node's clients back all at once: a batch at a time, the operators
+// first, whom a missed new chat waits on.
+func TestACatchUpSendsOperatorsFirstAndPacesTheRest(t *testing.T) {
+	srv := testutil.NewServer(t)
+	srv.App.Hub.PaceCatchUps(2, time.Second)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	var visitors []*testutil.Socket
+	for i := range 2 {
+		vt, _ := srv.Visitor(acc, fmt.Sprintf("https://shop.example/%d", i))
+		visitors = append(visitors, srv.DialVisitor(vt))
+	}
+	var operators []*testutil.Socket
+	for range 2 {
+		_, token := srv.Operator(acc, domain.RoleAgent)
+		operators = append(operators, srv.DialOperator(token))
+	}
+	srv.App.Hub.BusGap()
+	for _, s := range operators {
+		s.Next("reconnect")
+	}
+	// The visitors' batch comes a second after the operators'.
+	for _, s := range visitors {
+		s.Quiet("reconnect", 100*time.Millisecond)
+	}
+	for _, s := range visitors {
+		s.Next("reconnect")
+	}
+}

@@ -7,9 +7,11 @@ package nats
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -24,12 +26,19 @@ type Bus struct {
 	// local holds this node's subscribers for its own events, which the server does not echo.
 	local *bus.Memory
 	log   *slog.Logger
+
+	mu    sync.Mutex
+	onGap []func()
 }
 
-var _ bus.Bus = (*Bus)(nil)
+var (
+	_ bus.Bus    = (*Bus)(nil)
+	_ bus.Gapped = (*Bus)(nil)
+)
 
 // Connect dials the NATS server and keeps reconnecting for as long as the node runs.
 func Connect(url, node string, log *slog.Logger) (*Bus, error) {
+	b := &Bus{local: bus.NewMemory(), log: log}
 	nc, err := nats.Connect(url,
 		nats.Name("portico "+node),
 		nats.NoEcho(),
@@ -42,19 +51,45 @@ func Connect(url, node string, log *slog.Logger) (*Bus, error) {
 			}
 			log.Warn("NATS disconnected; live events between nodes pause until it is back", "err", err)
 		}),
-		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "server", c.ConnectedUrlRedacted()) }),
+		// The server kept nothing for this node while it was away: the other nodes' events of
+		// that time are lost here. The subscriptions are back by the time this runs.
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			log.Info("NATS reconnected", "server", c.ConnectedUrlRedacted())
+			b.gap()
+		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subject := ""
 			if sub != nil {
 				subject = sub.Subject
 			}
 			log.Warn("NATS error", "subject", subject, "err", err)
+			if errors.Is(err, nats.ErrSlowConsumer) {
+				b.gap() // the client dropped events of this subscription
+			}
 		}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS: %w", err)
 	}
-	return &Bus{nc: nc, local: bus.NewMemory(), log: log}, nil
+	b.nc = nc
+	return b, nil
+}
+
+// OnGap registers f to be called after the bus may have lost events: once NATS is back after a
+// broken connection, or when a subscription dropped events it could not hold.
+func (b *Bus) OnGap(f func()) {
+	b.mu.Lock()
+	b.onGap = append(b.onGap, f)
+	b.mu.Unlock()
+}
+
+func (b *Bus) gap() {
+	b.mu.Lock()
+	fs := b.onGap
+	b.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
 }
 
 // Publish sends the event to the other nodes, then hands it to this node's subscribers.
