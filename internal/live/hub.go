@@ -708,6 +708,9 @@ func (h *Hub) catchUp(ctx context.Context) {
 	}
 	h.mu.Unlock()
 	h.log.Warn("live events between nodes were interrupted: this node's clients reconnect to catch up", "clients", len(all))
+	if h.Metrics != nil {
+		h.Metrics.BusGaps.Inc()
+	}
 	// A batch at a time, about the new connections a second a node takes in (docs/benchmarks.md),
 	// so that the clients coming back do not crowd each other out.
 	for start := 0; start < len(all); start += h.catchUpBatch {

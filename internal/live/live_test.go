@@ -300,6 +300,10 @@ func TestABusGapSendsEveryClientToCatchUp(t *testing.T) {
 	// The node takes them back at once (Dial waits for their hello).
 	srv.DialOperator(token)
 	srv.DialVisitor(vt)
+	metrics := testutil.DoHeaders(t, "GET", srv.URL+"/metrics", "", nil, nil).Want(t, http.StatusOK)
+	if !bytes.Contains(metrics.Raw, []byte("\nportico_bus_gaps_total 1\n")) {
+		t.Error("/metrics does not count the catch-up in portico_bus_gaps_total")
+	}
 }
 
 // A catch-up does not send a node's clients back all at once: a batch at a time, the operators

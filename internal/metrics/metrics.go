@@ -19,6 +19,7 @@ type Metrics struct {
 	Messages        *prometheus.CounterVec
 	DeliveryLatency prometheus.Histogram
 	SlowConsumers   prometheus.Counter
+	BusGaps         prometheus.Counter
 	DBTime          *prometheus.HistogramVec
 	RequestTime     *prometheus.HistogramVec
 }
@@ -38,6 +39,10 @@ func New() *Metrics {
 		SlowConsumers: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "portico_slow_consumers_total", Help: "Connections dropped because they did not read fast enough.",
 		}),
+		BusGaps: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "portico_bus_gaps_total",
+			Help: "Times this node sent its clients to reconnect and catch up because live events between nodes were lost (NATS was unreachable, or a subscription fell behind).",
+		}),
 		DBTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "portico_db_seconds",
 			Help: "Database time per operation: read (a query), write (a transaction or statement); on SQLite also index (a chunk of " +
@@ -53,7 +58,7 @@ func New() *Metrics {
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .0075, .01, .015, .02, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route", "code"}),
 	}
-	r.MustRegister(m.Messages, m.DeliveryLatency, m.SlowConsumers, m.DBTime, m.RequestTime,
+	r.MustRegister(m.Messages, m.DeliveryLatency, m.SlowConsumers, m.BusGaps, m.DBTime, m.RequestTime,
 		collectors.NewGoCollector(), newSchedulerLatencies(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
