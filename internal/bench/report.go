@@ -281,7 +281,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	i := r.Idle
 	row("idle", "connections held", fmt.Sprintf("%d for %ss", r.Connect.ConnectionsHeld, num(i.HoldSeconds)), "")
 	row("idle", "server RSS baseline -> held", fmt.Sprintf("%s -> %s", mib(i.RSSBaselineBytes), mib(i.RSSBytes)), "")
-	row("idle", "RSS per connection", kib(i.BytesPerConnection), "<= 8 KiB")
+	row("idle", "RSS per connection", kib(i.BytesPerConnection), "<= 8 KiB at 19,000")
 	row("idle", "Go heap / stack per connection", kib(i.HeapBytesPerConnection)+" / "+kib(i.StackBytesPerConnection), "")
 	row("idle", "goroutines per connection", num(i.GoroutinesPerConnection), "")
 	row("idle", "CPU per connection", num(i.CPUMicrosPerConnectionSecond)+" µs/s", "<= 3 µs/s")

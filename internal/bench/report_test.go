@@ -136,3 +136,14 @@ func TestReportShowsTheNodesCollectionsDuringTheFanout(t *testing.T) {
 		t.Errorf("a fan-out whose nodes were not scraped got a row of collections:\n%s", table)
 	}
 }
+
+// DESIGN §7 sets the idle memory target at 19,000 visitors; a smaller run's fixed costs weigh
+// more on each connection, so the table names the count the target is for.
+func TestReportNamesTheVisitorsTheMemoryTargetIsFor(t *testing.T) {
+	rep := &Report{Idle: IdleReport{BytesPerConnection: 5 << 10}}
+	var back map[string]any
+	table := written(t, rep, &back)
+	if !regexp.MustCompile(`idle\s+RSS per connection\s+5\.0 KiB\s+<= 8 KiB at 19,000\n`).Match(table) {
+		t.Errorf("the memory row does not name its target's visitors:\n%s", table)
+	}
+}
