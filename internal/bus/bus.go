@@ -34,6 +34,13 @@ type Gapped interface {
 	OnGap(f func())
 }
 
+// Confirmer is a bus whose subscriptions take effect a moment after Subscribe returns: NATS,
+// where the server learns of them over the network. Confirm returns once every subscription made
+// before it is in effect, so that the caller may promise a client that it misses nothing from now.
+type Confirmer interface {
+	Confirm(ctx context.Context) error
+}
+
 // Memory is the in-process bus: publishing calls every subscriber of the topic directly.
 type Memory struct {
 	mu       sync.RWMutex

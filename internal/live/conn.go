@@ -200,7 +200,11 @@ func (h *Hub) serve(c *conn, greeting []json.RawMessage, done func(), topics ...
 	if h.Metrics != nil {
 		c.onSlow = h.Metrics.SlowConsumers.Inc
 	}
-	if !h.join(c, topics...) {
+	// This goroutine holds the writer's role until the greeting is out: events that come while
+	// the subscriptions are confirmed queue behind it, since the hello is the first frame.
+	c.writing = true
+	confirmed, joined := h.join(c, topics...)
+	if !joined {
 		c.ws.Close(ws.CloseGoingAway, "server shutting down")
 		done()
 		return
@@ -209,7 +213,8 @@ func (h *Hub) serve(c *conn, greeting []json.RawMessage, done func(), topics ...
 		h.leave(c)
 		done()
 	}
-	c.enqueue(textFrames(greeting)) // in one write
+	confirmed()
+	c.writeNow(textFrames(greeting)) // in one write, then whatever queued behind it
 	if h.poller != nil && h.watch(c) {
 		return
 	}

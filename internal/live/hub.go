@@ -84,7 +84,14 @@ type Hub struct {
 type topic struct {
 	unsubscribe func()
 	conns       map[*conn]struct{}
+	// confirmed is closed once the bus has the topic's subscription in effect; nil on a bus
+	// whose subscriptions take effect at once (not a bus.Confirmer).
+	confirmed chan struct{}
 }
+
+// confirmTimeout bounds how long a new connection's hello waits for its subscriptions to take
+// effect: with NATS out of reach it goes on without, and the catch-up after the gap covers it.
+const confirmTimeout = 2 * time.Second
 
 type visitorState struct {
 	accountID string
@@ -144,12 +151,18 @@ func newPoller(log *slog.Logger) *netpoll.Poller {
 }
 
 // join registers a connection and its topics. It reports false when the hub is shutting down.
-func (h *Hub) join(c *conn, topics ...string) bool {
+// join adds c to its topics, subscribing to those no other connection here needs yet. It
+// reports false when the hub is closing; otherwise wait returns once every subscription c
+// relies on is in effect, so that the client, greeted after it, misses no event from then on.
+func (h *Hub) join(c *conn, topics ...string) (wait func(), ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
-		return false
+		return nil, false
 	}
+	confirmer, _ := h.bus.(bus.Confirmer)
+	var created []*topic
+	var pending []chan struct{}
 	h.conns[c] = struct{}{}
 	for _, name := range topics {
 		t := h.topics[name]
@@ -168,13 +181,41 @@ func (h *Hub) join(c *conn, topics ...string) bool {
 					continue
 				}
 				t.unsubscribe = unsub
+				if confirmer != nil {
+					t.confirmed = make(chan struct{})
+					created = append(created, t)
+				}
 			}
 			h.topics[name] = t
+		} else if t.confirmed != nil {
+			pending = append(pending, t.confirmed)
 		}
 		t.conns[c] = struct{}{}
 	}
 	c.topics = topics
-	return true
+	return func() {
+		if len(created) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), confirmTimeout)
+			if err := confirmer.Confirm(ctx); err != nil {
+				h.log.Warn("subscriptions not confirmed by the bus", "err", err)
+			}
+			cancel()
+			for _, t := range created {
+				close(t.confirmed)
+			}
+		}
+		// Another connection's join subscribed to these; its confirmation serves this one.
+		for _, confirmed := range pending {
+			select {
+			case <-confirmed: // almost always, and then without a timer
+			default:
+				select {
+				case <-confirmed:
+				case <-time.After(confirmTimeout):
+				}
+			}
+		}
+	}, true
 }
 
 // followVisitors subscribes, once, to the family of visitor topics; the caller holds h.mu.
@@ -491,6 +532,13 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.mu.Unlock()
 	if !following {
 		return errors.New("live: cannot follow the visitor topics")
+	}
+	if confirmer, ok := h.bus.(bus.Confirmer); ok {
+		confirmCtx, cancel := context.WithTimeout(ctx, confirmTimeout)
+		if err := confirmer.Confirm(confirmCtx); err != nil {
+			h.log.Warn("the visitor topics' subscription not confirmed by the bus", "err", err)
+		}
+		cancel()
 	}
 	var workers sync.WaitGroup
 	for range workerCount {

@@ -32,8 +32,9 @@ type Bus struct {
 }
 
 var (
-	_ bus.Bus    = (*Bus)(nil)
-	_ bus.Gapped = (*Bus)(nil)
+	_ bus.Bus       = (*Bus)(nil)
+	_ bus.Gapped    = (*Bus)(nil)
+	_ bus.Confirmer = (*Bus)(nil)
 )
 
 // Connect dials the NATS server and keeps reconnecting for as long as the node runs.
@@ -74,6 +75,10 @@ func Connect(url, node string, log *slog.Logger) (*Bus, error) {
 	b.nc = nc
 	return b, nil
 }
+
+// Confirm makes a round trip to the server: it answers in order, so every subscription sent
+// before is in effect when it returns.
+func (b *Bus) Confirm(ctx context.Context) error { return b.nc.FlushWithContext(ctx) }
 
 // OnGap registers f to be called after the bus may have lost events: once NATS is back after a
 // broken connection, or when a subscription dropped events it could not hold.
