@@ -1,8 +1,8 @@
 package testutil
 
 import (
-	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 )
@@ -16,7 +16,18 @@ func DelayProxy(t testing.TB, target string, delay time.Duration) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	var open []net.Conn
+	stopped := false
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		for _, c := range open {
+			c.Close()
+		}
+	})
 	go func() {
 		for {
 			client, err := ln.Accept()
@@ -28,10 +39,15 @@ func DelayProxy(t testing.TB, target string, delay time.Duration) string {
 				client.Close()
 				continue
 			}
-			t.Cleanup(func() {
+			mu.Lock()
+			if stopped {
+				mu.Unlock()
 				client.Close()
 				server.Close()
-			})
+				return
+			}
+			open = append(open, client, server)
+			mu.Unlock()
 			go delayCopy(server, client, delay)
 			go delayCopy(client, server, delay)
 		}
@@ -65,11 +81,10 @@ func delayCopy(dst, src net.Conn, delay time.Duration) {
 			break
 		}
 	}
-	// The other side is done sending: pass that on, and drain what is left.
+	// The source is done, or the destination failed: pass the end on, and let the reader finish.
 	if tcp, ok := dst.(*net.TCPConn); ok {
 		tcp.CloseWrite()
 	}
 	for range chunks {
 	}
-	io.Copy(io.Discard, src)
 }
