@@ -358,7 +358,10 @@ func TestEventsDuringTheConfirmationFollowTheHello(t *testing.T) {
 
 	dialed := make(chan *testutil.Socket, 1)
 	go func() { dialed <- b.DialOperator(opToken) }() // waits 1.2 s for the confirmation
-	time.Sleep(400 * time.Millisecond)
+	eventually(t, "the operator's socket joins the node", func() bool {
+		operators, _ := b.App.Hub.ConnectionCounts()
+		return operators == 1
+	})
 	id := b.StartChat(vt, "during the confirmation")
 	var operator *testutil.Socket
 	select {
