@@ -46,7 +46,9 @@ type Hub struct {
 	// Metrics, when set, records delivery latency and dropped slow consumers.
 	Metrics *metrics.Metrics
 
-	bus       bus.Bus
+	bus bus.Bus
+	// confirmer is bus when its subscriptions take effect only once confirmed (NATS), else nil.
+	confirmer bus.Confirmer
 	publisher *Publisher
 	typing    TypingRelay
 	accounts  AccountLookup
@@ -125,8 +127,10 @@ type operatorState struct {
 
 // NewHub makes the hub of the node named node (unique among the nodes sharing a bus).
 func NewHub(b bus.Bus, pub *Publisher, typing TypingRelay, accounts AccountLookup, log *slog.Logger, node string) *Hub {
+	confirmer, _ := b.(bus.Confirmer)
 	return &Hub{
-		bus: b, publisher: pub, typing: typing, accounts: accounts, log: log, cluster: newCluster(node, b, &pub.layout, log),
+		confirmer: confirmer,
+		bus:       b, publisher: pub, typing: typing, accounts: accounts, log: log, cluster: newCluster(node, b, &pub.layout, log),
 		topics:       map[string]*topic{},
 		conns:        map[*conn]struct{}{},
 		visitors:     map[string]*visitorState{},
@@ -160,7 +164,6 @@ func (h *Hub) join(c *conn, topics ...string) (wait func(), ok bool) {
 	if h.closing {
 		return nil, false
 	}
-	confirmer, _ := h.bus.(bus.Confirmer)
 	var created []*topic
 	var pending []chan struct{}
 	h.conns[c] = struct{}{}
@@ -181,7 +184,7 @@ func (h *Hub) join(c *conn, topics ...string) (wait func(), ok bool) {
 					continue
 				}
 				t.unsubscribe = unsub
-				if confirmer != nil {
+				if h.confirmer != nil {
 					t.confirmed = make(chan struct{})
 					created = append(created, t)
 				}
@@ -196,7 +199,7 @@ func (h *Hub) join(c *conn, topics ...string) (wait func(), ok bool) {
 	return func() {
 		if len(created) > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), confirmTimeout)
-			if err := confirmer.Confirm(ctx); err != nil {
+			if err := h.confirmer.Confirm(ctx); err != nil {
 				h.log.Warn("subscriptions not confirmed by the bus", "err", err)
 			}
 			cancel()
@@ -533,9 +536,9 @@ func (h *Hub) Run(ctx context.Context) error {
 	if !following {
 		return errors.New("live: cannot follow the visitor topics")
 	}
-	if confirmer, ok := h.bus.(bus.Confirmer); ok {
+	if h.confirmer != nil {
 		confirmCtx, cancel := context.WithTimeout(ctx, confirmTimeout)
-		if err := confirmer.Confirm(confirmCtx); err != nil {
+		if err := h.confirmer.Confirm(confirmCtx); err != nil {
 			h.log.Warn("the visitor topics' subscription not confirmed by the bus", "err", err)
 		}
 		cancel()
