@@ -102,14 +102,21 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	var b bus.Bus = bus.NewMemory()
+	m := metrics.New()
 	if cfg.NATSURL != "" {
 		nb, err := nats.Connect(cfg.NATSURL, node, log)
 		if err != nil {
 			return nil, err
 		}
 		b = nb
+		m.Gauge("portico_bus_connected", "1 while this node reaches the other nodes over NATS, else 0.", nil,
+			func() float64 {
+				if nb.Connected() {
+					return 1
+				}
+				return 0
+			})
 	}
-	m := metrics.New()
 	if timed, ok := s.(interface {
 		Observe(func(kind string, start time.Time))
 	}); ok {

@@ -325,6 +325,60 @@ func TestClientsCatchUpAfterANATSOutage(t *testing.T) {
 	}
 }
 
+// NATS carries fan-out only, so a node whose NATS server is down when it starts serves its own
+// clients from the database meanwhile, as during an outage, and joins the other nodes once the
+// server comes: its clients catch up then, and events cross the nodes again.
+func TestANodeStartsWhileNATSIsDown(t *testing.T) {
+	server := testutil.StartNATS(t)
+	dbURL := testutil.PostgresURL(t)
+	b := node(t, dbURL, server.URL())
+	server.Stop()
+	a := node(t, dbURL, server.URL())
+	if m := string(a.Do("GET", "/metrics", "", nil).Want(t, http.StatusOK).Raw); !strings.Contains(m, "\nportico_bus_connected 0\n") {
+		t.Fatalf("/metrics of the node without NATS lacks portico_bus_connected 0:\n%s", m)
+	}
+	acc := a.Account(domain.KindWebsite, nil, "")
+	_, tokenA := a.Operator(acc, domain.RoleAgent)
+	_, tokenB := b.Operator(acc, domain.RoleAgent)
+	operatorA := a.DialOperator(tokenA)
+	vt, _ := a.Visitor(acc, "https://shop.example/")
+	visitor := a.DialVisitor(vt)
+
+	// On its own the node works: its operator hears the chat, and the visitor the answer.
+	id := a.StartChat(vt, "hello before NATS")
+	operatorA.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" })
+	a.Do("POST", "/api/v1/conversations/"+id+"/claim", tokenA, nil).Want(t, http.StatusOK)
+	a.Do("POST", "/api/v1/conversations/"+id+"/messages", tokenA, map[string]string{"body": "answered alone", "client_msg_id": "a1"}).Want(t, http.StatusCreated)
+	if f := visitor.Next("message"); testutil.Field(f, "message", "body") != "answered alone" {
+		t.Fatalf("visitor got %v", f)
+	}
+
+	server.Start()
+	operatorA.Next("reconnect")
+	visitor.Next("reconnect")
+	eventually(t, "the late node reports NATS connected", func() bool {
+		return strings.Contains(string(a.Do("GET", "/metrics", "", nil).Raw), "\nportico_bus_connected 1\n")
+	})
+	// Node B lost NATS too when it stopped; its own catch-up must be over before its operator
+	// connects, or it would send that socket away as well.
+	eventually(t, "node B has caught up", func() bool {
+		return strings.Contains(string(b.Do("GET", "/metrics", "", nil).Raw), "\nportico_bus_gaps_total 1\n")
+	})
+	// Both ways across the nodes now: a chat started on node A reaches the operator on node B,
+	// whose answer reaches the visitor back on node A.
+	operatorB := b.DialOperator(tokenB)
+	visitor = a.DialVisitor(vt)
+	second := a.StartChat(vt, "hello with NATS")
+	if f := operatorB.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" }); testutil.Field(f, "conversation", "id") != second {
+		t.Fatalf("operator on node B got %v", f)
+	}
+	b.Do("POST", "/api/v1/conversations/"+second+"/claim", tokenB, nil).Want(t, http.StatusOK)
+	b.Do("POST", "/api/v1/conversations/"+second+"/messages", tokenB, map[string]string{"body": "from node B", "client_msg_id": "b1"}).Want(t, http.StatusCreated)
+	if f := visitor.NextWhere("message", func(f map[string]any) bool { return testutil.Field(f, "message", "conversation_id") == second }); testutil.Field(f, "message", "body") != "from node B" {
+		t.Fatalf("visitor on node A got %v", f)
+	}
+}
+
 // A client opens its socket before it fetches (docs/protocol.md): whatever happens after the
 // hello comes live. On several nodes that holds only once the NATS server has the node's new
 // subscription, so the hello waits for it: here the operator's node reaches NATS over a link that

@@ -5,6 +5,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 )
@@ -40,6 +41,10 @@ type Gapped interface {
 type Confirmer interface {
 	Confirm(ctx context.Context) error
 }
+
+// ErrDisconnected is what Confirm says at once while the bus is cut off from the other nodes:
+// no subscription can take effect until it is back, and then the bus reports a gap (Gapped).
+var ErrDisconnected = errors.New("bus: not connected to the other nodes")
 
 // Memory is the in-process bus: publishing calls every subscriber of the topic directly.
 type Memory struct {

@@ -52,7 +52,7 @@ func Options() []Option {
 		{"data", "PORTICO_DATA", "./portico-data", "data directory (the SQLite database lives here)"},
 		{"database-url", "PORTICO_DATABASE_URL", "", "PostgreSQL URL (postgres://user:pass@host/db); SQLite in --data when empty"},
 		{"database-pool", "PORTICO_DATABASE_POOL", "0", "connections each node keeps to PostgreSQL, shared by its reads and its group writer; 0: twice this machine's cores, at least 4. PostgreSQL serves a few busy connections best: more than about twice its cores add waiting, not speed"},
-		{"nats-url", "PORTICO_NATS_URL", "", "NATS server for several nodes (nats://host:4222); in-process when empty"},
+		{"nats-url", "PORTICO_NATS_URL", "", "NATS server for several nodes (nats://host:4222); in-process when empty. A node starts even while the server is unreachable and joins the others once it answers"},
 		{"smtp-url", "PORTICO_SMTP_URL", "", "mail server (smtp://user:pass@host:587 or smtps://…); mail stays in the outbox when empty"},
 		{"mail-from", "PORTICO_MAIL_FROM", "", "sender of Portico's e-mail (default Portico <portico@HOST>, HOST from --public-url)"},
 		{"public-url", "PORTICO_PUBLIC_URL", "", "the URL visitors and operators reach Portico at (default http://ADDR)"},

@@ -199,7 +199,7 @@ func (h *Hub) join(c *conn, topics ...string) (wait func(), ok bool) {
 	return func() {
 		if len(created) > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), confirmTimeout)
-			if err := h.confirmer.Confirm(ctx); err != nil {
+			if err := h.confirmer.Confirm(ctx); err != nil && !errors.Is(err, bus.ErrDisconnected) {
 				h.log.Warn("subscriptions not confirmed by the bus", "err", err)
 			}
 			cancel()
@@ -538,7 +538,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	if h.confirmer != nil {
 		confirmCtx, cancel := context.WithTimeout(ctx, confirmTimeout)
-		if err := h.confirmer.Confirm(confirmCtx); err != nil {
+		if err := h.confirmer.Confirm(confirmCtx); err != nil && !errors.Is(err, bus.ErrDisconnected) {
 			h.log.Warn("the visitor topics' subscription not confirmed by the bus", "err", err)
 		}
 		cancel()

@@ -29,6 +29,9 @@ type Bus struct {
 
 	mu    sync.Mutex
 	onGap []func()
+	// offlineAtStart: the server was unreachable when the node started, so its first connection
+	// comes late and is a gap like a reconnection.
+	offlineAtStart bool
 }
 
 var (
@@ -37,15 +40,30 @@ var (
 	_ bus.Confirmer = (*Bus)(nil)
 )
 
-// Connect dials the NATS server and keeps reconnecting for as long as the node runs.
+// Connect dials the NATS server and keeps reconnecting for as long as the node runs. A server
+// that cannot be reached yet does not stop the node: NATS carries fan-out only, so the node serves
+// its own clients from the database meanwhile, as during an outage, and reports a gap once it is
+// connected. Only a URL that can never work is an error.
 func Connect(url, node string, log *slog.Logger) (*Bus, error) {
 	b := &Bus{local: bus.NewMemory(), log: log}
+	// Held until Connect knows how the first attempt went, which the connected callback reads.
+	b.mu.Lock()
 	nc, err := nats.Connect(url,
 		nats.Name("portico "+node),
 		nats.NoEcho(),
+		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
 		nats.ReconnectBufSize(16<<20),
+		nats.ConnectHandler(func(c *nats.Conn) {
+			b.mu.Lock()
+			late := b.offlineAtStart
+			b.mu.Unlock()
+			if late {
+				log.Info("NATS connected", "server", c.ConnectedUrlRedacted())
+				b.gap() // the other nodes' events until now never reached this node
+			}
+		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err == nil {
 				return // our own Close at shutdown
@@ -70,15 +88,30 @@ func Connect(url, node string, log *slog.Logger) (*Bus, error) {
 		}),
 	)
 	if err != nil {
+		b.mu.Unlock()
 		return nil, fmt.Errorf("connect to NATS: %w", err)
 	}
 	b.nc = nc
+	b.offlineAtStart = !nc.IsConnected()
+	b.mu.Unlock()
+	if b.offlineAtStart {
+		log.Warn("NATS not reachable yet; this node serves its own clients and joins the other nodes once it is")
+	}
 	return b, nil
 }
 
+// Connected says whether the bus reaches the other nodes now.
+func (b *Bus) Connected() bool { return b.nc.IsConnected() }
+
 // Confirm makes a round trip to the server: it answers in order, so every subscription sent
-// before is in effect when it returns.
-func (b *Bus) Confirm(ctx context.Context) error { return b.nc.FlushWithContext(ctx) }
+// before is in effect when it returns. Cut off from the server, it says so at once rather than
+// wait for it: the gap reported once the server is back covers the subscriptions made meanwhile.
+func (b *Bus) Confirm(ctx context.Context) error {
+	if !b.nc.IsConnected() {
+		return bus.ErrDisconnected
+	}
+	return b.nc.FlushWithContext(ctx)
+}
 
 // OnGap registers f to be called after the bus may have lost events: once NATS is back after a
 // broken connection, or when a subscription dropped events it could not hold.

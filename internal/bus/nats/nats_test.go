@@ -2,11 +2,13 @@ package nats_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/portico/portico/internal/bus"
 	"github.com/portico/portico/internal/bus/nats"
 	"github.com/portico/portico/internal/testutil"
 )
@@ -106,5 +108,64 @@ func TestOwnEventsStayInProcessOthersComeThroughTheServer(t *testing.T) {
 	}
 	if got := onB.list(); len(got) != 2 || got[1] != "from b" {
 		t.Fatalf("node b got %v, want [from a from b]", got)
+	}
+}
+
+// A node may start before its NATS server: the bus serves the node's own subscribers meanwhile,
+// says at once that it cannot confirm a subscription (a client's hello does not wait for it),
+// and once the server comes reports a gap and carries the subscriptions made while it waited.
+func TestABusStartsBeforeItsServer(t *testing.T) {
+	server := testutil.StartNATS(t)
+	server.Stop()
+	a := connect(t, server.URL(), "a")
+	if a.Connected() {
+		t.Fatal("Connected says true with no server")
+	}
+	gaps := make(chan struct{}, 10)
+	a.OnGap(func() { gaps <- struct{}{} })
+	topic := "test." + t.Name()
+	var onA received
+	unsubscribe, err := a.Subscribe(topic, onA.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unsubscribe)
+	// Any other error (the context's deadline) means the confirmation waited for the server.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.Confirm(ctx); !errors.Is(err, bus.ErrDisconnected) {
+		t.Fatalf("Confirm without a server: %v, want bus.ErrDisconnected", err)
+	}
+	if err := a.Publish(context.Background(), topic, []byte("while alone")); err != nil {
+		t.Fatal(err)
+	}
+	if got := onA.list(); len(got) != 1 || got[0] != "while alone" {
+		t.Fatalf("node a's own subscriber got %v, want [while alone]", got)
+	}
+
+	server.Start()
+	select {
+	case <-gaps:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no gap reported once the server came")
+	}
+	if !a.Connected() {
+		t.Fatal("Connected says false after the gap")
+	}
+	if err := a.Confirm(ctx); err != nil {
+		t.Fatalf("Confirm with the server: %v", err)
+	}
+	b := connect(t, server.URL(), "b")
+	if err := b.Publish(context.Background(), topic, []byte("from b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := onA.waitFor(t, 2); got[1] != "from b" {
+		t.Fatalf("node a got %v, want [while alone from b]", got)
+	}
+	if len(gaps) != 0 {
+		t.Fatalf("%d more gaps reported", len(gaps))
 	}
 }
