@@ -50,6 +50,9 @@ type conn struct {
 	queued  int      // bytes in queue
 	writing bool
 	closed  bool
+	// resyncs: the client asked for `resync` frames (?resync=1) and fetches again on one
+	// without reconnecting. Set before the connection is served.
+	resyncs bool
 }
 
 func newConn(w *ws.Conn) *conn {
@@ -231,6 +234,10 @@ func (h *Hub) serve(c *conn, greeting []json.RawMessage, done func(), topics ...
 	}()
 }
 
+// asksForResync says whether the client handles the `resync` frame: clients that predate it
+// ignore frames they do not know, so they are sent to reconnect instead.
+func asksForResync(r *http.Request) bool { return r.URL.Query().Get("resync") == "1" }
+
 func writeHandshakeError(w http.ResponseWriter, err error) {
 	var he *ws.HandshakeError
 	if errors.As(err, &he) {
@@ -254,6 +261,7 @@ func (h *Hub) ServeOperator(w http.ResponseWriter, r *http.Request, op *domain.O
 	c := newConn(socket)
 	c.operator = op
 	c.session = session
+	c.resyncs = asksForResync(r)
 	h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.status = op.Status; st.conns++ })
 	done := func() { h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.conns-- }) }
 	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), OperatorID: op.ID})
@@ -276,6 +284,7 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, v *domain.Vis
 	}
 	c := newConn(socket)
 	c.visitor = v
+	c.resyncs = asksForResync(r)
 	h.visitorPresence(v, +1)
 	done := func() { h.visitorPresence(v, -1) }
 	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), VisitorID: v.ID})

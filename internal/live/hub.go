@@ -679,7 +679,10 @@ func (h *Hub) ConnectionCounts() (operators, visitors int) {
 	return operators, visitors
 }
 
-var reconnectFrame = ws.TextFrame(mustEncode(simpleFrame{Type: "reconnect"}))
+var (
+	reconnectFrame = ws.TextFrame(mustEncode(simpleFrame{Type: "reconnect"}))
+	resyncFrame    = ws.TextFrame(mustEncode(simpleFrame{Type: "resync"}))
+)
 
 // Shutdown tells every client to reconnect elsewhere and closes the connections, without
 // waiting longer than ctx allows. New connections are refused from now on.
@@ -737,33 +740,44 @@ func (h *Hub) catchUpAfterGaps(ctx context.Context) {
 
 // catchUp follows a gap in the bus. The other nodes' events of that time never reached this
 // node, and they did not hear of its presence changes: it greets them again (each answers with
-// its snapshot) and sends its own snapshot, and tells its clients to reconnect, which makes them
-// fetch from the database what they show (docs/protocol.md) — operators first, since a missed
-// new chat waits on them.
+// its snapshot) and sends its own snapshot, and has its clients fetch from the database what they
+// show (docs/protocol.md) — operators first, since a missed new chat waits on them. A client that
+// asked for it gets the `resync` frame and keeps its socket; any other the `reconnect` frame.
 func (h *Hub) catchUp(ctx context.Context) {
 	h.cluster.publish(presenceMsg{Hello: true})
 	s := h.snapshot()
 	s.Snapshot = true
 	h.cluster.publish(s)
+	// The bus has resubscribed by now, but a client's fetch must not start before the server
+	// has those subscriptions in effect, or what another node publishes in between is lost.
+	if h.confirmer != nil {
+		confirmCtx, cancel := context.WithTimeout(ctx, confirmTimeout)
+		if err := h.confirmer.Confirm(confirmCtx); err != nil && !errors.Is(err, bus.ErrDisconnected) {
+			h.log.Warn("subscriptions not confirmed by the bus after a gap", "err", err)
+		}
+		cancel()
+	}
 	h.mu.Lock()
 	all := make([]*conn, 0, len(h.conns))
-	for c := range h.conns {
-		if c.operator != nil {
-			all = append(all, c)
-		}
-	}
-	for c := range h.conns {
-		if c.operator == nil {
-			all = append(all, c)
+	resyncing := 0
+	for _, operators := range []bool{true, false} {
+		for c := range h.conns {
+			if (c.operator != nil) == operators {
+				all = append(all, c)
+				if c.resyncs {
+					resyncing++
+				}
+			}
 		}
 	}
 	h.mu.Unlock()
-	h.log.Warn("live events between nodes were interrupted: this node's clients reconnect to catch up", "clients", len(all))
+	h.log.Warn("live events between nodes were interrupted: this node's clients catch up",
+		"clients", len(all), "resyncing", resyncing, "reconnecting", len(all)-resyncing)
 	if h.Metrics != nil {
 		h.Metrics.BusGaps.Inc()
 	}
 	// A batch at a time, about the new connections a second a node takes in (docs/benchmarks.md),
-	// so that the clients coming back do not crowd each other out.
+	// so that the clients' fetches (and reconnections) do not crowd each other out.
 	for start := 0; start < len(all); start += h.catchUpBatch {
 		if start > 0 {
 			select {
@@ -772,6 +786,15 @@ func (h *Hub) catchUp(ctx context.Context) {
 			case <-time.After(h.catchUpPause):
 			}
 		}
-		sendAway(ctx, all[start:min(start+h.catchUpBatch, len(all))], "live events were interrupted")
+		batch := all[start:min(start+h.catchUpBatch, len(all))]
+		away := make([]*conn, 0, len(batch))
+		for _, c := range batch {
+			if c.resyncs {
+				c.enqueue(resyncFrame)
+			} else {
+				away = append(away, c)
+			}
+		}
+		sendAway(ctx, away, "live events were interrupted")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -303,6 +304,37 @@ func TestABusGapSendsEveryClientToCatchUp(t *testing.T) {
 	metrics := testutil.DoHeaders(t, "GET", srv.URL+"/metrics", "", nil, nil).Want(t, http.StatusOK)
 	if !bytes.Contains(metrics.Raw, []byte("\nportico_bus_gaps_total 1\n")) {
 		t.Error("/metrics does not count the catch-up in portico_bus_gaps_total")
+	}
+}
+
+// A client that asks for resync frames (?resync=1) catches up after a gap on the socket it has:
+// it gets `resync`, not `reconnect`, and its socket stays open and live; a client that did not
+// ask, such as a widget loaded before resync existed, is still sent to reconnect.
+func TestABusGapResyncsTheClientsThatAskForIt(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.Account(domain.KindWebsite, nil, "")
+	_, token := srv.Operator(acc, domain.RoleAgent)
+	wsURL := strings.Replace(srv.URL, "http", "ws", 1)
+	operator := testutil.Dial(t, wsURL+"/api/v1/ws?resync=1&token="+token, nil)
+	vt, _ := srv.Visitor(acc, "https://shop.example/")
+	visitor := testutil.Dial(t, wsURL+"/api/v1/widget/ws?resync=1&token="+vt, nil)
+	older := srv.DialVisitor(vt)
+	srv.App.Hub.BusGap()
+	operator.Next("resync")
+	visitor.Next("resync")
+	older.Next("reconnect")
+	if code := older.Closed(5 * time.Second); code != 1001 {
+		t.Fatalf("the older client's socket closed with %d, want 1001 (going away)", code)
+	}
+	// The resynced sockets still carry events.
+	id := srv.StartChat(vt, "after the resync")
+	if f := operator.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" }); testutil.Field(f, "conversation", "id") != id {
+		t.Fatalf("operator got %v", f)
+	}
+	srv.Do("POST", "/api/v1/conversations/"+id+"/claim", token, nil).Want(t, http.StatusOK)
+	srv.Do("POST", "/api/v1/conversations/"+id+"/messages", token, map[string]string{"body": "still live", "client_msg_id": "r1"}).Want(t, http.StatusCreated)
+	if f := visitor.NextWhere("message", func(f map[string]any) bool { return testutil.Field(f, "message", "author", "type") == "operator" }); testutil.Field(f, "message", "body") != "still live" {
+		t.Fatalf("visitor got %v", f)
 	}
 }
 

@@ -90,7 +90,7 @@ async function startVisit(token) {
 }
 
 function wsUrl() {
-  return S.cfg.base.replace(/^http/, 'ws') + '/api/v1/widget/ws?token=' + encodeURIComponent(S.visitorToken);
+  return S.cfg.base.replace(/^http/, 'ws') + '/api/v1/widget/ws?resync=1&token=' + encodeURIComponent(S.visitorToken);
 }
 
 // After every (re)connect: catch up on what was missed, send what waits.

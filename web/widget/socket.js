@@ -1,6 +1,6 @@
 // The visitor's live connection (docs/protocol.md): heartbeats, detection of a
 // dead connection, and reconnects with exponential back-off and jitter.
-// hello, pong and reconnect are handled here; every other frame goes to onFrame.
+// hello, pong, reconnect and resync are handled here; every other frame goes to onFrame.
 
 const DEAD_AFTER_MS = 10000;
 const MIN_DELAY_MS = 500;
@@ -48,6 +48,8 @@ export function createSocket(url, { onUp, onFrame, onChange, onUnauthorized }) {
         onUp();
       } else if (f.type === 'reconnect') {
         lost(true);
+      } else if (f.type === 'resync') {
+        onUp(); // live events may have been lost: catch up as after a reconnect
       } else if (f.type !== 'pong') {
         onFrame(f);
       }

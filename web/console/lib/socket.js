@@ -8,11 +8,12 @@ const BACKOFF_MAX_MS = 10_000;
 
 export function operatorSocketURL() {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/api/v1/ws`;
+  return `${scheme}//${location.host}/api/v1/ws?resync=1`;
 }
 
 // LiveSocket callbacks:
-//   onHello(frame)   connected (first time or again): time to resync
+//   onHello(frame)   connected (first time or again), or told to resync: time
+//                    to catch up over REST
 //   onFrame(frame)   any other frame
 //   onState(state)   'connecting' | 'online' | 'reconnecting'
 //   onUnauthorized() close code 4401: the session is over
@@ -102,6 +103,8 @@ export class LiveSocket {
       if (frame.type === 'hello') this.hello(frame);
       else if (frame.type === 'pong') return;
       else if (frame.type === 'reconnect') this.drop(Math.random() * BACKOFF_MIN_MS);
+      // Live events may have been lost, but the socket is good: catch up on it.
+      else if (frame.type === 'resync') this.h.onHello(frame);
       else this.h.onFrame(frame);
     };
     ws.onclose = (ev) => {
