@@ -298,10 +298,17 @@ func TestClientsCatchUpAfterANATSOutage(t *testing.T) {
 	operator.NextWhere("presence", func(f map[string]any) bool { return f["visitor_id"] == vid && f["online"] == true })
 
 	server.Stop()
+	// Operators hear that other nodes' events are paused, and so does one who connects meanwhile;
+	// visitors are not told.
+	operator.Next("paused")
+	latecomer := b.DialOperator(opToken)
+	latecomer.Next("paused")
+	visitor.Quiet("paused", 300*time.Millisecond)
 	id := a.StartChat(vt, "hello while NATS is down")
 	operator.QuietWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" }, 300*time.Millisecond)
 	server.Start()
 	operator.Next("reconnect")
+	latecomer.Next("reconnect")
 	visitor.Next("reconnect")
 	if code := operator.Closed(5 * time.Second); code != 1001 {
 		t.Fatalf("operator's socket closed with %d, want 1001 (going away)", code)
@@ -341,6 +348,7 @@ func TestANodeStartsWhileNATSIsDown(t *testing.T) {
 	_, tokenA := a.Operator(acc, domain.RoleAgent)
 	_, tokenB := b.Operator(acc, domain.RoleAgent)
 	operatorA := a.DialOperator(tokenA)
+	operatorA.Next("paused") // the console says other nodes' events are not coming
 	vt, _ := a.Visitor(acc, "https://shop.example/")
 	visitor := a.DialVisitor(vt)
 

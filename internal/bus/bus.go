@@ -30,9 +30,13 @@ type Bus interface {
 
 // Gapped is a bus that can lose events: NATS, while a node's connection to the server is broken
 // or when a subscription falls too far behind. OnGap registers f to be called once the bus
-// carries events again after such a gap; f must not block.
+// carries events again after such a gap; OnCut registers f to be called when the bus is cut off
+// from the other nodes (a gap follows once it is back), and Connected says whether it is now.
+// The functions must not block.
 type Gapped interface {
 	OnGap(f func())
+	OnCut(f func())
+	Connected() bool
 }
 
 // Confirmer is a bus whose subscriptions take effect a moment after Subscribe returns: NATS,

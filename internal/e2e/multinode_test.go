@@ -29,9 +29,10 @@ func pgNode(t *testing.T, dbURL, natsURL string) *testutil.Server {
 	return testutil.NewServer(t, testutil.WithStore(s), testutil.WithNATS(natsURL), testutil.WithDemo())
 }
 
-// The widget on one node and the console on another miss what happens while NATS is down; once
-// it is back, both catch up on the sockets they have (the `resync` frame), without reconnecting:
-// the widget shows the answer written meanwhile and the console the chat started meanwhile.
+// The widget on one node and the console on another miss what happens while NATS is down, and
+// the console says so; once it is back, both catch up on the sockets they have (the `resync`
+// frame), without reconnecting: the widget shows the answer written meanwhile and the console the
+// chat started meanwhile.
 func TestWidgetAndConsoleResyncAfterANATSOutage(t *testing.T) {
 	nats := testutil.StartNATS(t)
 	dbURL := testutil.PostgresURL(t)
@@ -66,6 +67,8 @@ func TestWidgetAndConsoleResyncAfterANATSOutage(t *testing.T) {
 	evalJS[bool](t, operator, `(window.sockBefore = window.portico.socket(), true)`)
 
 	nats.Stop()
+	waitJS(t, operator, "the console says updates from the other servers are paused",
+		`(b => b && !b.hidden && b.textContent.includes('paused'))(document.querySelector('[data-testid=conn-state]'))`)
 	b.Do("POST", "/api/v1/conversations/"+id+"/messages", token, map[string]string{"body": "Yes, written while NATS was down", "client_msg_id": "outage-1"}).Want(t, http.StatusCreated)
 	vt := a.Do("POST", "/api/v1/widget/visits", "", map[string]any{"account": demo.WebsiteKey, "page": map[string]string{"url": a.URL + "/demo/"}}).Want(t, http.StatusOK).String("visitor_token")
 	a.StartChat(vt, "A second visitor, during the outage")
@@ -74,6 +77,7 @@ func TestWidgetAndConsoleResyncAfterANATSOutage(t *testing.T) {
 	waitJS(t, visitor, "the answer written during the outage",
 		widgetAll(`[data-testid=message][data-author-type=operator]`)+`.some(m => m.textContent.includes('while NATS was down'))`)
 	waitJS(t, operator, "the chat started during the outage", `document.querySelector('[data-testid=waiting-item]')`)
+	waitJS(t, operator, "the console no longer says paused", `document.querySelector('[data-testid=conn-state]').hidden`)
 	if !evalJS[bool](t, visitor, `Portico._debug.socket() === window.sockBefore && window.sockBefore.readyState === 1`) {
 		t.Error("the widget caught up by reconnecting, not on its socket")
 	}

@@ -212,6 +212,10 @@ func (h *Hub) serve(c *conn, greeting []json.RawMessage, done func(), topics ...
 		done()
 		return
 	}
+	// Read after the join: an operator who joined after busCut's list still hears of the pause.
+	if c.operator != nil && h.cut.Load() {
+		greeting = append(greeting, pausedJSON)
+	}
 	c.finish = func() {
 		h.leave(c)
 		done()

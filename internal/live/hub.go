@@ -78,6 +78,9 @@ type Hub struct {
 	// gaps holds one pending catch-up after the bus lost events; gaps during a catch-up add
 	// only one more.
 	gaps chan struct{}
+	// cut is set while the bus is cut off from the other nodes: operators are told their live
+	// events are paused (the console says so) until the catch-up after the gap.
+	cut atomic.Bool
 	// A catch-up sends clients to reconnect catchUpBatch at a time, catchUpPause apart.
 	catchUpBatch int
 	catchUpPause time.Duration
@@ -553,6 +556,10 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	if g, ok := h.bus.(bus.Gapped); ok {
 		g.OnGap(h.busGap)
+		g.OnCut(h.busCut)
+		if !g.Connected() {
+			h.cut.Store(true) // NATS was not there when the node started
+		}
 	}
 	workers.Go(func() { h.catchUpAfterGaps(ctx) })
 	defer workers.Wait()
@@ -682,6 +689,8 @@ func (h *Hub) ConnectionCounts() (operators, visitors int) {
 var (
 	reconnectFrame = ws.TextFrame(mustEncode(simpleFrame{Type: "reconnect"}))
 	resyncFrame    = ws.TextFrame(mustEncode(simpleFrame{Type: "resync"}))
+	pausedJSON     = mustEncode(simpleFrame{Type: "paused"})
+	pausedFrame    = ws.TextFrame(pausedJSON)
 )
 
 // Shutdown tells every client to reconnect elsewhere and closes the connections, without
@@ -719,6 +728,25 @@ func sendAway(ctx context.Context, conns []*conn, reason string) {
 	wg.Wait()
 }
 
+// busCut tells the node's operators that live events from the other nodes are paused: the bus
+// is cut off from them (bus.Gapped). The catch-up once it is back ends the pause. Visitors are
+// not told: the widget has nothing to show for it. It does not block.
+func (h *Hub) busCut() {
+	h.cut.Store(true) // before the list: an operator joining after it sees the flag
+	h.mu.Lock()
+	operators := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		if c.operator != nil {
+			operators = append(operators, c)
+		}
+	}
+	h.mu.Unlock()
+	h.log.Warn("live events from the other nodes are paused: operators are told", "operators", len(operators))
+	for _, c := range operators {
+		c.enqueue(pausedFrame)
+	}
+}
+
 // busGap asks for a catch-up: the bus lost events (bus.Gapped). It does not block.
 func (h *Hub) busGap() {
 	select {
@@ -744,6 +772,7 @@ func (h *Hub) catchUpAfterGaps(ctx context.Context) {
 // show (docs/protocol.md) — operators first, since a missed new chat waits on them. A client that
 // asked for it gets the `resync` frame and keeps its socket; any other the `reconnect` frame.
 func (h *Hub) catchUp(ctx context.Context) {
+	h.cut.Store(false) // the resync or reconnect frame below ends the operators' pause
 	h.cluster.publish(presenceMsg{Hello: true})
 	s := h.snapshot()
 	s.Snapshot = true

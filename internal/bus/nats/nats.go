@@ -29,6 +29,7 @@ type Bus struct {
 
 	mu    sync.Mutex
 	onGap []func()
+	onCut []func()
 	// offlineAtStart: the server was unreachable when the node started, so its first connection
 	// comes late and is a gap like a reconnection.
 	offlineAtStart bool
@@ -69,6 +70,7 @@ func Connect(url, node string, log *slog.Logger) (*Bus, error) {
 				return // our own Close at shutdown
 			}
 			log.Warn("NATS disconnected; live events between nodes pause until it is back", "err", err)
+			b.cut()
 		}),
 		// The server kept nothing for this node while it was away: the other nodes' events of
 		// that time are lost here. The subscriptions are back by the time this runs.
@@ -121,9 +123,21 @@ func (b *Bus) OnGap(f func()) {
 	b.mu.Unlock()
 }
 
-func (b *Bus) gap() {
+// OnCut registers f to be called when the connection to NATS breaks: live events between the
+// nodes pause until it is back, and then the bus reports a gap.
+func (b *Bus) OnCut(f func()) {
 	b.mu.Lock()
-	fs := b.onGap
+	b.onCut = append(b.onCut, f)
+	b.mu.Unlock()
+}
+
+func (b *Bus) gap() { b.call(&b.onGap) }
+
+func (b *Bus) cut() { b.call(&b.onCut) }
+
+func (b *Bus) call(handlers *[]func()) {
+	b.mu.Lock()
+	fs := *handlers
 	b.mu.Unlock()
 	for _, f := range fs {
 		f()

@@ -15,7 +15,8 @@ export function operatorSocketURL() {
 //   onHello(frame)   connected (first time or again), or told to resync: time
 //                    to catch up over REST
 //   onFrame(frame)   any other frame
-//   onState(state)   'connecting' | 'online' | 'reconnecting'
+//   onState(state)   'connecting' | 'online' | 'reconnecting' | 'paused' (online,
+//                    but this server is cut off from the others until a resync)
 //   onUnauthorized() close code 4401: the session is over
 //   onFailedOpen()   the upgrade failed; the browser hides the HTTP status,
 //                    so the owner checks whether the session still exists
@@ -104,7 +105,10 @@ export class LiveSocket {
       else if (frame.type === 'pong') return;
       else if (frame.type === 'reconnect') this.drop(Math.random() * BACKOFF_MIN_MS);
       // Live events may have been lost, but the socket is good: catch up on it.
-      else if (frame.type === 'resync') this.h.onHello(frame);
+      else if (frame.type === 'resync') {
+        this.setState('online');
+        this.h.onHello(frame);
+      } else if (frame.type === 'paused') this.setState('paused');
       else this.h.onFrame(frame);
     };
     ws.onclose = (ev) => {

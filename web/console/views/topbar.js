@@ -65,6 +65,13 @@ export class TopBar {
     const conn = state.connection;
     this.conn.dataset.state = conn;
     this.conn.hidden = conn === 'online';
-    this.conn.textContent = conn === 'online' ? 'Connected' : conn === 'connecting' ? 'Connecting…' : 'Reconnecting…';
+    this.conn.textContent =
+      conn === 'online'
+        ? 'Connected'
+        : conn === 'connecting'
+          ? 'Connecting…'
+          : conn === 'paused'
+            ? 'Live updates from the other servers are paused; the console catches up when they are back'
+            : 'Reconnecting…';
   }
 }
