@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -10,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico/portico/internal/config"
 	"github.com/portico/portico/internal/domain"
-	"github.com/portico/portico/internal/store/postgres"
 	"github.com/portico/portico/internal/testutil"
 )
 
@@ -27,15 +24,7 @@ func twoNodes(t *testing.T) (a, b *testutil.Server) {
 // node starts a Portico node on the PostgreSQL database and the NATS server.
 func node(t *testing.T, dbURL, natsURL string) *testutil.Server {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), dbURL, config.DefaultDatabasePool())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return testutil.NewServer(t, testutil.WithStore(s), testutil.WithNATS(natsURL))
+	return testutil.NewServer(t, testutil.WithStore(testutil.OpenPostgresAt(t, dbURL)), testutil.WithNATS(natsURL))
 }
 
 func TestChatAndPresenceAcrossNodes(t *testing.T) {

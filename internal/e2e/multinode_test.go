@@ -8,9 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/portico/portico/internal/config"
 	"github.com/portico/portico/internal/demo"
-	"github.com/portico/portico/internal/store/postgres"
 	"github.com/portico/portico/internal/testutil"
 )
 
@@ -18,15 +16,7 @@ import (
 // natsURL, one of several.
 func pgNode(t *testing.T, dbURL, natsURL string) *testutil.Server {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), dbURL, config.DefaultDatabasePool())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return testutil.NewServer(t, testutil.WithStore(s), testutil.WithNATS(natsURL), testutil.WithDemo())
+	return testutil.NewServer(t, testutil.WithStore(testutil.OpenPostgresAt(t, dbURL)), testutil.WithNATS(natsURL), testutil.WithDemo())
 }
 
 // The widget on one node and the console on another miss what happens while NATS is down, and

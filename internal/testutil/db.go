@@ -58,8 +58,14 @@ func OpenSQLiteAt(t testing.TB, dir string) store.Store {
 
 func OpenPostgres(t testing.TB) store.Store {
 	t.Helper()
+	return OpenPostgresAt(t, PostgresURL(t))
+}
+
+// OpenPostgresAt opens and migrates the database at url: several nodes of one test share it.
+func OpenPostgresAt(t testing.TB, url string) store.Store {
+	t.Helper()
 	ctx := context.Background()
-	s, err := postgres.Open(ctx, PostgresURL(t), config.DefaultDatabasePool())
+	s, err := postgres.Open(ctx, url, config.DefaultDatabasePool())
 	if err != nil {
 		t.Fatal(err)
 	}
