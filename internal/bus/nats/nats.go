@@ -33,6 +33,9 @@ type Bus struct {
 	// offlineAtStart: the server was unreachable when the node started, so its first connection
 	// comes late and is a gap like a reconnection.
 	offlineAtStart bool
+	// unreachableSaid: why the server cannot be reached was logged for this outage; attempts
+	// every 250 ms would otherwise fill the log.
+	unreachableSaid bool
 }
 
 var (
@@ -59,6 +62,7 @@ func Connect(url, node string, log *slog.Logger) (*Bus, error) {
 		nats.ConnectHandler(func(c *nats.Conn) {
 			b.mu.Lock()
 			late := b.offlineAtStart
+			b.unreachableSaid = false
 			b.mu.Unlock()
 			if late {
 				log.Info("NATS connected", "server", c.ConnectedUrlRedacted())
@@ -76,7 +80,21 @@ func Connect(url, node string, log *slog.Logger) (*Bus, error) {
 		// that time are lost here. The subscriptions are back by the time this runs.
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			log.Info("NATS reconnected", "server", c.ConnectedUrlRedacted())
+			b.mu.Lock()
+			b.unreachableSaid = false
+			b.mu.Unlock()
 			b.gap()
+		}),
+		// Once an outage, the reason (a refused connection, a name that does not resolve): a
+		// mistyped URL no longer stops the node at start, so the log must say what is wrong.
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.mu.Lock()
+			said := b.unreachableSaid
+			b.unreachableSaid = true
+			b.mu.Unlock()
+			if !said {
+				log.Warn("NATS unreachable; trying again every 250 ms", "err", err)
+			}
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subject := ""

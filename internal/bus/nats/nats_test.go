@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,5 +168,63 @@ func TestABusStartsBeforeItsServer(t *testing.T) {
 	}
 	if len(gaps) != 0 {
 		t.Fatalf("%d more gaps reported", len(gaps))
+	}
+}
+
+// A node whose NATS server cannot be reached says why in its log, once for the outage rather
+// than at every attempt (four a second), and once more for the next outage.
+func TestAnUnreachableServerIsLoggedOnceAnOutage(t *testing.T) {
+	server := testutil.StartNATS(t)
+	server.Stop()
+	var logged syncBuffer
+	a, err := nats.Connect(server.URL(), "a", slog.New(slog.NewTextHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	reason := `msg="NATS unreachable; trying again every 250 ms" err=`
+	waitForLog(t, &logged, reason, 1)
+	time.Sleep(time.Second) // four more attempts
+	if n := strings.Count(logged.String(), reason); n != 1 {
+		t.Fatalf("the reason logged %d times in one outage, want once:\n%s", n, logged.String())
+	}
+	gaps := make(chan struct{}, 1)
+	a.OnGap(func() { gaps <- struct{}{} })
+	server.Start()
+	select {
+	case <-gaps:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no gap reported once the server came")
+	}
+	server.Stop()
+	waitForLog(t, &logged, reason, 2)
+}
+
+// syncBuffer is a log destination that the bus's callbacks and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func waitForLog(t *testing.T, logged *syncBuffer, text string, times int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(logged.String(), text) < times {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not logged %d times within 10 s:\n%s", text, times, logged.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
