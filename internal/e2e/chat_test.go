@@ -8,7 +8,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/portico/portico/internal/demo"
 	"github.com/portico/portico/internal/testutil"
 )
 
@@ -17,25 +16,8 @@ const xss = `<script>window.pwned=1</script><img src=x onerror="window.pwned=1">
 // A visitor on the demo page and an operator in the console chat both ways; the visitor's
 // connection drops and comes back, and no message is lost or doubled on either side.
 func TestVisitorAndOperatorChatInTheBrowser(t *testing.T) {
-	srv := testutil.NewServer(t, testutil.WithDemo())
-	seeded, err := demo.Seed(context.Background(), srv.Store, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := seeded.Logins[0] // the demo shop's admin
-	operator := newBrowser(t, 1280, 800)
-	visitor := newBrowser(t, 1280, 800)
-
-	signIn(t, operator, srv.URL, admin.Email, admin.Password)
-
-	run(t, visitor, "open the demo page", chromedp.Navigate(srv.URL+"/demo/"))
-	waitJS(t, visitor, "the widget's launcher", widget(`[data-testid=launcher]`))
-	run(t, visitor, "open the chat", chromedp.Click(inWidget(`[data-testid=launcher]`)))
-	waitJS(t, visitor, "the composer", widget(`[data-testid=composer]`)+`?.offsetParent`)
-	run(t, visitor, "write the first message",
-		chromedp.SendKeys(inWidget(`[data-testid=composer]`), "Hello, is the blue vase in stock? "+xss),
-		chromedp.SendKeys(inWidget(`[data-testid=composer]`), kb.Enter))
-	waitJS(t, visitor, "the first message is stored", widget(`[data-testid=message][data-seq="1"]`))
+	srv, admin, operator, visitor := shopAdminAndVisitor(t)
+	writeFirstMessage(t, visitor, srv.URL, "Hello, is the blue vase in stock? "+xss)
 
 	// The operator is alerted, picks the chat up and sees the visitor's text as text.
 	waitJS(t, operator, "the waiting chat", `document.querySelector('[data-testid=waiting-item]')`)

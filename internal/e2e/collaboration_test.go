@@ -53,14 +53,7 @@ func TestTransferAndInviteInTheBrowser(t *testing.T) {
 	signIn(t, a, srv.URL, alex.Email, alex.Password)
 	signIn(t, b, srv.URL, anna.Email, anna.Password)
 
-	run(t, visitor, "open the demo page", chromedp.Navigate(srv.URL+"/demo/"))
-	waitJS(t, visitor, "the widget's launcher", widget(`[data-testid=launcher]`))
-	run(t, visitor, "open the chat", chromedp.Click(inWidget(`[data-testid=launcher]`)))
-	waitJS(t, visitor, "the composer", widget(`[data-testid=composer]`)+`?.offsetParent`)
-	run(t, visitor, "ask",
-		chromedp.SendKeys(inWidget(`[data-testid=composer]`), "I would like to return a vase"),
-		chromedp.SendKeys(inWidget(`[data-testid=composer]`), kb.Enter))
-	waitJS(t, visitor, "the first message is stored", widget(`[data-testid=message][data-seq="1"]`))
+	writeFirstMessage(t, visitor, srv.URL, "I would like to return a vase")
 
 	// A picks the chat up and hands it to B with a note.
 	waitJS(t, a, "the waiting chat", `document.querySelector('[data-testid=waiting-item]')`)

@@ -126,14 +126,7 @@ func TestVisitorGetsTheTranscriptFromTheWidget(t *testing.T) {
 	token := loginToken(t, srv, admin.Email, admin.Password)
 	srv.DialOperator(token) // someone is online, so the widget offers a chat
 	visitor := newBrowser(t, 1280, 800)
-	run(t, visitor, "open the demo page", chromedp.Navigate(srv.URL+"/demo/"))
-	waitJS(t, visitor, "the widget's launcher", widget(`[data-testid=launcher]`))
-	run(t, visitor, "open the chat", chromedp.Click(inWidget(`[data-testid=launcher]`)))
-	waitJS(t, visitor, "the composer", widget(`[data-testid=composer]`)+`?.offsetParent`)
-	run(t, visitor, "write",
-		chromedp.SendKeys(inWidget(`[data-testid=composer]`), "Is the shop open on Sunday?"),
-		chromedp.SendKeys(inWidget(`[data-testid=composer]`), "\r"))
-	waitJS(t, visitor, "the message is stored", widget(`[data-testid=message][data-seq="1"]`))
+	writeFirstMessage(t, visitor, srv.URL, "Is the shop open on Sunday?")
 
 	convs := srv.Do("GET", "/api/v1/conversations?status=waiting", token, nil).Want(t, http.StatusOK).List("conversations")
 	if len(convs) != 1 {

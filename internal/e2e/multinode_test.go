@@ -1,12 +1,8 @@
 package e2e
 
 import (
-	"context"
 	"net/http"
 	"testing"
-
-	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 
 	"github.com/portico/portico/internal/demo"
 	"github.com/portico/portico/internal/testutil"
@@ -27,24 +23,9 @@ func TestWidgetAndConsoleResyncAfterANATSOutage(t *testing.T) {
 	nats := testutil.StartNATS(t)
 	dbURL := testutil.PostgresURL(t)
 	a, b := pgNode(t, dbURL, nats.URL()), pgNode(t, dbURL, nats.URL())
-	seeded, err := demo.Seed(context.Background(), a.Store, a.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := seeded.Logins[0] // the demo shop's admin
-	operator := newBrowser(t, 1280, 800)
-	visitor := newBrowser(t, 1280, 800)
-	signIn(t, operator, b.URL, admin.Email, admin.Password)
+	admin, operator, visitor := demoAdminAndVisitor(t, a, b) // the widget on node A, the console on node B
 	token := loginToken(t, b, admin.Email, admin.Password)
-
-	run(t, visitor, "open the demo page on node A", chromedp.Navigate(a.URL+"/demo/"))
-	waitJS(t, visitor, "the widget's launcher", widget(`[data-testid=launcher]`))
-	run(t, visitor, "open the chat", chromedp.Click(inWidget(`[data-testid=launcher]`)))
-	waitJS(t, visitor, "the composer", widget(`[data-testid=composer]`)+`?.offsetParent`)
-	run(t, visitor, "write",
-		chromedp.SendKeys(inWidget(`[data-testid=composer]`), "Is the lamp still for sale?"),
-		chromedp.SendKeys(inWidget(`[data-testid=composer]`), kb.Enter))
-	waitJS(t, visitor, "the message is stored", widget(`[data-testid=message][data-seq="1"]`))
+	writeFirstMessage(t, visitor, a.URL, "Is the lamp still for sale?")
 	waitJS(t, operator, "the chat reaches the console on node B", `document.querySelector('[data-testid=waiting-item]')`)
 	chats := b.Do("GET", "/api/v1/conversations?status=waiting", token, nil).Want(t, http.StatusOK).List("conversations")
 	if len(chats) != 1 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/portico/portico/internal/demo"
 	"github.com/portico/portico/internal/testutil"
@@ -108,13 +109,36 @@ func TestProactiveRuleOpensTheBoxAfterTheDelay(t *testing.T) {
 func shopAdminAndVisitor(t *testing.T) (*testutil.Server, demo.Login, context.Context, context.Context) {
 	t.Helper()
 	srv := testutil.NewServer(t, testutil.WithDemo())
-	seeded, err := demo.Seed(context.Background(), srv.Store, srv.URL)
+	admin, operator, visitor := demoAdminAndVisitor(t, srv, srv)
+	return srv, admin, operator, visitor
+}
+
+// demoAdminAndVisitor seeds the demo data through seedOn (its URL the shop's origin), signs the
+// demo shop's admin in to the console of consoleOn in one browser, and gives a second browser
+// for the visitor.
+func demoAdminAndVisitor(t *testing.T, seedOn, consoleOn *testutil.Server) (demo.Login, context.Context, context.Context) {
+	t.Helper()
+	seeded, err := demo.Seed(context.Background(), seedOn.Store, seedOn.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	admin := seeded.Logins[0] // the demo shop's admin
 	operator := newBrowser(t, 1280, 800)
 	visitor := newBrowser(t, 1280, 800)
-	signIn(t, operator, srv.URL, admin.Email, admin.Password)
-	return srv, admin, operator, visitor
+	signIn(t, operator, consoleOn.URL, admin.Email, admin.Password)
+	return admin, operator, visitor
+}
+
+// writeFirstMessage opens the demo shop at base in the visitor's browser, opens the chat box,
+// sends text and waits until it is stored.
+func writeFirstMessage(t *testing.T, visitor context.Context, base, text string) {
+	t.Helper()
+	run(t, visitor, "open the demo page", chromedp.Navigate(base+"/demo/"))
+	waitJS(t, visitor, "the widget's launcher", widget(`[data-testid=launcher]`))
+	run(t, visitor, "open the chat", chromedp.Click(inWidget(`[data-testid=launcher]`)))
+	waitJS(t, visitor, "the composer", widget(`[data-testid=composer]`)+`?.offsetParent`)
+	run(t, visitor, "write the first message",
+		chromedp.SendKeys(inWidget(`[data-testid=composer]`), text),
+		chromedp.SendKeys(inWidget(`[data-testid=composer]`), kb.Enter))
+	waitJS(t, visitor, "the first message is stored", widget(`[data-testid=message][data-seq="1"]`))
 }
