@@ -599,15 +599,7 @@ func (h *Hub) Run(ctx context.Context) error {
 // closeIdle closes the connections whose clients have sent nothing for idleTimeout.
 func (h *Hub) closeIdle(now time.Time) {
 	limit := now.Add(-idleTimeout).Unix()
-	h.mu.Lock()
-	var idle []*conn
-	for c := range h.conns {
-		if c.lastRead.Load() < limit {
-			idle = append(idle, c)
-		}
-	}
-	h.mu.Unlock()
-	for _, c := range idle {
+	for _, c := range h.connsWhere(func(c *conn) bool { return c.lastRead.Load() < limit }) {
 		c.kill(CloseIdle, "idle")
 	}
 }
@@ -659,18 +651,26 @@ func (h *Hub) EndSession(sessionHash string) {
 }
 
 func (h *Hub) closeSession(sessionHash string) {
-	h.mu.Lock()
-	var ended []*conn
-	for c := range h.conns {
-		if c.session == sessionHash {
-			ended = append(ended, c)
-		}
-	}
-	h.mu.Unlock()
-	for _, c := range ended {
+	for _, c := range h.connsWhere(func(c *conn) bool { return c.session == sessionHash }) {
 		c.kill(CloseUnauthorized, "signed out")
 	}
 }
+
+// connsWhere lists the node's connections for which keep is true, under the hub's lock, so that
+// the caller acts on them (writes, closes) without it.
+func (h *Hub) connsWhere(keep func(*conn) bool) []*conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []*conn
+	for c := range h.conns {
+		if keep(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func isOperator(c *conn) bool { return c.operator != nil }
 
 // ConnectionCounts reports live connections by kind, for metrics and tests.
 func (h *Hub) ConnectionCounts() (operators, visitors int) {
@@ -733,14 +733,7 @@ func sendAway(ctx context.Context, conns []*conn, reason string) {
 // not told: the widget has nothing to show for it. It does not block.
 func (h *Hub) busCut() {
 	h.cut.Store(true) // before the list: an operator joining after it sees the flag
-	h.mu.Lock()
-	operators := make([]*conn, 0, len(h.conns))
-	for c := range h.conns {
-		if c.operator != nil {
-			operators = append(operators, c)
-		}
-	}
-	h.mu.Unlock()
+	operators := h.connsWhere(isOperator)
 	h.log.Warn("live events from the other nodes are paused: operators are told", "operators", len(operators))
 	for _, c := range operators {
 		c.enqueue(pausedFrame)
@@ -786,20 +779,14 @@ func (h *Hub) catchUp(ctx context.Context) {
 		}
 		cancel()
 	}
-	h.mu.Lock()
-	all := make([]*conn, 0, len(h.conns))
+	// Operators first: a missed new chat waits on them.
+	all := append(h.connsWhere(isOperator), h.connsWhere(func(c *conn) bool { return !isOperator(c) })...)
 	resyncing := 0
-	for _, operators := range []bool{true, false} {
-		for c := range h.conns {
-			if (c.operator != nil) == operators {
-				all = append(all, c)
-				if c.resyncs {
-					resyncing++
-				}
-			}
+	for _, c := range all {
+		if c.resyncs {
+			resyncing++
 		}
 	}
-	h.mu.Unlock()
 	h.log.Warn("live events between nodes were interrupted: this node's clients catch up",
 		"clients", len(all), "resyncing", resyncing, "reconnecting", len(all)-resyncing)
 	if h.Metrics != nil {
