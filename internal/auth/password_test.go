@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -71,5 +72,38 @@ func TestPasswordCheckStopsWaitingWhenTheRequestEnds(t *testing.T) {
 	ok, err := CheckPasswordContext(ctx, hash, "correct horse")
 	if ok || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, %v; want false and the context's error", ok, err)
+	}
+}
+
+// Once a burst of logins ends, the heap's goal comes back down to what is live and the pages the
+// Argon2 computations used go back to the system, instead of staying with the process until the
+// heap grows into them again.
+func TestABurstOfLoginsGivesItsMemoryBack(t *testing.T) {
+	hash, err := HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 2 * cap(hashSlots) {
+		wg.Go(func() {
+			if ok, err := CheckPassword(hash, "correct horse"); !ok || err != nil {
+				t.Errorf("check: %v, %v", ok, err)
+			}
+		})
+	}
+	wg.Wait()
+
+	const argonBytes = argonMemory << 10
+	samples := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}, {Name: "/memory/classes/heap/free:bytes"}}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		metrics.Read(samples)
+		goal, held := samples[0].Value.Uint64(), samples[1].Value.Uint64()
+		if goal < argonBytes && held < argonBytes {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("30 s after the logins the heap's goal is %d MiB and it holds %d MiB of free pages; want both under one computation's %d MiB",
+				goal>>20, held>>20, argonBytes>>20)
+		}
 	}
 }
