@@ -147,14 +147,20 @@ func (w *mergeWatch) count() int {
 	return len(w.started)
 }
 
+func (w *mergeWatch) lastStarted() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.started) == 0 {
+		return time.Time{}
+	}
+	return w.started[len(w.started)-1]
+}
+
 // startedAfter waits up to wait for a merge that started after t.
 func (w *mergeWatch) startedAfter(t time.Time, wait time.Duration) bool {
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
-		w.mu.Lock()
-		ok := len(w.started) > 0 && w.started[len(w.started)-1].After(t)
-		w.mu.Unlock()
-		if ok {
+		if w.lastStarted().After(t) {
 			return true
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -313,4 +319,48 @@ func waitForLockWait(t *testing.T, db *sql.DB) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("no statement waited for the held row within 30 s")
+}
+
+// Of two nodes, one merges the pending list while the other holds the merge's lock: it skips its
+// turns instead of waiting for the other's merge, and merges once the lock is free.
+func TestSearchPendingListMergeSkippedWhileAnotherNodeMerges(t *testing.T) {
+	url := testutil.PostgresURL(t)
+	s := open(t, url).(*sqlstore.Store)
+	merges := watchMerges(s)
+	if !merges.startedAfter(time.Time{}, 30*time.Second) {
+		t.Fatal("the first merge did not run in 30 s")
+	}
+	other, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ctx := context.Background()
+	otherNode, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otherNode.Close()
+	if _, err := otherNode.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(postgres.MergeSearchPendingLock)); err != nil {
+		t.Fatal(err)
+	}
+	held := time.Now()
+	appendMessages(t, s, 50)
+	time.Sleep(3 * time.Second) // three turns
+	if merges.lastStarted().After(held) {
+		t.Fatal("a merge ran while another node held the merge's lock")
+	}
+	if _, err := otherNode.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, int64(postgres.MergeSearchPendingLock)); err != nil {
+		t.Fatal(err)
+	}
+	if !merges.startedAfter(held, 30*time.Second) {
+		t.Fatal("no merge ran in 30 s after the lock was released")
+	}
+	var pages int
+	if err := other.QueryRow(`SELECT gin_clean_pending_list('messages_body_fts'::regclass)`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if pages != 0 {
+		t.Fatalf("the pending list still had %d pages after the merge", pages)
+	}
 }

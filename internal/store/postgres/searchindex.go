@@ -24,6 +24,17 @@ import (
 // write merge. The first turn always merges, for what a node stopped mid-second left behind.
 const cleanSearchPendingEvery = time.Second
 
+// Nodes that write all merge once a second, and their merges fell in step: one waited for the
+// other's to end (a lock on the index's metapage), holding a connection of its pool for the
+// other's 5 ms and then merging a list just emptied. A merge first takes this advisory lock for
+// its transaction; a node that finds it taken skips its turn, and merges at its next turn
+// whatever the other left.
+const mergeSearchPendingLock = 0x706f727469636f01 // "portico" 1
+
+// mergeSearchPending merges the list and returns the pages it emptied, or no row when another
+// node holds the lock.
+const mergeSearchPending = `SELECT gin_clean_pending_list('messages_body_fts'::regclass) WHERE pg_try_advisory_xact_lock($1)`
+
 // cleanSearchPendingList merges the pending list every cleanSearchPendingEvery, when the store
 // has committed anything since the last merge, until the returned stop is called; each merge is
 // timed as "index" on /metrics.
@@ -47,7 +58,11 @@ func cleanSearchPendingList(s *sqlstore.Store, db *sql.DB) (stop func() error) {
 				continue
 			}
 			finished := s.Timed("index")
-			_, err := db.ExecContext(ctx, `SELECT gin_clean_pending_list('messages_body_fts'::regclass)`)
+			var pages int64
+			err := db.QueryRowContext(ctx, mergeSearchPending, int64(mergeSearchPendingLock)).Scan(&pages)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // another node holds the lock: its merge is not this node's to time
+			}
 			finished()
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "42P01" {
