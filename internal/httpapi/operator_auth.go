@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -97,6 +98,9 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, a.Log, err)
 		return
 	}
+	if a.refuseThrottledLogin(w, r) {
+		return
+	}
 	if req.Portal != "" {
 		a.portalLogin(w, r, req)
 		return
@@ -106,6 +110,9 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	login, err := a.Auth.Login(r.Context(), req.Email, req.Password)
+	if errors.Is(err, auth.ErrWrongCredentials) {
+		a.logins.failed(a.clientIP(r))
+	}
 	if err != nil {
 		writeError(w, r, a.Log, err)
 		return

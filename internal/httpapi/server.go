@@ -68,11 +68,12 @@ type Deps struct {
 
 type api struct {
 	Deps
+	logins *loginThrottle // failed sign-ins per client address
 }
 
 // New returns the whole HTTP handler.
 func New(d Deps) http.Handler {
-	a := &api{Deps: d}
+	a := &api{Deps: d, logins: newLoginThrottle()}
 	mux := http.NewServeMux()
 
 	for _, rt := range a.routes() {
