@@ -33,10 +33,12 @@ type loginThrottle struct {
 	buckets map[netip.Prefix]failureBucket
 }
 
-// failureBucket is an address's failures not yet forgiven, as of at.
+// failureBucket is an address's failures not yet forgiven, as of at. refused says the address
+// has been refused since its failures were last all forgiven.
 type failureBucket struct {
 	failures float64
 	at       time.Time
+	refused  bool
 }
 
 func newLoginThrottle() *loginThrottle {
@@ -80,8 +82,9 @@ func (t *loginThrottle) wait(ip string) time.Duration {
 	return time.Duration(over * float64(loginFailureForgiven))
 }
 
-// failed counts a failed sign-in of the client at ip.
-func (t *loginThrottle) failed(ip string) {
+// failed counts a failed sign-in of the client at ip, and reports whether it is the one after
+// which the address is refused, the first time since its failures were last all forgiven.
+func (t *loginThrottle) failed(ip string) (refusedNow bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now, key := t.now(), throttleKey(ip)
@@ -89,7 +92,12 @@ func (t *loginThrottle) failed(ip string) {
 	if !ok && len(t.buckets) >= loginThrottleAddresses {
 		t.forget(now)
 	}
-	t.buckets[key] = failureBucket{failures: b.level(now) + 1, at: now}
+	level := b.level(now)
+	refused := b.refused && level > 0
+	next := failureBucket{failures: level + 1, at: now}
+	next.refused = refused || next.failures > loginFailuresAllowed-1 // as wait counts it
+	t.buckets[key] = next
+	return next.refused && !refused
 }
 
 // forget drops the addresses whose failures are all forgiven, or, when every one still counts,
@@ -105,6 +113,16 @@ func (t *loginThrottle) forget(now time.Time) {
 			break
 		}
 		delete(t.buckets, key)
+	}
+}
+
+// signInFailed counts a failed sign-in of the request's client, and logs when that makes the
+// address refused: once an episode, however long the guessing goes on.
+func (a *api) signInFailed(r *http.Request) {
+	ip := a.clientIP(r)
+	if a.logins.failed(ip) {
+		a.Log.Warn("sign-ins from a client address are refused for a while after repeated failures",
+			"client_ip", ip, "failures", loginFailuresAllowed)
 	}
 }
 

@@ -1,7 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -95,5 +99,40 @@ func TestLoginThrottleRemembersBoundedAddresses(t *testing.T) {
 	}
 	if n := len(th.buckets); n >= loginThrottleAddresses/2 {
 		t.Errorf("%d addresses remembered after the forgiven were dropped", n)
+	}
+}
+
+// The log says when an address starts being refused, once however long it goes on guessing, and
+// again in a later episode.
+func TestLoginThrottleLogsOnceAnEpisode(t *testing.T) {
+	now := time.Now()
+	var logged bytes.Buffer
+	a := &api{Deps: Deps{Log: slog.New(slog.NewTextHandler(&logged, nil))}, logins: throttleAt(&now)}
+	r := httptest.NewRequest("POST", "/api/v1/auth/login", nil)
+	r.RemoteAddr = "203.0.113.7:40000"
+	refusals := func() int { return strings.Count(logged.String(), "are refused for a while") }
+	for range loginFailuresAllowed - 1 {
+		a.signInFailed(r)
+	}
+	if n := refusals(); n != 0 {
+		t.Fatalf("%d refusals logged before the address was refused", n)
+	}
+	a.signInFailed(r)
+	if n := refusals(); n != 1 || !strings.Contains(logged.String(), "client_ip=203.0.113.7") {
+		t.Fatalf("after the tenth failure: %d refusals logged, want one naming the address:\n%s", n, logged.String())
+	}
+	for range 20 { // guessing at the pace the throttle lets through
+		now = now.Add(loginFailureForgiven)
+		a.signInFailed(r)
+	}
+	if n := refusals(); n != 1 {
+		t.Fatalf("%d refusals logged in one episode, want 1", n)
+	}
+	now = now.Add(loginFailuresAllowed * loginFailureForgiven) // all forgiven
+	for range loginFailuresAllowed {
+		a.signInFailed(r)
+	}
+	if n := refusals(); n != 2 {
+		t.Fatalf("%d refusals logged after a second episode, want 2", n)
 	}
 }

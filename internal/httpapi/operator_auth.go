@@ -111,7 +111,7 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 	}
 	login, err := a.Auth.Login(r.Context(), req.Email, req.Password)
 	if errors.Is(err, auth.ErrWrongCredentials) {
-		a.logins.failed(a.clientIP(r))
+		a.signInFailed(r)
 	}
 	if err != nil {
 		writeError(w, r, a.Log, err)

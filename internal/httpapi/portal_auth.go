@@ -39,7 +39,7 @@ func (a *api) portalLogin(w http.ResponseWriter, r *http.Request, req loginReque
 	}
 	res, err := a.PortalAuth.Login(r.Context(), req.Portal, req.Username, req.Password)
 	if le := (*portalauth.LoginError)(nil); errors.As(err, &le) && le.Code == "wrong_credentials" {
-		a.logins.failed(a.clientIP(r))
+		a.signInFailed(r)
 	}
 	a.portalSignedIn(w, r, res, err)
 }
