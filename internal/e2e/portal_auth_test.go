@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -151,4 +152,39 @@ func TestPortalRememberMeSignsInAgain(t *testing.T) {
 	run(t, page, "sign out", chromedp.Click(chromedp.CSS(`[data-testid=logout]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=portal-username]`)))
 	waitEqual(t, page, "the token is forgotten", `localStorage.getItem('portico_portal_token:'+`+jsString(portal.Key)+`) || ''`, "")
 	waitFor(t, "LogOut reaches the portal", func() bool { return !ps.TokenValid(token) })
+}
+
+// A remembered portal token tried from an address refused for too many failed sign-ins is kept:
+// the login page says why it is shown, and the token signs in once the address may try again.
+func TestARememberedTokenOutlivesARefusedAddress(t *testing.T) {
+	srv, portal, ps := portalWithSignIn(t)
+	token := ps.IssueToken("ben")
+	page := newBrowser(t, 1280, 800)
+	run(t, page, "open the portal's login page",
+		chromedp.Navigate(srv.URL+"/console/login?portal="+portal.Key),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=portal-username]`)))
+	evalJS[bool](t, page, `localStorage.setItem('portico_portal', '`+portal.Key+`');
+		localStorage.setItem('portico_portal_token:`+portal.Key+`', '`+token+`'); true`) // ben ticked "remember me" here once
+	for refused := false; !refused; {
+		res := srv.Do("POST", "/api/v1/auth/login", "", map[string]string{"portal": portal.Key, "username": "anna", "password": "a-guess"})
+		refused = res.Status == http.StatusTooManyRequests
+	}
+	run(t, page, "open the console", chromedp.Navigate(srv.URL+"/console/"))
+	waitEqual(t, page, "why the login page is shown",
+		`(document.querySelector('[data-testid=portal-error-text]')?.textContent || '').replace(/\d+ seconds/, 'N seconds')`,
+		"Too many failed sign-ins from this address. Try again in N seconds.")
+	if kept := evalJS[string](t, page, `localStorage.getItem('portico_portal_token:`+portal.Key+`') || ''`); kept != token {
+		t.Fatalf("the remembered token is %q after the refusal, want it kept", kept)
+	}
+	const signedIn = `!!document.querySelector('[data-testid=waiting-list]')`
+	deadline := time.Now().Add(20 * time.Second) // one failure is forgiven every 6 s
+	for !evalJS[bool](t, page, signedIn) {
+		if time.Now().After(deadline) {
+			t.Fatal("the remembered token did not sign in within 20 s of the refusal")
+		}
+		time.Sleep(time.Second)
+		run(t, page, "open the console again", chromedp.Navigate(srv.URL+"/console/"))
+		waitEqual(t, page, "the console or the refusal", `String(`+signedIn+` || !!document.querySelector('[data-testid=portal-error-text]'))`, "true")
+	}
+	waitEqual(t, page, "signed in as ben", `document.querySelector('[data-testid=open-profile]').getAttribute('aria-label')`, "Your profile: ben@estate-1.example")
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
@@ -43,7 +44,25 @@ func TestFailedPortalSignInsAreThrottled(t *testing.T) {
 	e.login("anna", "anna-pass").WantError(t, http.StatusTooManyRequests, "rate_limited")
 }
 
-// guessUntilRefused signs in with a wrong password until refused with 429 (at most 15 times) and
+// Tokens the portal does not know count too: each try is a request to the portal's server.
+func TestUnknownPortalTokensAreThrottled(t *testing.T) {
+	e := newPortalEnv(t)
+	withToken := func(token string) *testutil.Response {
+		return e.srv.Do("POST", "/api/v1/auth/token", "", map[string]any{"portal": e.portal.Key, "authentication_token": token})
+	}
+	tries := 0
+	guessUntilRefused(t, func() *testutil.Response {
+		tries++
+		return withToken(fmt.Sprintf("guessed-token-%d", tries))
+	})
+	asked := len(e.ps.Requests())
+	withToken(e.ps.IssueToken("anna")).WantError(t, http.StatusTooManyRequests, "rate_limited")
+	if n := len(e.ps.Requests()); n != asked {
+		t.Fatalf("the portal was asked %d more times after the refusal", n-asked)
+	}
+}
+
+// guessUntilRefused makes a wrong attempt until refused with 429 (at most 15 times) and
 // returns how many were answered wrong_credentials before.
 func guessUntilRefused(t *testing.T, guess func() *testutil.Response) int {
 	t.Helper()
@@ -54,6 +73,6 @@ func guessUntilRefused(t *testing.T, guess func() *testutil.Response) int {
 		}
 		res.WantError(t, http.StatusUnauthorized, "wrong_credentials")
 	}
-	t.Fatal("15 wrong passwords in a row and none refused")
+	t.Fatal("15 wrong attempts in a row and none refused")
 	return 0
 }

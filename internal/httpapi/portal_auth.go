@@ -38,9 +38,7 @@ func (a *api) portalLogin(w http.ResponseWriter, r *http.Request, req loginReque
 		return
 	}
 	res, err := a.PortalAuth.Login(r.Context(), req.Portal, req.Username, req.Password)
-	if le := (*portalauth.LoginError)(nil); errors.As(err, &le) && le.Code == "wrong_credentials" {
-		a.signInFailed(r)
-	}
+	a.countPortalRefusal(r, err)
 	a.portalSignedIn(w, r, res, err)
 }
 
@@ -61,12 +59,26 @@ func (a *api) portalTokenLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, a.Log, domain.Invalid("invalid_field", "portal", "portal is the portal's key"))
 		return
 	}
+	// Each attempt is a request to the portal's server: a script trying tokens would send it
+	// one per try, so tokens the portal refuses count as failed sign-ins.
+	if a.refuseThrottledLogin(w, r) {
+		return
+	}
 	if req.AuthenticationToken == "" || len(req.AuthenticationToken) > 1024 {
 		writeErrorCode(w, http.StatusUnauthorized, "wrong_credentials", "The sign-in link or saved sign-in is not valid")
 		return
 	}
 	res, err := a.PortalAuth.LoginWithToken(r.Context(), req.Portal, req.AuthenticationToken, req.FromURL)
+	a.countPortalRefusal(r, err)
 	a.portalSignedIn(w, r, res, err)
+}
+
+// countPortalRefusal counts a sign-in the portal refused for wrong credentials (a password, or a
+// token it does not know) as a failed one.
+func (a *api) countPortalRefusal(r *http.Request, err error) {
+	if le := (*portalauth.LoginError)(nil); errors.As(err, &le) && le.Code == "wrong_credentials" {
+		a.signInFailed(r)
+	}
 }
 
 func (a *api) portalSignedIn(w http.ResponseWriter, r *http.Request, res *portalauth.Result, err error) {

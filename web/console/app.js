@@ -78,7 +78,14 @@ async function boot() {
         try {
           await tokenSignIn(remembered, false);
           return;
-        } catch {
+        } catch (tokenErr) {
+          // Only the portal's refusal says the token is no good. Too many failed sign-ins
+          // from this address (429), or a portal that cannot be reached, say nothing about
+          // it: keep it for the next visit and say why the form is shown.
+          if (tokenErr.status !== 401) {
+            showLogin(undefined, tokenErr);
+            return;
+          }
           remember(portal, '');
         }
       }
