@@ -10,13 +10,15 @@ import (
 	"time"
 )
 
-// Each password check costs a login about 50 ms of a CPU and 19 MiB while it runs (internal/auth):
-// a script guessing from one address would keep a node's CPUs hashing, at the expense of every
-// chat on it. Failed sign-ins are counted per client address in a leaking bucket: the first
-// loginFailuresAllowed come at once, then one each loginFailureForgiven; past that the address is
-// refused with 429 before any check. A success does not empty the bucket, or one valid account
-// would buy unlimited guesses at the others. Each node counts its own failures, so an address may
-// try that many times per node.
+// Each password check costs a login about 50 ms of a CPU and 19 MiB while it runs (internal/auth),
+// and each sign-in through a portal a request to the portal's server: a script guessing from one
+// address would keep a node's CPUs hashing, at the expense of every chat on it, or send its
+// guesses on to the portal. Failed sign-ins (wrong passwords, tokens the portal refused) are
+// counted per client address in a leaking bucket: the first loginFailuresAllowed come at once,
+// then one each loginFailureForgiven; past that the address is refused with 429 before any
+// check. A success does not empty the bucket, or one valid account would buy unlimited guesses
+// at the others. Each node counts its own failures, so an address may try that many times per
+// node.
 const (
 	loginFailuresAllowed = 10
 	loginFailureForgiven = 6 * time.Second
