@@ -29,8 +29,19 @@ type benchReport struct {
 		PongsReceived int `json:"pongs_received"`
 	} `json:"idle"`
 	Messaging struct {
-		MessagesAcked     int `json:"messages_acked"`
-		MessagesReceived  int `json:"messages_received"`
+		Seconds          float64 `json:"seconds"`
+		MessagesAcked    int     `json:"messages_acked"`
+		MessagesReceived int     `json:"messages_received"`
+		CPU              struct {
+			Server float64 `json:"server_seconds"`
+			Bench  float64 `json:"bench_seconds"`
+		} `json:"cpu"`
+		Machine *struct {
+			Capacity float64 `json:"capacity_seconds"`
+			Busy     float64 `json:"busy_seconds"`
+			Postgres float64 `json:"postgres_seconds"`
+			Other    float64 `json:"other_seconds"`
+		} `json:"machine_cpu"`
 		VisitorToOperator struct {
 			Acked    int `json:"acked"`
 			Received int `json:"received"`
@@ -188,6 +199,7 @@ func TestBenchSmoke(t *testing.T) {
 			}
 			if runtime.GOOS == "linux" {
 				checkArrivalStamps(t, rep)
+				checkMachineCPU(t, rep, tc.nodes > 1)
 			}
 			// The 2-s phase in 1-s windows: every visitor message delivered falls in one, and
 			// the nodes' database wrote in each.
@@ -218,6 +230,29 @@ func checkArrivalStamps(t *testing.T, rep *benchReport) {
 	v2o := rep.Messaging.VisitorToOperator
 	if v2o.AtSocket == nil || v2o.AtSocket.Count != v2o.Received {
 		t.Errorf("deliveries timed at the socket %+v, want the %d received", v2o.AtSocket, v2o.Received)
+	}
+}
+
+// checkMachineCPU checks the machine's CPU over the messaging phase: the CPUs' time over about
+// the phase's length, busy for at least what the nodes and the bench used (less a tick each),
+// and PostgreSQL's share when the nodes use it.
+func checkMachineCPU(t *testing.T, rep *benchReport, postgres bool) {
+	t.Helper()
+	m := rep.Messaging
+	mc := m.Machine
+	if mc == nil {
+		t.Error("no machine CPU in the messaging phase")
+		return
+	}
+	cpus := float64(runtime.NumCPU())
+	if mc.Capacity < 0.5*cpus*m.Seconds || mc.Capacity > 2*cpus*m.Seconds {
+		t.Errorf("machine capacity %v s over a %v-s phase on %v CPUs", mc.Capacity, m.Seconds, cpus)
+	}
+	if own := m.CPU.Server + m.CPU.Bench; mc.Busy < own-0.05 || mc.Busy > mc.Capacity {
+		t.Errorf("machine busy %v s of %v, while the nodes and the bench used %v s", mc.Busy, mc.Capacity, own)
+	}
+	if postgres && mc.Postgres <= 0 {
+		t.Errorf("no PostgreSQL CPU in a phase that stored %d messages in it", m.MessagesAcked)
 	}
 }
 

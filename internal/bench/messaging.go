@@ -264,6 +264,7 @@ func (r *runner) messaging(ctx context.Context) {
 	scrapedBefore, scrapeErr := r.scrapeHistograms(ctx)
 	tick := time.NewTicker(interval)
 	mark := r.markCPU(ctx)
+	machineStart, machineErr := r.markMachine()
 	start := time.Now()
 	end := start.Add(r.opt.Duration)
 	var scraper *windowScraper
@@ -307,6 +308,11 @@ loop:
 		scrapes = scraper.finish()
 	}
 	rep.CPU = r.cpuSince(ctx, mark)
+	if machineErr == nil {
+		if machineEnd, err := r.markMachine(); err == nil {
+			rep.Machine = machineSince(machineStart, machineEnd, rep.CPU.ServerSeconds, rep.CPU.BenchSeconds)
+		}
+	}
 	r.sendMu.Lock()
 	r.sending = false
 	r.sendMu.Unlock()

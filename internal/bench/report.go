@@ -134,6 +134,8 @@ type MessagingReport struct {
 	Stalls            Stalls    `json:"stalls"`
 	Errors            int       `json:"errors"`
 	CPU               CPU       `json:"cpu"`
+	// Machine is the whole machine's CPU over the phase, when the nodes run on it (Linux).
+	Machine *MachineCPU `json:"machine_cpu,omitempty"`
 	// Garbage is the nodes' garbage collection during the phase, from their /metrics; nil when
 	// they could not be scraped.
 	Garbage *Garbage `json:"node_garbage,omitempty"`
@@ -320,6 +322,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("messaging", "stalls over 5 ms: count, longest, total", fmt.Sprintf("%d, %s ms, %s ms", m.Stalls.Count, num(m.Stalls.LongestMS), num(m.Stalls.TotalMS)), "")
 	row("messaging", "errors", fmt.Sprint(m.Errors), "0")
 	cpu("messaging", m.CPU)
+	if mc := m.Machine; mc != nil {
+		row("messaging", "machine CPU seconds: busy of capacity; PostgreSQL, NATS, other; steal",
+			fmt.Sprintf("%s of %s; %s, %s, %s; %s", num(mc.BusySeconds), num(mc.CapacitySeconds),
+				num(mc.PostgresSeconds), num(mc.NATSSeconds), num(mc.OtherSeconds), num(mc.StealSeconds)), "")
+	}
 	if g := m.Garbage; g != nil {
 		row("messaging", "nodes' GC: cycles, allocated a message", fmt.Sprintf("%d, %s KiB", g.Cycles, num(g.BytesPerMessage/1024)), "")
 	}
