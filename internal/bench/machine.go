@@ -21,11 +21,12 @@ type MachineCPU struct {
 	BusySeconds     float64 `json:"busy_seconds"`
 	StealSeconds    float64 `json:"steal_seconds"`
 	// PostgresSeconds and NATSSeconds are the CPU of the processes named postgres and
-	// nats-server that ran through the phase (one that ended meanwhile, such as an autovacuum
-	// worker, counts as other).
+	// nats-server still running at the phase's end, from its start or their own (one that ended
+	// meanwhile, such as an autovacuum worker, counts as other).
 	PostgresSeconds float64 `json:"postgres_seconds"`
 	NATSSeconds     float64 `json:"nats_seconds"`
-	// OtherSeconds is the busy time left after the nodes, the bench, PostgreSQL and NATS.
+	// OtherSeconds is the busy time left after the nodes, the bench, PostgreSQL and NATS, never
+	// below zero: the processes' own accounting can come to a little more than the busy ticks.
 	OtherSeconds float64 `json:"other_seconds"`
 }
 
