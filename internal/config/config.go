@@ -64,7 +64,7 @@ func Options() []Option {
 		{"respect-dnt", "PORTICO_RESPECT_DNT", "false", "record no page views for browsers that send Do Not Track or Global Privacy Control"},
 		{"pageview-retention", "PORTICO_PAGEVIEW_RETENTION", "0", "delete page views older than this (e.g. 2160h for 90 days); 0 keeps them"},
 		{"visitor-leave-after", "PORTICO_VISITOR_LEAVE_AFTER", "60s", "a visitor whose tabs are all closed this long has left the website"},
-		{"client-ip-header", "PORTICO_CLIENT_IP_HEADER", "", "behind a reverse proxy: the header it puts the visitor's address in (X-Forwarded-For: its last address is used, X-Real-IP); empty: the connection's address"},
+		{"client-ip-header", "PORTICO_CLIENT_IP_HEADER", "", "behind a reverse proxy: the header it puts the client's address in (X-Forwarded-For: its last address is used, X-Real-IP), for visitors' addresses and for counting failed sign-ins per address; empty: the connection's address"},
 	}
 }
 
