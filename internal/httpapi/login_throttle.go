@@ -130,6 +130,7 @@ func (a *api) signInFailed(r *http.Request) {
 
 // refuseThrottledLogin answers 429 when the request's client must wait, and reports whether it did.
 func (a *api) refuseThrottledLogin(w http.ResponseWriter, r *http.Request) bool {
+	a.warnOfUnreadProxyHeader(r)
 	wait := a.logins.wait(a.clientIP(r))
 	if wait <= 0 {
 		return false
@@ -139,4 +140,26 @@ func (a *api) refuseThrottledLogin(w http.ResponseWriter, r *http.Request) bool 
 	writeErrorCode(w, http.StatusTooManyRequests, "rate_limited",
 		fmt.Sprintf("Too many failed sign-ins from this address. Try again in %d seconds.", seconds))
 	return true
+}
+
+// proxyHeaders are the headers a reverse proxy commonly puts the client's address in.
+var proxyHeaders = []string{"X-Forwarded-For", "X-Real-IP"}
+
+// warnOfUnreadProxyHeader logs, once, that sign-ins come through a proxy whose address header
+// Portico does not read: every sign-in then counts as the proxy's, and ten failures by anyone
+// make everyone wait. The header is not trusted unasked: a client reaching Portico directly
+// could write any address in it.
+func (a *api) warnOfUnreadProxyHeader(r *http.Request) {
+	if a.ClientIPHeader != "" {
+		return
+	}
+	for _, h := range proxyHeaders {
+		if r.Header.Get(h) != "" {
+			a.proxyWarning.Do(func() {
+				a.Log.Warn("sign-ins carry a proxy's client address header that is not read: failed sign-ins are "+
+					"counted per the proxy's address; set --client-ip-header if a reverse proxy sets it", "header", h)
+			})
+			return
+		}
+	}
 }

@@ -136,3 +136,32 @@ func TestLoginThrottleLogsOnceAnEpisode(t *testing.T) {
 		t.Fatalf("%d refusals logged after a second episode, want 2", n)
 	}
 }
+
+// Sign-ins that carry a proxy's address header Portico is not told to read get one warning in
+// the log; with the header configured, or without such a header, none.
+func TestUnreadProxyHeaderWarnedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name, configured, sent string
+		warnings               int
+	}{
+		{"a proxy's header, not configured", "", "X-Forwarded-For", 1},
+		{"the other common header", "", "X-Real-IP", 1},
+		{"configured", "X-Forwarded-For", "X-Forwarded-For", 0},
+		{"no proxy", "", "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logged bytes.Buffer
+			a := &api{Deps: Deps{Log: slog.New(slog.NewTextHandler(&logged, nil)), ClientIPHeader: tc.configured}, logins: newLoginThrottle()}
+			for range 3 {
+				r := httptest.NewRequest("POST", "/api/v1/auth/login", nil)
+				if tc.sent != "" {
+					r.Header.Set(tc.sent, "198.51.100.7")
+				}
+				a.refuseThrottledLogin(httptest.NewRecorder(), r)
+			}
+			if n := strings.Count(logged.String(), "set --client-ip-header"); n != tc.warnings {
+				t.Fatalf("%d warnings, want %d:\n%s", n, tc.warnings, logged.String())
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/portico/portico/internal/auth"
@@ -68,7 +69,8 @@ type Deps struct {
 
 type api struct {
 	Deps
-	logins *loginThrottle // failed sign-ins per client address
+	logins       *loginThrottle // failed sign-ins per client address
+	proxyWarning sync.Once      // warnOfUnreadProxyHeader
 }
 
 // New returns the whole HTTP handler.
