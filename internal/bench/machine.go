@@ -79,8 +79,8 @@ func readMachine() (machineMark, error) {
 			continue
 		}
 		pid, _ := strconv.Atoi(filepath.Base(dir))
-		if u, err := readProc(pid); err == nil {
-			m.watched[pid] = watchedProc{name: name, cpu: u.cpu}
+		if cpu, err := readProcCPU(pid); err == nil {
+			m.watched[pid] = watchedProc{name: name, cpu: cpu}
 		}
 	}
 	return m, nil

@@ -39,23 +39,30 @@ func readProc(pid int) (procUsage, error) {
 			}
 		}
 	}
+	if u.cpu, err = readProcCPU(pid); err != nil {
+		return procUsage{}, err
+	}
+	return u, nil
+}
+
+// readProcCPU is a process's CPU time so far, user and system, in seconds.
+func readProcCPU(pid int) (float64, error) {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return procUsage{}, err
+		return 0, err
 	}
 	// The command name (field 2) is in parentheses and may hold spaces; count from after it.
 	i := bytes.LastIndexByte(stat, ')')
 	if i < 0 {
-		return procUsage{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
 	}
 	f := strings.Fields(string(stat[i+1:]))
 	if len(f) < 13 {
-		return procUsage{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
 	}
 	utime, _ := strconv.ParseFloat(f[11], 64) // field 14
 	stime, _ := strconv.ParseFloat(f[12], 64) // field 15
-	u.cpu = (utime + stime) / clockTicks
-	return u, nil
+	return (utime + stime) / clockTicks, nil
 }
 
 // serverUsage sums memory and CPU over the server processes: from /proc when the bench knows
