@@ -26,7 +26,8 @@ type MachineCPU struct {
 	PostgresSeconds float64 `json:"postgres_seconds"`
 	NATSSeconds     float64 `json:"nats_seconds"`
 	// OtherSeconds is the busy time left after the nodes, the bench, PostgreSQL and NATS, never
-	// below zero: the processes' own accounting can come to a little more than the busy ticks.
+	// below zero: the processes' own accounting can come to more than the busy ticks (within 4 %
+	// over a 20-s phase; over a phase of a few seconds, up to twice), so read it over long phases.
 	OtherSeconds float64 `json:"other_seconds"`
 }
 
