@@ -77,7 +77,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New("--operators cannot be negative")
 	case *nodes < 1:
 		return errors.New("--nodes must be at least 1")
-	case *nodes > 1 && (cfg.DatabaseURL == "" || cfg.NATSURL == ""):
+	case *nodes > 1 && (cfg.DatabaseURL == "" || cfg.NATS.URL == ""):
 		return errors.New("several nodes share one installation: --nodes above 1 needs --database-url and --nats-url")
 	}
 	if *chatting < 0 {
@@ -135,9 +135,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		if cfg.DatabaseURL != "" {
 			serveArgs = append(serveArgs, "--database-url", cfg.DatabaseURL, "--database-pool", strconv.Itoa(cfg.DatabasePool))
 		}
-		if cfg.NATSURL != "" {
-			serveArgs = append(serveArgs, "--nats-url", cfg.NATSURL)
-		}
+		serveArgs = append(serveArgs, cfg.NATS.Args()...)
 		ns, err = bench.StartNodes(ctx, bench.NodeSpec{Exe: exe, Args: serveArgs, Env: env, Count: *nodes})
 		if err != nil {
 			return err
@@ -165,7 +163,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if started {
 		rep.Target.Bus = "memory"
-		if cfg.NATSURL != "" {
+		if cfg.NATS.URL != "" {
 			rep.Target.Bus = "nats"
 		}
 	}

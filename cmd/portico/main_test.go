@@ -169,6 +169,57 @@ func TestNodeKilledMidConversationLosesNothing(t *testing.T) {
 	}
 }
 
+// Two `serve` processes meet through a NATS server that requires TLS with client certificates
+// signed by a private CA and a user's credentials file: the flags reach the bus, and a visitor on
+// one node chats with an operator on the other. The user may use only the subjects under
+// portico., as the README tells an administrator to allow.
+func TestNodesMeetThroughASecuredNATSServer(t *testing.T) {
+	pki := testutil.NewPKI(t)
+	operatorConf, creds := testutil.NATSOperator(t, "portico.>")
+	server := testutil.StartNATSWith(t, fmt.Sprintf("%s\ntls {\n cert_file: %q\n key_file: %q\n ca_file: %q\n verify: true\n}",
+		operatorConf, pki.ServerCert, pki.ServerKey, pki.CA))
+	dbURL := testutil.PostgresURL(t)
+	acc := cli(t, "account", "create", "--name", "Secure Shop", "--database-url", dbURL, "--json")["account"].(map[string]any)
+	opOut := cli(t, "operator", "create", "--account", acc["key"].(string), "--email", "op@secure.example", "--database-url", dbURL, "--json")
+	natsArgs := []string{"--database-url", dbURL, "--nats-url", fmt.Sprintf("tls://127.0.0.1:%d", server.Port()),
+		"--nats-ca", pki.CA, "--nats-cert", pki.ClientCert, "--nats-key", pki.ClientKey, "--nats-creds", creds}
+	nodeA, nodeB := startNode(t, natsArgs...), startNode(t, natsArgs...)
+	for _, n := range []*node{nodeA, nodeB} {
+		if !strings.Contains(scrape(t, n.url), "portico_bus_connected 1") {
+			t.Fatalf("node %s is not connected to NATS:\n%s", n.url, n.stderr.String())
+		}
+	}
+
+	opToken := testutil.DoHeaders(t, "POST", nodeB.url+"/api/v1/auth/login", "", map[string]string{"email": "op@secure.example", "password": opOut["password"].(string)}, nil).Want(t, 200).String("token")
+	operatorSocket := testutil.Dial(t, strings.Replace(nodeB.url, "http", "ws", 1)+"/api/v1/ws?token="+opToken, nil)
+	vt := testutil.DoHeaders(t, "POST", nodeA.url+"/api/v1/widget/visits", "", map[string]any{"account": acc["key"], "page": map[string]string{"url": "https://secure.example/"}}, nil).Want(t, 200).String("visitor_token")
+	id := testutil.DoHeaders(t, "POST", nodeA.url+"/api/v1/widget/conversations", vt, map[string]any{"message": map[string]string{"body": "over TLS", "client_msg_id": "s1"}}, nil).Want(t, 201).String("conversation", "id")
+	if f := operatorSocket.NextWhere("conversation", func(f map[string]any) bool { return f["event"] == "created" }); testutil.Field(f, "conversation", "id") != id {
+		t.Fatalf("the operator on node B got %v", f)
+	}
+	testutil.DoHeaders(t, "POST", nodeB.url+"/api/v1/conversations/"+id+"/claim", opToken, nil, nil).Want(t, 200)
+	visitorSocket := testutil.Dial(t, strings.Replace(nodeA.url, "http", "ws", 1)+"/api/v1/widget/ws?token="+vt, nil)
+	testutil.DoHeaders(t, "POST", nodeB.url+"/api/v1/conversations/"+id+"/messages", opToken, map[string]string{"body": "answered over TLS", "client_msg_id": "o1"}, nil).Want(t, 201)
+	if f := visitorSocket.Next("message"); testutil.Field(f, "message", "body") != "answered over TLS" {
+		t.Fatalf("the visitor on node A got %v", f)
+	}
+}
+
+// scrape reads a node's /metrics.
+func scrape(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 func post(url, token string, body any) (int, error) {
 	data, _ := json.Marshal(body)
 	req, _ := http.NewRequest("POST", url, bytes.NewReader(data))

@@ -103,8 +103,8 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 	}
 	var b bus.Bus = bus.NewMemory()
 	m := metrics.New()
-	if cfg.NATSURL != "" {
-		nb, err := nats.Connect(cfg.NATSURL, node, log)
+	if cfg.NATS.URL != "" {
+		nb, err := nats.Connect(cfg.NATS, node, log)
 		if err != nil {
 			return nil, err
 		}

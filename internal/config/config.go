@@ -20,7 +20,7 @@ type Config struct {
 	Data            string
 	DatabaseURL     string
 	DatabasePool    int // connections each node keeps to PostgreSQL
-	NATSURL         string
+	NATS            NATS
 	SMTPURL         string
 	MailFrom        string
 	PublicURL       string
@@ -52,7 +52,11 @@ func Options() []Option {
 		{"data", "PORTICO_DATA", "./portico-data", "data directory (the SQLite database lives here)"},
 		{"database-url", "PORTICO_DATABASE_URL", "", "PostgreSQL URL (postgres://user:pass@host/db); SQLite in --data when empty"},
 		{"database-pool", "PORTICO_DATABASE_POOL", "0", "connections each node keeps to PostgreSQL, shared by its reads and its group writer; 0: twice this machine's cores, at least 4. PostgreSQL serves a few busy connections best: more than about twice its cores add waiting, not speed"},
-		{"nats-url", "PORTICO_NATS_URL", "", "NATS server for several nodes (nats://host:4222); in-process when empty. A node starts even while the server is unreachable and joins the others once it answers"},
+		{"nats-url", "PORTICO_NATS_URL", "", "NATS server for several nodes (nats://host:4222; tls://host:4222 for TLS; nats://user:pass@host:4222 or nats://token@host:4222 for a server that checks its clients), or a cluster's servers separated by commas, of which a node uses one and moves to another when it goes away; in-process when empty. A node starts even while no server is reachable and joins the others once one answers"},
+		{"nats-ca", "PORTICO_NATS_CA", "", "PEM file of the certificates the NATS servers' certificates must chain to (a private CA); turns TLS on. Without it tls:// uses the system's"},
+		{"nats-cert", "PORTICO_NATS_CERT", "", "PEM client certificate for NATS servers that verify their clients (with --nats-key)"},
+		{"nats-key", "PORTICO_NATS_KEY", "", "PEM private key of --nats-cert"},
+		{"nats-creds", "PORTICO_NATS_CREDS", "", "NATS credentials file (a user's JWT and NKey seed, as nsc writes them) for servers in operator mode"},
 		{"smtp-url", "PORTICO_SMTP_URL", "", "mail server (smtp://user:pass@host:587 or smtps://…); mail stays in the outbox when empty"},
 		{"mail-from", "PORTICO_MAIL_FROM", "", "sender of Portico's e-mail (default Portico <portico@HOST>, HOST from --public-url)"},
 		{"public-url", "PORTICO_PUBLIC_URL", "", "the URL visitors and operators reach Portico at (default http://ADDR)"},
@@ -101,10 +105,11 @@ func build(v map[string]*string) (*Config, error) {
 		Addr:        *v["addr"],
 		Data:        *v["data"],
 		DatabaseURL: *v["database-url"],
-		NATSURL:     *v["nats-url"],
-		SMTPURL:     *v["smtp-url"],
-		MailFrom:    strings.TrimSpace(*v["mail-from"]),
-		PublicURL:   strings.TrimSuffix(*v["public-url"], "/"),
+		NATS: NATS{URL: strings.TrimSpace(*v["nats-url"]), CAFile: strings.TrimSpace(*v["nats-ca"]),
+			CertFile: strings.TrimSpace(*v["nats-cert"]), KeyFile: strings.TrimSpace(*v["nats-key"]), CredsFile: strings.TrimSpace(*v["nats-creds"])},
+		SMTPURL:   *v["smtp-url"],
+		MailFrom:  strings.TrimSpace(*v["mail-from"]),
+		PublicURL: strings.TrimSuffix(*v["public-url"], "/"),
 	}
 	var err error
 	if c.DatabasePool, err = strconv.Atoi(*v["database-pool"]); err != nil || c.DatabasePool < 0 || c.DatabasePool > 1000 {
@@ -157,7 +162,10 @@ func build(v map[string]*string) (*Config, error) {
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		return nil, fmt.Errorf("--mail-from: %q is not an e-mail address (like Portico <portico@example.com>)", c.MailFrom)
 	}
-	for name, raw := range map[string]string{"database-url": c.DatabaseURL, "nats-url": c.NATSURL, "smtp-url": c.SMTPURL} {
+	if err := c.NATS.check(); err != nil {
+		return nil, err
+	}
+	for name, raw := range map[string]string{"database-url": c.DatabaseURL, "smtp-url": c.SMTPURL} {
 		if raw == "" {
 			continue
 		}
@@ -193,7 +201,7 @@ func DefaultMailFrom(host string) string {
 // String prints the configuration with passwords in URLs hidden.
 func (c *Config) String() string {
 	return fmt.Sprintf("addr=%s data=%s database-url=%s nats-url=%s smtp-url=%s mail-from=%q public-url=%s dev=%t",
-		c.Addr, c.Data, Redact(c.DatabaseURL), Redact(c.NATSURL), Redact(c.SMTPURL), c.MailFrom, c.PublicURL, c.Dev)
+		c.Addr, c.Data, Redact(c.DatabaseURL), RedactNATS(c.NATS.URL), Redact(c.SMTPURL), c.MailFrom, c.PublicURL, c.Dev)
 }
 
 // Redact hides the password in a URL.

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -16,12 +17,21 @@ type NATSServer struct {
 	t    testing.TB
 	bin  string
 	port int
+	// conf is the server's configuration file, if it was given one (TLS, users, a cluster).
+	conf string
 	cmd  *exec.Cmd
 }
 
 // StartNATS starts a nats-server (the Debian package's binary) on a free loopback port. Without
 // the binary the test is skipped on a laptop and fails in CI, like Need.
 func StartNATS(t testing.TB) *NATSServer {
+	t.Helper()
+	return StartNATSWith(t, "")
+}
+
+// StartNATSWith starts a nats-server with conf, the body of a configuration file (tls { … },
+// authorization { … }, cluster { … }), on a free loopback port.
+func StartNATSWith(t testing.TB, conf string) *NATSServer {
 	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
@@ -30,24 +40,41 @@ func StartNATS(t testing.TB) *NATSServer {
 		}
 		t.Skip("nats-server is not installed: skipping the test that stops and starts its own")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	s := &NATSServer{t: t, bin: bin, port: FreePort(t)}
+	if conf != "" {
+		s.conf = filepath.Join(t.TempDir(), "nats.conf")
+		if err := os.WriteFile(s.conf, []byte(fmt.Sprintf("listen: 127.0.0.1:%d\n%s\n", s.port, conf)), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	s := &NATSServer{t: t, bin: bin, port: port}
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
 }
 
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
 func (s *NATSServer) URL() string { return fmt.Sprintf("nats://127.0.0.1:%d", s.port) }
+
+// Port is the port clients connect to.
+func (s *NATSServer) Port() int { return s.port }
 
 // Start runs the server and waits until it takes connections.
 func (s *NATSServer) Start() {
 	s.t.Helper()
 	s.cmd = exec.Command(s.bin, "-a", "127.0.0.1", "-p", strconv.Itoa(s.port))
+	if s.conf != "" {
+		s.cmd = exec.Command(s.bin, "-c", s.conf)
+	}
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}

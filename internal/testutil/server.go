@@ -75,7 +75,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	cfg := &config.Config{Addr: srv.Listener.Addr().String(), PublicURL: base, NATSURL: o.natsURL, SMTPURL: o.smtpURL, ShutdownTimeout: 5 * time.Second}
+	cfg := &config.Config{Addr: srv.Listener.Addr().String(), PublicURL: base, NATS: config.NATS{URL: o.natsURL}, SMTPURL: o.smtpURL, ShutdownTimeout: 5 * time.Second}
 	for _, change := range o.config {
 		change(cfg)
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/portico/portico/internal/bus"
+	"github.com/portico/portico/internal/config"
 )
 
 const subjectPrefix = "portico."
@@ -47,25 +49,23 @@ var (
 // Connect dials the NATS server and keeps reconnecting for as long as the node runs. A server
 // that cannot be reached yet does not stop the node: NATS carries fan-out only, so the node serves
 // its own clients from the database meanwhile, as during an outage, and reports a gap once it is
-// connected. Only a URL that can never work is an error.
-func Connect(url, node string, log *slog.Logger) (*Bus, error) {
+// connected. Only a configuration that can never work (a URL, a file) is an error.
+func Connect(cfg config.NATS, node string, log *slog.Logger) (*Bus, error) {
 	b := &Bus{local: bus.NewMemory(), log: log}
-	// Held until Connect knows how the first attempt went, which the connected callback reads.
-	b.mu.Lock()
-	nc, err := nats.Connect(url,
-		nats.Name("portico "+node),
+	opts := []nats.Option{
+		nats.Name("portico " + node),
 		nats.NoEcho(),
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond),
-		nats.ReconnectBufSize(16<<20),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.ReconnectBufSize(16 << 20),
 		nats.ConnectHandler(func(c *nats.Conn) {
 			b.mu.Lock()
 			late := b.offlineAtStart
 			b.unreachableSaid = false
 			b.mu.Unlock()
 			if late {
-				log.Info("NATS connected", "server", c.ConnectedUrlRedacted())
+				log.Info("NATS connected", "server", serverOf(c))
 				b.gap() // the other nodes' events until now never reached this node
 			}
 		}),
@@ -79,7 +79,7 @@ func Connect(url, node string, log *slog.Logger) (*Bus, error) {
 		// The server kept nothing for this node while it was away: the other nodes' events of
 		// that time are lost here. The subscriptions are back by the time this runs.
 		nats.ReconnectHandler(func(c *nats.Conn) {
-			log.Info("NATS reconnected", "server", c.ConnectedUrlRedacted())
+			log.Info("NATS reconnected", "server", serverOf(c))
 			b.mu.Lock()
 			b.unreachableSaid = false
 			b.mu.Unlock()
@@ -106,7 +106,19 @@ func Connect(url, node string, log *slog.Logger) (*Bus, error) {
 				b.gap() // the client dropped events of this subscription
 			}
 		}),
-	)
+	}
+	if cfg.CAFile != "" {
+		opts = append(opts, nats.RootCAs(cfg.CAFile))
+	}
+	if cfg.CertFile != "" {
+		opts = append(opts, nats.ClientCert(cfg.CertFile, cfg.KeyFile))
+	}
+	if cfg.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	}
+	// Held until Connect knows how the first attempt went, which the connected callback reads.
+	b.mu.Lock()
+	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
 		b.mu.Unlock()
 		return nil, fmt.Errorf("connect to NATS: %w", err)
@@ -118,6 +130,17 @@ func Connect(url, node string, log *slog.Logger) (*Bus, error) {
 		log.Warn("NATS not reachable yet; this node serves its own clients and joins the other nodes once it is")
 	}
 	return b, nil
+}
+
+// serverOf names the server c is connected to without the URL's user, password or token
+// (nats.go's redaction keeps a token).
+func serverOf(c *nats.Conn) string {
+	u, err := url.Parse(c.ConnectedUrl())
+	if err != nil {
+		return c.ConnectedAddr()
+	}
+	u.User = nil
+	return u.String()
 }
 
 // Connected says whether the bus reaches the other nodes now.

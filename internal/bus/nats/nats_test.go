@@ -11,6 +11,7 @@ import (
 
 	"github.com/portico/portico/internal/bus"
 	"github.com/portico/portico/internal/bus/nats"
+	"github.com/portico/portico/internal/config"
 	"github.com/portico/portico/internal/testutil"
 )
 
@@ -46,7 +47,12 @@ func (r *received) waitFor(t *testing.T, n int) []string {
 
 func connect(t *testing.T, url, node string) *nats.Bus {
 	t.Helper()
-	b, err := nats.Connect(url, node, slog.New(slog.DiscardHandler))
+	return connectWith(t, config.NATS{URL: url}, node, slog.New(slog.DiscardHandler))
+}
+
+func connectWith(t *testing.T, cfg config.NATS, node string, log *slog.Logger) *nats.Bus {
+	t.Helper()
+	b, err := nats.Connect(cfg, node, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,11 +183,7 @@ func TestAnUnreachableServerIsLoggedOnceAnOutage(t *testing.T) {
 	server := testutil.StartNATS(t)
 	server.Stop()
 	var logged syncBuffer
-	a, err := nats.Connect(server.URL(), "a", slog.New(slog.NewTextHandler(&logged, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := connectWith(t, config.NATS{URL: server.URL()}, "a", slog.New(slog.NewTextHandler(&logged, nil)))
 	reason := `msg="NATS unreachable; trying again every 250 ms" err=`
 	waitForLog(t, &logged, reason, 1)
 	time.Sleep(time.Second) // four more attempts
