@@ -46,6 +46,14 @@ type Confirmer interface {
 	Confirm(ctx context.Context) error
 }
 
+// Bounded is a bus whose server refuses payloads over a size: NATS (max_payload, 1 MiB unless
+// the server is configured otherwise). MaxPayload is 0 until the bus has heard the server's
+// limit. A publisher of something that grows with the node's load (a presence snapshot) splits
+// it to fit.
+type Bounded interface {
+	MaxPayload() int
+}
+
 // ErrDisconnected is what Confirm says at once while the bus is cut off from the other nodes:
 // no subscription can take effect until it is back, and then the bus reports a gap (Gapped).
 var ErrDisconnected = errors.New("bus: not connected to the other nodes")

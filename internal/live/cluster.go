@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -34,8 +35,10 @@ type presenceMsg struct {
 	ID      string `json:"id,omitempty"`
 	Account string `json:"a,omitempty"`
 	On      bool   `json:"on,omitempty"`
-	// A snapshot replaces everything known of the node.
+	// A snapshot replaces everything known of the node. One too large for a message of the bus
+	// comes in parts: the first is the snapshot, the others (More) add to it.
 	Snapshot  bool                `json:"snap,omitempty"`
+	More      bool                `json:"more,omitempty"`
 	Visitors  map[string][]string `json:"v,omitempty"` // account id → visitor ids
 	Operators map[string][]string `json:"o,omitempty"` // account id → available operator ids
 	// Envelope is the newest envelope layout the node reads; nodes before the binary layout
@@ -81,8 +84,79 @@ func (c *cluster) fromSelf(payload []byte) bool {
 func (c *cluster) publish(m presenceMsg) {
 	m.Node = c.node
 	m.Envelope = envelopeVersion
-	if err := c.bus.Publish(context.Background(), presenceTopic, mustEncode(m)); err != nil {
-		c.log.Warn("presence not published", "err", err)
+	payload := mustEncode(m)
+	if limit := c.maxPayload(); m.Snapshot && len(payload) > limit {
+		for _, part := range splitSnapshot(m, len(payload), limit) {
+			c.send(mustEncode(part))
+		}
+		return
+	}
+	c.send(payload)
+}
+
+func (c *cluster) send(payload []byte) {
+	if err := c.bus.Publish(context.Background(), presenceTopic, payload); err != nil {
+		c.log.Warn("presence not published", "err", err, "bytes", len(payload))
+	}
+}
+
+// unknownMaxPayload is the part size while the bus has not yet heard its server's limit: what
+// it publishes meanwhile waits for the connection, and a payload over the server's limit would
+// make the server close it.
+const unknownMaxPayload = 64 << 10
+
+// maxPayload is the largest presence message the bus takes, less room for what a server counts
+// beside the payload.
+func (c *cluster) maxPayload() int {
+	b, ok := c.bus.(bus.Bounded)
+	if !ok {
+		return math.MaxInt
+	}
+	if limit := b.MaxPayload(); limit > 0 {
+		return max(limit-1024, 1024)
+	}
+	return unknownMaxPayload
+}
+
+// splitSnapshot divides a snapshot whose message is size bytes into parts of at most limit
+// bytes each: a snapshot of 10,000 visitors is about 300 KB, and NATS takes 1 MiB by default.
+// The first part is the snapshot (receivers replace what they knew of the node), the others add
+// to it; NATS delivers one publisher's messages on a subject in order.
+func splitSnapshot(m presenceMsg, size, limit int) []presenceMsg {
+	type entry struct {
+		operator    bool
+		account, id string
+	}
+	var entries []entry
+	for acc, ids := range m.Visitors {
+		for _, id := range ids {
+			entries = append(entries, entry{false, acc, id})
+		}
+	}
+	for acc, ids := range m.Operators {
+		for _, id := range ids {
+			entries = append(entries, entry{true, acc, id})
+		}
+	}
+	for parts := size/(limit/2) + 1; ; parts *= 2 {
+		out := make([]presenceMsg, 0, parts)
+		fits := true
+		for i := range parts {
+			part := presenceMsg{Node: m.Node, Envelope: m.Envelope, Snapshot: i == 0, More: i > 0,
+				Visitors: map[string][]string{}, Operators: map[string][]string{}}
+			for _, e := range entries[i*len(entries)/parts : (i+1)*len(entries)/parts] {
+				if e.operator {
+					part.Operators[e.account] = append(part.Operators[e.account], e.id)
+				} else {
+					part.Visitors[e.account] = append(part.Visitors[e.account], e.id)
+				}
+			}
+			fits = fits && len(mustEncode(part)) <= limit
+			out = append(out, part)
+		}
+		if fits || parts >= len(entries) {
+			return out
+		}
 	}
 }
 
@@ -117,6 +191,8 @@ func (c *cluster) receive(payload []byte, snapshot func() presenceMsg, applyStat
 		return
 	}
 	n := c.nodes[m.Node]
+	// A More part whose first part this node missed (it was not listening yet) starts the
+	// node's presence all the same; the next snapshot completes it.
 	if n == nil || m.Snapshot {
 		n = &nodePresence{visitors: map[string]string{}, operators: map[string]map[string]bool{}, envelope: -1}
 		c.nodes[m.Node] = n
@@ -126,16 +202,20 @@ func (c *cluster) receive(payload []byte, snapshot func() presenceMsg, applyStat
 		n.envelope = m.Envelope
 		c.chooseLayout()
 	}
-	if m.Snapshot {
+	if m.Snapshot || m.More {
 		for acc, ids := range m.Visitors {
 			for _, id := range ids {
 				n.visitors[id] = acc
 			}
 		}
 		for acc, ids := range m.Operators {
-			n.operators[acc] = map[string]bool{}
+			ops := n.operators[acc]
+			if ops == nil {
+				ops = map[string]bool{}
+				n.operators[acc] = ops
+			}
 			for _, id := range ids {
-				n.operators[acc][id] = true
+				ops[id] = true
 			}
 		}
 		return

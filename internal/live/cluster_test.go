@@ -107,3 +107,36 @@ func TestPresenceMessagesSayTheEnvelopeVersion(t *testing.T) {
 		t.Fatalf("presence message %+v (%v): want envelope %d", m, err, envelopeVersion)
 	}
 }
+
+// A snapshot larger than the bus takes is split into parts that each fit: the first is the
+// snapshot, the others add to it, and a node that reads them all knows every visitor and
+// operator; the node's next snapshot still replaces everything.
+func TestASnapshotTooLargeForOneMessageComesInParts(t *testing.T) {
+	m := SnapshotOf(5000, 300, "acc-1", "acc-2", "acc-3")
+	m.Node, m.Envelope = "web-2", envelopeVersion
+	size, limit := len(mustEncode(m)), 8<<10
+	parts := splitSnapshot(m, size, limit)
+	if len(parts) < size/limit {
+		t.Fatalf("%d parts for %d bytes at most %d each", len(parts), size, limit)
+	}
+	receiver := newCluster("web-1", nil, &envelopeLayout{}, slog.New(slog.DiscardHandler))
+	for i, part := range parts {
+		payload := mustEncode(part)
+		if len(payload) > limit {
+			t.Fatalf("part %d is %d bytes, over %d", i, len(payload), limit)
+		}
+		if part.Snapshot != (i == 0) || part.More != (i > 0) {
+			t.Fatalf("part %d: snapshot %v, more %v", i, part.Snapshot, part.More)
+		}
+		receiver.receive(payload, nil, nil, nil)
+	}
+	if !receiver.KnowsAll(m) {
+		t.Fatal("the parts together do not give every visitor and operator")
+	}
+	next := SnapshotOf(1, 0, "acc-1")
+	next.Node, next.Envelope = "web-2", envelopeVersion
+	receiver.receive(mustEncode(next), nil, nil, nil)
+	if receiver.visitorOnline(m.Visitors["acc-1"][0]) || !receiver.visitorOnline(next.Visitors["acc-1"][0]) {
+		t.Fatal("the next snapshot did not replace the parts")
+	}
+}

@@ -1,6 +1,12 @@
 package live
 
-import "time"
+import (
+	"log/slog"
+	"time"
+
+	"github.com/portico/portico/internal/bus"
+	"github.com/portico/portico/internal/domain"
+)
 
 // ReadersStarted is how many reader goroutines the hub has started for watched connections.
 func (h *Hub) ReadersStarted() int64 { return h.readersStarted.Load() }
@@ -16,4 +22,60 @@ func (h *Hub) BusGap() { h.busGap() }
 // between two batches.
 func (h *Hub) PaceCatchUps(batch int, pause time.Duration) {
 	h.catchUpBatch, h.catchUpPause = batch, pause
+}
+
+// Cluster is what a node knows of the others' presence, for tests outside the package.
+type Cluster = cluster
+
+// PresenceMsg is a presence message of the bus.
+type PresenceMsg = presenceMsg
+
+// NewCluster is a node's presence over b, as a hub keeps it, whose receiving the caller wires.
+func NewCluster(node string, b bus.Bus) *Cluster {
+	return newCluster(node, b, &envelopeLayout{}, slog.New(slog.DiscardHandler))
+}
+
+// Publish sends m as the node's presence.
+func (c *cluster) Publish(m presenceMsg) { c.publish(m) }
+
+// Receive takes in a presence message of the bus.
+func (c *cluster) Receive(payload []byte) { c.receive(payload, nil, nil, nil) }
+
+// PresenceTopic is the topic presence messages travel on.
+const PresenceTopic = presenceTopic
+
+// SnapshotOf is a snapshot of visitors visitors and operators operators, spread over accounts.
+func SnapshotOf(visitors, operators int, accounts ...string) presenceMsg {
+	m := presenceMsg{Snapshot: true, Visitors: map[string][]string{}, Operators: map[string][]string{}}
+	for i := range visitors {
+		acc := accounts[i%len(accounts)]
+		m.Visitors[acc] = append(m.Visitors[acc], domain.NewID())
+	}
+	for i := range operators {
+		acc := accounts[i%len(accounts)]
+		m.Operators[acc] = append(m.Operators[acc], domain.NewID())
+	}
+	return m
+}
+
+// KnowsAll says whether c has every visitor online and every operator available of m's node.
+func (c *cluster) KnowsAll(m presenceMsg) bool {
+	for _, ids := range m.Visitors {
+		for _, id := range ids {
+			if !c.visitorOnline(id) {
+				return false
+			}
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.nodes[m.Node]
+	for acc, ids := range m.Operators {
+		for _, id := range ids {
+			if n == nil || !n.operators[acc][id] {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -44,6 +44,7 @@ var (
 	_ bus.Bus       = (*Bus)(nil)
 	_ bus.Gapped    = (*Bus)(nil)
 	_ bus.Confirmer = (*Bus)(nil)
+	_ bus.Bounded   = (*Bus)(nil)
 )
 
 // Connect dials the NATS server and keeps reconnecting for as long as the node runs. A server
@@ -145,6 +146,10 @@ func serverOf(c *nats.Conn) string {
 
 // Connected says whether the bus reaches the other nodes now.
 func (b *Bus) Connected() bool { return b.nc.IsConnected() }
+
+// MaxPayload is the largest payload the server takes, as it said when the bus connected; 0
+// before it has ever connected.
+func (b *Bus) MaxPayload() int { return int(b.nc.MaxPayload()) }
 
 // Confirm makes a round trip to the server: it answers in order, so every subscription sent
 // before is in effect when it returns. Cut off from the server, it says so at once rather than
