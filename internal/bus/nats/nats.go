@@ -23,11 +23,30 @@ import (
 
 const subjectPrefix = "portico."
 
+// lostSubject is where a node that was cut off from NATS tells the others that events it
+// published meanwhile may not have reached them: those in flight when the link broke, and those
+// past the reconnect buffer. Their clients then catch up from the database as after their own
+// gap; they had no other way to know.
+const lostSubject = subjectPrefix + "bus.lost"
+
+// pingInterval is how often the node checks that its link to NATS still carries anything. A
+// link that breaks without a reset (a network partition, a server frozen) looks alive until the
+// client's pings go unanswered: nats.go's default of two minutes, twice, left a node missing the
+// other nodes' events, and they its own, for up to six minutes without a gap.
+var pingInterval = 5 * time.Second
+
+// maxPingsOut is how many pings may go unanswered before the link counts as broken.
+const maxPingsOut = 2
+
+// reconnectBuffer holds what the node publishes while it reconnects, sent once it is back.
+var reconnectBuffer = 16 << 20
+
 type Bus struct {
 	nc *nats.Conn
 	// local holds this node's subscribers for its own events, which the server does not echo.
 	local *bus.Memory
 	log   *slog.Logger
+	name  string // the node's, for the other nodes' logs
 
 	mu    sync.Mutex
 	onGap []func()
@@ -38,6 +57,9 @@ type Bus struct {
 	// unreachableSaid: why the server cannot be reached was logged for this outage; attempts
 	// every 250 ms would otherwise fill the log.
 	unreachableSaid bool
+	// dropped: an event was refused (the reconnect buffer was full) since the bus last told
+	// the other nodes of its losses; droppedSaid: that was logged, once an outage.
+	dropped, droppedSaid bool
 }
 
 var (
@@ -52,21 +74,29 @@ var (
 // its own clients from the database meanwhile, as during an outage, and reports a gap once it is
 // connected. Only a configuration that can never work (a URL, a file) is an error.
 func Connect(cfg config.NATS, node string, log *slog.Logger) (*Bus, error) {
-	b := &Bus{local: bus.NewMemory(), log: log}
+	b := &Bus{local: bus.NewMemory(), log: log, name: node}
 	opts := []nats.Option{
 		nats.Name("portico " + node),
 		nats.NoEcho(),
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
-		nats.ReconnectBufSize(16 << 20),
+		nats.ReconnectBufSize(reconnectBuffer),
+		nats.PingInterval(pingInterval),
+		nats.MaxPingsOutstanding(maxPingsOut),
 		nats.ConnectHandler(func(c *nats.Conn) {
 			b.mu.Lock()
 			late := b.offlineAtStart
 			b.unreachableSaid = false
+			dropped := b.dropped
 			b.mu.Unlock()
 			if late {
 				log.Info("NATS connected", "server", serverOf(c))
+				// What the node published before has gone out from its buffer, unless the
+				// buffer was full.
+				if dropped {
+					b.tellLosses(c)
+				}
 				b.gap() // the other nodes' events until now never reached this node
 			}
 		}),
@@ -84,6 +114,7 @@ func Connect(cfg config.NATS, node string, log *slog.Logger) (*Bus, error) {
 			b.mu.Lock()
 			b.unreachableSaid = false
 			b.mu.Unlock()
+			b.tellLosses(c)
 			b.gap()
 		}),
 		// Once an outage, the reason (a refused connection, a name that does not resolve): a
@@ -127,10 +158,30 @@ func Connect(cfg config.NATS, node string, log *slog.Logger) (*Bus, error) {
 	b.nc = nc
 	b.offlineAtStart = !nc.IsConnected()
 	b.mu.Unlock()
+	// The other nodes' losses are this node's gap: its clients missed what they published.
+	if _, err := nc.Subscribe(lostSubject, func(m *nats.Msg) {
+		log.Warn("another node was cut off from NATS: its events of that time may be missing here", "node", string(m.Data))
+		b.gap()
+	}); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("subscribe to NATS: %w", err)
+	}
 	if b.offlineAtStart {
 		log.Warn("NATS not reachable yet; this node serves its own clients and joins the other nodes once it is")
 	}
 	return b, nil
+}
+
+// tellLosses tells the other nodes, after an outage, that events this node published may not
+// have reached them. It runs after the reconnect buffer has gone out, so they catch up after
+// what did arrive.
+func (b *Bus) tellLosses(c *nats.Conn) {
+	b.mu.Lock()
+	b.dropped, b.droppedSaid = false, false
+	b.mu.Unlock()
+	if err := c.Publish(lostSubject, []byte(b.name)); err != nil {
+		b.log.Warn("NATS: the other nodes not told of this node's outage", "err", err)
+	}
 }
 
 // serverOf names the server c is connected to without the URL's user, password or token
@@ -190,10 +241,22 @@ func (b *Bus) call(handlers *[]func()) {
 	}
 }
 
-// Publish sends the event to the other nodes, then hands it to this node's subscribers.
+// Publish sends the event to the other nodes, then hands it to this node's subscribers. An event
+// the reconnect buffer cannot hold is not an error of the caller's: the other nodes are told of
+// the loss once NATS is back, and their clients catch up from the database.
 func (b *Bus) Publish(ctx context.Context, topic string, payload []byte) error {
 	err := b.nc.Publish(subjectPrefix+topic, payload)
 	b.local.Publish(ctx, topic, payload)
+	if errors.Is(err, nats.ErrReconnectBufExceeded) {
+		b.mu.Lock()
+		say := !b.droppedSaid
+		b.dropped, b.droppedSaid = true, true
+		b.mu.Unlock()
+		if say {
+			b.log.Warn("NATS unreachable for long: events for the other nodes are dropped until it is back, and their clients then catch up")
+		}
+		return nil
+	}
 	return err
 }
 

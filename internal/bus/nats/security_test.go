@@ -161,3 +161,54 @@ func TestANodeMovesToAnotherServerOfTheCluster(t *testing.T) {
 		t.Fatal("events do not pass between the nodes after they moved to the other server")
 	}
 }
+
+// A node whose link to NATS breaks without a reset (a network partition) notices it within a
+// few pings, drops what its reconnect buffer cannot hold without an error for each event (one
+// line in its log), and once back tells the other nodes, which report a gap: what it published
+// meanwhile never reached them, and their clients must catch up.
+func TestANodeCutOffTellsTheOthersItsEventsWereLost(t *testing.T) {
+	defer nats.SetPingInterval(100 * time.Millisecond)()
+	defer nats.SetReconnectBuffer(4 << 10)()
+	server := testutil.StartNATS(t)
+	link := testutil.NewLink(t, fmt.Sprintf("127.0.0.1:%d", server.Port()))
+	var loggedA, loggedB syncBuffer
+	a := connectWith(t, config.NATS{URL: "nats://" + link.Addr()}, "a", slog.New(slog.NewTextHandler(&loggedA, nil)))
+	b := connectWith(t, config.NATS{URL: server.URL()}, "b", slog.New(slog.NewTextHandler(&loggedB, nil)))
+	cutA, gapA, gapB := make(chan struct{}, 10), make(chan struct{}, 10), make(chan struct{}, 10)
+	a.OnCut(func() { cutA <- struct{}{} })
+	a.OnGap(func() { gapA <- struct{}{} })
+	b.OnGap(func() { gapB <- struct{}{} })
+	if !reaches(t, a, b, 10*time.Second) {
+		t.Fatal("events do not pass through the link")
+	}
+	wait := func(what string, ch chan struct{}) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s within 10 s", what)
+		}
+	}
+
+	link.Cut()
+	wait("node a does not notice its link is dead", cutA)
+	for i := range 100 {
+		if err := a.Publish(context.Background(), "test.cut", make([]byte, 1024)); err != nil {
+			t.Fatalf("event %d published while cut off: %v", i, err)
+		}
+	}
+	const dropped = "events for the other nodes are dropped"
+	if n := strings.Count(loggedA.String(), dropped); n != 1 {
+		t.Fatalf("the drops logged %d times, want once:\n%s", n, loggedA.String())
+	}
+	if len(gapB) != 0 {
+		t.Fatal("node b reports a gap while node a is cut off")
+	}
+	link.Restore()
+	wait("node a reports no gap once back", gapA)
+	wait("node b is not told of node a's losses", gapB)
+	waitForLog(t, &loggedB, `another node was cut off from NATS`, 1)
+	if !reaches(t, a, b, 10*time.Second) {
+		t.Fatal("events do not pass once the link is back")
+	}
+}
