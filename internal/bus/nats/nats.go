@@ -7,6 +7,7 @@ package nats
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,15 @@ const subjectPrefix = "portico."
 // past the reconnect buffer. Their clients then catch up from the database as after their own
 // gap; they had no other way to know.
 const lostSubject = subjectPrefix + "bus.lost"
+
+// lossNotice is the message on lostSubject.
+type lossNotice struct {
+	Node string `json:"node"`
+	// Dropped: the reconnect buffer refused events, which may have been stored at any time of
+	// the outage. Otherwise only what was in flight when the link broke, CutMS ago, is lost.
+	Dropped bool  `json:"dropped,omitempty"`
+	CutMS   int64 `json:"cut_ms"`
+}
 
 // pingInterval is how often the node checks that its link to NATS still carries anything. A
 // link that breaks without a reset (a network partition, a server frozen) looks alive until the
@@ -60,6 +70,9 @@ type Bus struct {
 	// dropped: an event was refused (the reconnect buffer was full) since the bus last told
 	// the other nodes of its losses; droppedSaid: that was logged, once an outage.
 	dropped, droppedSaid bool
+	// cutAt: when the link last broke (or the node started without it); lastGap: when the bus
+	// last reported a gap, after which its node's clients caught up.
+	cutAt, lastGap time.Time
 }
 
 var (
@@ -93,7 +106,7 @@ func Connect(cfg config.NATS, node string, log *slog.Logger) (*Bus, error) {
 			if late {
 				log.Info("NATS connected", "server", serverOf(c))
 				// What the node published before has gone out from its buffer, unless the
-				// buffer was full.
+				// buffer was full: no link broke with events in flight.
 				if dropped {
 					b.tellLosses(c)
 				}
@@ -105,6 +118,9 @@ func Connect(cfg config.NATS, node string, log *slog.Logger) (*Bus, error) {
 				return // our own Close at shutdown
 			}
 			log.Warn("NATS disconnected; live events between nodes pause until it is back", "err", err)
+			b.mu.Lock()
+			b.cutAt = time.Now()
+			b.mu.Unlock()
 			b.cut()
 		}),
 		// The server kept nothing for this node while it was away: the other nodes' events of
@@ -157,12 +173,9 @@ func Connect(cfg config.NATS, node string, log *slog.Logger) (*Bus, error) {
 	}
 	b.nc = nc
 	b.offlineAtStart = !nc.IsConnected()
+	b.cutAt = time.Now()
 	b.mu.Unlock()
-	// The other nodes' losses are this node's gap: its clients missed what they published.
-	if _, err := nc.Subscribe(lostSubject, func(m *nats.Msg) {
-		log.Warn("another node was cut off from NATS: its events of that time may be missing here", "node", string(m.Data))
-		b.gap()
-	}); err != nil {
+	if _, err := nc.Subscribe(lostSubject, b.takeLosses); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("subscribe to NATS: %w", err)
 	}
@@ -177,11 +190,35 @@ func Connect(cfg config.NATS, node string, log *slog.Logger) (*Bus, error) {
 // what did arrive.
 func (b *Bus) tellLosses(c *nats.Conn) {
 	b.mu.Lock()
+	notice := lossNotice{Node: b.name, Dropped: b.dropped, CutMS: time.Since(b.cutAt).Milliseconds()}
 	b.dropped, b.droppedSaid = false, false
 	b.mu.Unlock()
-	if err := c.Publish(lostSubject, []byte(b.name)); err != nil {
+	payload, _ := json.Marshal(notice)
+	if err := c.Publish(lostSubject, payload); err != nil {
 		b.log.Warn("NATS: the other nodes not told of this node's outage", "err", err)
 	}
+}
+
+// takeLosses makes another node's losses this node's gap: its clients missed what that node
+// published. A gap of this node's own since the other's link broke has covered what was in
+// flight then (its clients fetched after it, and the events were stored before), as when a
+// NATS server restarts under every node; what a full buffer refused may have been stored later.
+func (b *Bus) takeLosses(m *nats.Msg) {
+	var notice lossNotice
+	if err := json.Unmarshal(m.Data, &notice); err != nil {
+		b.log.Warn("NATS: a loss notice that does not parse", "err", err)
+		b.gap()
+		return
+	}
+	b.mu.Lock()
+	covered := !notice.Dropped && !b.lastGap.IsZero() && b.lastGap.After(time.Now().Add(-time.Duration(notice.CutMS)*time.Millisecond))
+	b.mu.Unlock()
+	if covered {
+		b.log.Debug("another node was cut off from NATS while this one was", "node", notice.Node)
+		return
+	}
+	b.log.Warn("another node was cut off from NATS: its events of that time may be missing here", "node", notice.Node)
+	b.gap()
 }
 
 // serverOf names the server c is connected to without the URL's user, password or token
@@ -228,7 +265,12 @@ func (b *Bus) OnCut(f func()) {
 	b.mu.Unlock()
 }
 
-func (b *Bus) gap() { b.call(&b.onGap) }
+func (b *Bus) gap() {
+	b.mu.Lock()
+	b.lastGap = time.Now()
+	b.mu.Unlock()
+	b.call(&b.onGap)
+}
 
 func (b *Bus) cut() { b.call(&b.onCut) }
 

@@ -212,3 +212,66 @@ func TestANodeCutOffTellsTheOthersItsEventsWereLost(t *testing.T) {
 		t.Fatal("events do not pass once the link is back")
 	}
 }
+
+// When both nodes were cut off, a node's own catch-up after its link came back already covered
+// what the other had in flight when its link broke: the other's notice brings no second gap.
+// Unless the other's buffer refused events, which may have been stored after that catch-up.
+func TestALossNoticeCoveredByTheNodesOwnGapBringsNoOther(t *testing.T) {
+	defer nats.SetPingInterval(100 * time.Millisecond)()
+	defer nats.SetReconnectBuffer(4 << 10)()
+	server := testutil.StartNATS(t)
+	target := fmt.Sprintf("127.0.0.1:%d", server.Port())
+	linkA, linkB := testutil.NewLink(t, target), testutil.NewLink(t, target)
+	a := connect(t, "nats://"+linkA.Addr(), "a")
+	b := connect(t, "nats://"+linkB.Addr(), "b")
+	gapA, gapB := make(chan struct{}, 10), make(chan struct{}, 10)
+	a.OnGap(func() { gapA <- struct{}{} })
+	b.OnGap(func() { gapB <- struct{}{} })
+	if !reaches(t, a, b, 10*time.Second) || !reaches(t, b, a, 10*time.Second) {
+		t.Fatal("events do not pass through the links")
+	}
+	wait := func(what string, ch chan struct{}) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s within 10 s", what)
+		}
+	}
+	cutBoth := func() {
+		t.Helper()
+		linkA.Cut()
+		linkB.Cut()
+		for !(!a.Connected() && !b.Connected()) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// A's link comes back first and A catches up; then B's, and B tells A of its in-flight losses.
+	backInTurn := func() {
+		t.Helper()
+		linkA.Restore()
+		wait("node a's own gap", gapA)
+		linkB.Restore()
+		wait("node b's own gap", gapB)
+		// b's notice went out before b's gap, so a has it by now (another subscription's
+		// handler may still be on it for a moment).
+		if !reaches(t, b, a, 10*time.Second) {
+			t.Fatal("events do not pass once both links are back")
+		}
+	}
+
+	cutBoth()
+	backInTurn()
+	select {
+	case <-gapA:
+		t.Fatal("node a reported a second gap for what its own had covered")
+	case <-time.After(300 * time.Millisecond):
+	}
+
+	cutBoth()
+	for range 100 { // past b's reconnect buffer
+		b.Publish(context.Background(), "test.cut", make([]byte, 1024))
+	}
+	backInTurn()
+	wait("node a not told of the events node b's buffer refused", gapA)
+}
