@@ -41,7 +41,7 @@ func New() *Metrics {
 		}),
 		BusGaps: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "portico_bus_gaps_total",
-			Help: "Times this node sent its clients to reconnect and catch up because live events between nodes were lost (NATS was unreachable, or a subscription fell behind).",
+			Help: "Times this node sent its clients to reconnect and catch up because live events between nodes were lost (NATS was unreachable, a subscription fell behind, or another node was cut off from NATS and its events of that time did not arrive).",
 		}),
 		DBTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "portico_db_seconds",
