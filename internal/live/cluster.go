@@ -87,7 +87,7 @@ func (c *cluster) publish(m presenceMsg) {
 	payload := mustEncode(m)
 	if limit := c.maxPayload(); m.Snapshot && len(payload) > limit {
 		for _, part := range splitSnapshot(m, len(payload), limit) {
-			c.send(mustEncode(part))
+			c.send(part)
 		}
 		return
 	}
@@ -118,11 +118,11 @@ func (c *cluster) maxPayload() int {
 	return unknownMaxPayload
 }
 
-// splitSnapshot divides a snapshot whose message is size bytes into parts of at most limit
-// bytes each: a snapshot of 10,000 visitors is about 300 KB, and NATS takes 1 MiB by default.
-// The first part is the snapshot (receivers replace what they knew of the node), the others add
-// to it; NATS delivers one publisher's messages on a subject in order.
-func splitSnapshot(m presenceMsg, size, limit int) []presenceMsg {
+// splitSnapshot divides a snapshot whose message is size bytes into encoded parts of at most
+// limit bytes each: a snapshot of 10,000 visitors is about 300 KB, and NATS takes 1 MiB by
+// default. The first part is the snapshot (receivers replace what they knew of the node), the
+// others add to it; NATS delivers one publisher's messages on a subject in order.
+func splitSnapshot(m presenceMsg, size, limit int) [][]byte {
 	type entry struct {
 		operator    bool
 		account, id string
@@ -139,7 +139,7 @@ func splitSnapshot(m presenceMsg, size, limit int) []presenceMsg {
 		}
 	}
 	for parts := size/(limit/2) + 1; ; parts *= 2 {
-		out := make([]presenceMsg, 0, parts)
+		out := make([][]byte, 0, parts)
 		fits := true
 		for i := range parts {
 			part := presenceMsg{Node: m.Node, Envelope: m.Envelope, Snapshot: i == 0, More: i > 0,
@@ -151,8 +151,9 @@ func splitSnapshot(m presenceMsg, size, limit int) []presenceMsg {
 					part.Visitors[e.account] = append(part.Visitors[e.account], e.id)
 				}
 			}
-			fits = fits && len(mustEncode(part)) <= limit
-			out = append(out, part)
+			payload := mustEncode(part)
+			fits = fits && len(payload) <= limit
+			out = append(out, payload)
 		}
 		if fits || parts >= len(entries) {
 			return out
