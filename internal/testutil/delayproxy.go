@@ -2,7 +2,6 @@ package testutil
 
 import (
 	"net"
-	"sync"
 	"testing"
 	"time"
 )
@@ -12,47 +11,16 @@ import (
 // address.
 func DelayProxy(t testing.TB, target string, delay time.Duration) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var open []net.Conn
-	stopped := false
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		stopped = true
-		for _, c := range open {
-			c.Close()
+	return proxy(t, func(client net.Conn, keep func(net.Conn)) {
+		server, err := net.Dial("tcp", target)
+		if err != nil {
+			client.Close()
+			return
 		}
+		keep(server)
+		go delayCopy(server, client, delay)
+		go delayCopy(client, server, delay)
 	})
-	go func() {
-		for {
-			client, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			server, err := net.Dial("tcp", target)
-			if err != nil {
-				client.Close()
-				continue
-			}
-			mu.Lock()
-			if stopped {
-				mu.Unlock()
-				client.Close()
-				server.Close()
-				return
-			}
-			open = append(open, client, server)
-			mu.Unlock()
-			go delayCopy(server, client, delay)
-			go delayCopy(client, server, delay)
-		}
-	}()
-	return ln.Addr().String()
 }
 
 // delayCopy copies from src to dst, each chunk written delay after it was read.

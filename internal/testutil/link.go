@@ -3,7 +3,6 @@ package testutil
 import (
 	"io"
 	"net"
-	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -12,58 +11,33 @@ import (
 // does: the connections stay open but nothing passes either way, without a reset, and a new
 // connection gets no answer; until Restore, after which new connections pass again.
 type Link struct {
-	ln  net.Listener
-	cut atomic.Bool
+	addr string
+	cut  atomic.Bool
 }
 
 // NewLink forwards the connections made to its Addr to target.
 func NewLink(t testing.TB, target string) *Link {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &Link{ln: ln}
-	var mu sync.Mutex
-	var open []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range open {
-			c.Close()
+	l := &Link{}
+	l.addr = proxy(t, func(client net.Conn, keep func(net.Conn)) {
+		if l.cut.Load() {
+			go io.Copy(io.Discard, client) // held open, never answered
+			return
 		}
+		server, err := net.Dial("tcp", target)
+		if err != nil {
+			client.Close()
+			return
+		}
+		keep(server)
+		dead := new(atomic.Bool)
+		go l.forward(server, client, dead)
+		go l.forward(client, server, dead)
 	})
-	go func() {
-		for {
-			client, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			open = append(open, client)
-			mu.Unlock()
-			if l.cut.Load() {
-				go io.Copy(io.Discard, client) // held open, never answered
-				continue
-			}
-			server, err := net.Dial("tcp", target)
-			if err != nil {
-				client.Close()
-				continue
-			}
-			mu.Lock()
-			open = append(open, server)
-			mu.Unlock()
-			dead := new(atomic.Bool)
-			go l.forward(server, client, dead)
-			go l.forward(client, server, dead)
-		}
-	}()
 	return l
 }
 
-func (l *Link) Addr() string { return l.ln.Addr().String() }
+func (l *Link) Addr() string { return l.addr }
 
 // Cut stops everything on the link: what is sent is lost.
 func (l *Link) Cut() { l.cut.Store(true) }

@@ -45,6 +45,16 @@ func reaches(t *testing.T, a, b *nats.Bus, within time.Duration) bool {
 	}
 }
 
+// happens waits for a signal on ch; what says what is wrong if none comes within 10 s.
+func happens(t *testing.T, what string, ch chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("waited 10 s for %s", what)
+	}
+}
+
 // refused starts a node with cfg, which the server turns away, and waits for its log to say why.
 func refused(t *testing.T, cfg config.NATS, why string) {
 	t.Helper()
@@ -181,17 +191,9 @@ func TestANodeCutOffTellsTheOthersItsEventsWereLost(t *testing.T) {
 	if !reaches(t, a, b, 10*time.Second) {
 		t.Fatal("events do not pass through the link")
 	}
-	wait := func(what string, ch chan struct{}) {
-		t.Helper()
-		select {
-		case <-ch:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s within 10 s", what)
-		}
-	}
 
 	link.Cut()
-	wait("node a does not notice its link is dead", cutA)
+	happens(t, "node a to notice its link is dead", cutA)
 	for i := range 100 {
 		if err := a.Publish(context.Background(), "test.cut", make([]byte, 1024)); err != nil {
 			t.Fatalf("event %d published while cut off: %v", i, err)
@@ -205,8 +207,8 @@ func TestANodeCutOffTellsTheOthersItsEventsWereLost(t *testing.T) {
 		t.Fatal("node b reports a gap while node a is cut off")
 	}
 	link.Restore()
-	wait("node a reports no gap once back", gapA)
-	wait("node b is not told of node a's losses", gapB)
+	happens(t, "node a's gap once back", gapA)
+	happens(t, "node b's gap: told of node a's losses", gapB)
 	waitForLog(t, &loggedB, `another node was cut off from NATS`, 1)
 	if !reaches(t, a, b, 10*time.Second) {
 		t.Fatal("events do not pass once the link is back")
@@ -230,14 +232,6 @@ func TestALossNoticeCoveredByTheNodesOwnGapBringsNoOther(t *testing.T) {
 	if !reaches(t, a, b, 10*time.Second) || !reaches(t, b, a, 10*time.Second) {
 		t.Fatal("events do not pass through the links")
 	}
-	wait := func(what string, ch chan struct{}) {
-		t.Helper()
-		select {
-		case <-ch:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s within 10 s", what)
-		}
-	}
 	cutBoth := func() {
 		t.Helper()
 		linkA.Cut()
@@ -250,9 +244,9 @@ func TestALossNoticeCoveredByTheNodesOwnGapBringsNoOther(t *testing.T) {
 	backInTurn := func() {
 		t.Helper()
 		linkA.Restore()
-		wait("node a's own gap", gapA)
+		happens(t, "node a's own gap", gapA)
 		linkB.Restore()
-		wait("node b's own gap", gapB)
+		happens(t, "node b's own gap", gapB)
 		// b's notice went out before b's gap, so a has it by now (another subscription's
 		// handler may still be on it for a moment).
 		if !reaches(t, b, a, 10*time.Second) {
@@ -273,5 +267,5 @@ func TestALossNoticeCoveredByTheNodesOwnGapBringsNoOther(t *testing.T) {
 		b.Publish(context.Background(), "test.cut", make([]byte, 1024))
 	}
 	backInTurn()
-	wait("node a not told of the events node b's buffer refused", gapA)
+	happens(t, "node a's gap: told of the events node b's buffer refused", gapA)
 }
