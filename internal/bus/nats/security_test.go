@@ -236,7 +236,7 @@ func TestALossNoticeCoveredByTheNodesOwnGapBringsNoOther(t *testing.T) {
 		t.Helper()
 		linkA.Cut()
 		linkB.Cut()
-		for !(!a.Connected() && !b.Connected()) {
+		for a.Connected() || b.Connected() {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
