@@ -21,6 +21,10 @@ const (
 	presenceTopic = "presence"
 	snapshotEvery = 10 * time.Second
 	nodeTTL       = 3*snapshotEvery + 5*time.Second
+	// helloAnswerDelay gathers hellos for one answer: after a NATS restart every node catches
+	// up and says hello at once, and a snapshot from each node for each hello would be N² of
+	// them, up to half a megabyte each.
+	helloAnswerDelay = 100 * time.Millisecond
 )
 
 type presenceMsg struct {
@@ -67,6 +71,9 @@ type cluster struct {
 
 	mu    sync.Mutex
 	nodes map[string]*nodePresence
+	// answering: an answer to hellos is due; gone: this node said goodbye, and a snapshot
+	// after it would bring it back to the others until they forget it.
+	answering, gone bool
 }
 
 func newCluster(node string, b bus.Bus, layout *envelopeLayout, log *slog.Logger) *cluster {
@@ -82,6 +89,11 @@ func (c *cluster) fromSelf(payload []byte) bool {
 }
 
 func (c *cluster) publish(m presenceMsg) {
+	if m.Bye {
+		c.mu.Lock()
+		c.gone = true
+		c.mu.Unlock()
+	}
 	m.Node = c.node
 	m.Envelope = envelopeVersion
 	payload := mustEncode(m)
@@ -92,6 +104,30 @@ func (c *cluster) publish(m presenceMsg) {
 		return
 	}
 	c.send(payload)
+}
+
+// answerHello publishes this node's snapshot helloAnswerDelay after a hello, once for every
+// hello that comes meanwhile: each of those nodes was listening before it said hello.
+func (c *cluster) answerHello(snapshot func() presenceMsg) {
+	c.mu.Lock()
+	due := c.answering
+	c.answering = true
+	c.mu.Unlock()
+	if due {
+		return
+	}
+	time.AfterFunc(helloAnswerDelay, func() {
+		c.mu.Lock()
+		c.answering = false
+		gone := c.gone
+		c.mu.Unlock()
+		if gone {
+			return
+		}
+		s := snapshot()
+		s.Snapshot = true
+		c.publish(s)
+	})
 }
 
 func (c *cluster) send(payload []byte) {
@@ -180,9 +216,7 @@ func (c *cluster) receive(payload []byte, snapshot func() presenceMsg, applyStat
 		return
 	}
 	if m.Hello {
-		s := snapshot()
-		s.Snapshot = true
-		c.publish(s)
+		c.answerHello(snapshot)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -2,8 +2,10 @@ package live
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,4 +144,50 @@ func TestASnapshotTooLargeForOneMessageComesInParts(t *testing.T) {
 	if receiver.visitorOnline(m.Visitors["acc-1"][0]) || !receiver.visitorOnline(next.Visitors["acc-1"][0]) {
 		t.Fatal("the next snapshot did not replace the parts")
 	}
+}
+
+// Hellos that come together get one snapshot in answer (after a NATS restart every node says
+// hello at once), a later hello its own, and none comes once the node has said goodbye.
+func TestHellosThatComeTogetherGetOneAnswer(t *testing.T) {
+	b := bus.NewMemory()
+	snapshots := make(chan struct{}, 100)
+	unsubscribe, err := b.Subscribe(presenceTopic, func(p []byte) {
+		if strings.Contains(string(p), `"snap":true`) {
+			snapshots <- struct{}{}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsubscribe()
+	c := newCluster("web-1", b, &envelopeLayout{}, slog.New(slog.DiscardHandler))
+	snapshot := func() presenceMsg { return presenceMsg{Visitors: map[string][]string{"acc": {"v1"}}} }
+	hello := func(node string) {
+		c.receive(mustEncode(presenceMsg{Node: node, Hello: true, Envelope: envelopeVersion}), snapshot, nil, nil)
+	}
+	answers := func(want int) {
+		t.Helper()
+		got := 0
+		for {
+			select {
+			case <-snapshots:
+				got++
+				continue
+			case <-time.After(5 * helloAnswerDelay):
+			}
+			break
+		}
+		if got != want {
+			t.Fatalf("%d snapshots in answer, want %d", got, want)
+		}
+	}
+	for i := range 10 {
+		hello(fmt.Sprint("web-", i+2))
+	}
+	answers(1)
+	hello("web-20")
+	answers(1)
+	c.publish(presenceMsg{Bye: true})
+	hello("web-21")
+	answers(0)
 }
