@@ -87,7 +87,7 @@ func send(t *testing.T, s *mail.SMTP) error {
 }
 
 func TestSMTPStartTLSAndAuth(t *testing.T) {
-	cfg, roots := testutil.SelfSignedTLS(t)
+	cfg, roots := testutil.ServerTLS(t)
 	srv := testutil.ReserveSMTPServer(t)
 	srv.User, srv.Password, srv.TLS = "portico", "s3cret:/@", cfg
 	srv.Start()
@@ -106,7 +106,7 @@ func TestSMTPStartTLSAndAuth(t *testing.T) {
 }
 
 func TestSMTPImplicitTLS(t *testing.T) {
-	cfg, roots := testutil.SelfSignedTLS(t)
+	cfg, roots := testutil.ServerTLS(t)
 	srv := testutil.ReserveSMTPServer(t)
 	srv.User, srv.Password, srv.TLS, srv.ImplicitTLS = "u", "p", cfg, true
 	srv.Start()

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -16,15 +17,15 @@ import (
 )
 
 // PKI is a private certificate authority of a test's own and the PEM files it signed: a server
-// certificate for 127.0.0.1 and a client certificate.
+// certificate for 127.0.0.1 and localhost, and a client certificate.
 type PKI struct {
 	CA                    string
 	ServerCert, ServerKey string
 	ClientCert, ClientKey string
 }
 
-// NewPKI writes a fresh CA, a server certificate for 127.0.0.1 and a client certificate into a
-// temporary directory.
+// NewPKI writes a fresh CA, a server certificate for 127.0.0.1 and localhost and a client
+// certificate into a temporary directory.
 func NewPKI(t testing.TB) *PKI {
 	t.Helper()
 	dir := t.TempDir()
@@ -48,7 +49,7 @@ func NewPKI(t testing.TB) *PKI {
 	}
 	p := &PKI{CA: filepath.Join(dir, "ca.pem")}
 	writePEM(t, p.CA, "CERTIFICATE", caDER)
-	sign := func(serial int64, name string, usage x509.ExtKeyUsage, ips []net.IP) (certFile, keyFile string) {
+	sign := func(serial int64, name string, usage x509.ExtKeyUsage, ips []net.IP, dns []string) (certFile, keyFile string) {
 		key := newKey(t)
 		der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
 			SerialNumber: big.NewInt(serial),
@@ -58,6 +59,7 @@ func NewPKI(t testing.TB) *PKI {
 			KeyUsage:     x509.KeyUsageDigitalSignature,
 			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
 			IPAddresses:  ips,
+			DNSNames:     dns,
 		}, ca, &key.PublicKey, caKey)
 		if err != nil {
 			t.Fatal(err)
@@ -71,8 +73,8 @@ func NewPKI(t testing.TB) *PKI {
 		writePEM(t, keyFile, "EC PRIVATE KEY", keyDER)
 		return certFile, keyFile
 	}
-	p.ServerCert, p.ServerKey = sign(2, "server", x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)})
-	p.ClientCert, p.ClientKey = sign(3, "client", x509.ExtKeyUsageClientAuth, nil)
+	p.ServerCert, p.ServerKey = sign(2, "server", x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)}, []string{"localhost"})
+	p.ClientCert, p.ClientKey = sign(3, "client", x509.ExtKeyUsageClientAuth, nil, nil)
 	return p
 }
 
@@ -90,4 +92,24 @@ func writePEM(t testing.TB, path, kind string, der []byte) {
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// ServerTLS is a server's TLS configuration with a certificate for 127.0.0.1 and localhost, and
+// a pool of the CA that signed it, for the client.
+func ServerTLS(t testing.TB) (*tls.Config, *x509.CertPool) {
+	t.Helper()
+	p := NewPKI(t)
+	cert, err := tls.LoadX509KeyPair(p.ServerCert, p.ServerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(p.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		t.Fatal("the test CA's PEM holds no certificate")
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}}, pool
 }
