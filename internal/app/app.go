@@ -148,6 +148,7 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 	convs.Portal = portalService
 	visitorService := visitors.NewService(s, hub, log)
 	visitorService.Backup = portalService
+	hub.Backup = portalService
 	if visitorService.Geo, err = openGeoIP(cfg.GeoIPDB); err != nil {
 		return nil, err
 	}

@@ -228,6 +228,39 @@ func TestIdleVisitorConnectionsOnNATSCostNoGoroutine(t *testing.T) {
 	}
 }
 
+// A portal visitor on one node follows advertisers whose operators are on the other: it hears
+// their availability. Following many advertisers costs the node no subscription (and so no
+// goroutine) each: the followers' topics are one family on NATS.
+func TestFollowedAdvertisersAcrossNodes(t *testing.T) {
+	a, b := twoNodes(t)
+	portal := a.Account(domain.KindPortal, nil, "")
+	const n = 40
+	advertisers := make([]*domain.Account, n)
+	ids := make([]string, n)
+	for i := range advertisers {
+		ids[i] = fmt.Sprintf("agency-%d", i)
+		advertisers[i] = a.Account(domain.KindAdvertiser, portal, ids[i])
+	}
+	vt, _ := a.Visitor(portal, "https://portal.example/")
+	visitor := a.DialVisitor(vt)
+	visitor.Next("presence")
+	before := settledGoroutines()
+	visitor.Send(map[string]any{"type": "follow", "advertisers": ids})
+	for range n {
+		if f := visitor.Next("presence"); f["online"] != false || f["advertiser"] == nil {
+			t.Fatalf("on following: %v", f)
+		}
+	}
+	if grown := settledGoroutines() - before; grown >= n/2 {
+		t.Fatalf("following %d advertisers took %d goroutines more", n, grown)
+	}
+	_, token := b.Operator(advertisers[7], domain.RoleAgent)
+	b.DialOperator(token)
+	if f := visitor.Next("presence"); f["online"] != true || f["advertiser"] != "agency-7" {
+		t.Fatalf("agency-7's operator connected on the other node: %v", f)
+	}
+}
+
 // settledGoroutines counts this process's goroutines once the HTTP client's idle connections
 // (two goroutines each here, one on the server) are closed and the count stops falling.
 func settledGoroutines() int {

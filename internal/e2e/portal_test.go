@@ -126,3 +126,49 @@ func TestPortalSettingsAndAdvertisersInTheConsole(t *testing.T) {
 	waitEqual(t, p, "who is online", `[...document.querySelectorAll('[data-testid=advertiser]')].map(a => a.querySelector('[data-testid=advertiser-name]').textContent + ':' + a.querySelector('[data-testid=advertiser-online]').textContent).join(',')`,
 		"North Homes:online,South Estates:offline")
 }
+
+// The widget on a listing page shows whether the listing's advertiser can answer as it changes,
+// and on the results page knows it for the advertisers of the chat buttons: the visitor is
+// offered the offline form where nobody can answer, the chat where someone can.
+func TestPortalWidgetFollowsTheAdvertisersItOffers(t *testing.T) {
+	srv := testutil.NewServer(t, testutil.WithDemo())
+	seeded, err := demo.Seed(context.Background(), srv.Store, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logins := map[string]demo.Login{}
+	for _, l := range seeded.Logins {
+		logins[l.Account] = l
+	}
+	north, south := logins["North Homes"], logins["South Estates"]
+	northTok := loginToken(t, srv, north.Email, north.Password)
+	srv.DialOperator(northTok)
+	setStatus := func(status string) {
+		t.Helper()
+		testutil.DoHeaders(t, http.MethodPatch, srv.URL+"/api/v1/me", northTok, map[string]string{"status": status}, nil).Want(t, http.StatusOK)
+	}
+	composer := widget(`[data-testid=composer]`) + `?.offsetParent`
+	offlineForm := widget(`[data-testid=offline-form]`) + `?.offsetParent`
+
+	visitor := newBrowser(t, 1280, 800)
+	run(t, visitor, "open North's listing", chromedp.Navigate(srv.URL+"/demo/portal/listing/flat-101"))
+	waitJS(t, visitor, "the widget's launcher", widget(`[data-testid=launcher]`))
+	run(t, visitor, "open the chat box", chromedp.Click(inWidget(`[data-testid=launcher]`)))
+	waitJS(t, visitor, "the composer: North's operator is there", composer)
+	setStatus("away")
+	waitJS(t, visitor, "the offline form once North's operator is away", offlineForm)
+	setStatus("online")
+	waitJS(t, visitor, "the composer again once North's operator is back", composer)
+
+	run(t, visitor, "open the results page", chromedp.Navigate(srv.URL+"/demo/portal/"))
+	waitJS(t, visitor, "the chat box, open as it was", widget(`[data-testid=panel]`)+`?.hidden === false`)
+	// The open box covers part of the page: the visitor closes it, then asks about the studio.
+	run(t, visitor, "close the chat box", chromedp.Click(inWidget(`[data-testid=launcher]`)))
+	waitJS(t, visitor, "the chat box is closed", widget(`[data-testid=panel]`)+`?.hidden`)
+	run(t, visitor, "ask South about the studio",
+		chromedp.Click(chromedp.CSS(`[data-portico-advertiser=agency-south][data-portico-listing=studio-202]`)))
+	waitJS(t, visitor, "the chat box is about the studio", widget(`[data-testid=context]`)+`?.textContent === 'Studio near the university'`)
+	waitJS(t, visitor, "the offline form: nobody of South is there", offlineForm)
+	srv.DialOperator(loginToken(t, srv, south.Email, south.Password))
+	waitJS(t, visitor, "the composer once South's operator connects", composer)
+}

@@ -34,6 +34,9 @@ type conn struct {
 	session  string // for operators: the hash of the token the socket was opened with
 	visitor  *domain.Visitor
 	topics   []string
+	// followed: the followers topics of the advertisers a portal visitor's page follows
+	// (follow.go); read and written under the hub's lock.
+	followed []string
 	onSlow   func()
 	onTyping func(ctx context.Context, conversationID string, typing bool) error
 	// lastRead is when the client last sent anything (Unix seconds), for the idle sweep.
@@ -50,6 +53,11 @@ type conn struct {
 	queued  int      // bytes in queue
 	writing bool
 	closed  bool
+	// followWanted is the last `follow` list not yet applied (followAsked), while following
+	// says a goroutine applies them.
+	followWanted []string
+	followAsked  bool
+	following    bool
 	// resyncs: the client asked for `resync` frames (?resync=1) and fetches again on one
 	// without reconnecting. Set before the connection is served.
 	resyncs bool
@@ -170,6 +178,8 @@ type clientFrame struct {
 	Type           string `json:"type"`
 	ConversationID string `json:"conversation_id"`
 	Typing         bool   `json:"typing"`
+	// Advertisers: a visitor's `follow` frame.
+	Advertisers []string `json:"advertisers"`
 }
 
 var pongFrame = ws.TextFrame(mustEncode(simpleFrame{Type: "pong"}))
@@ -193,6 +203,10 @@ func (h *Hub) handleFrame(c *conn, op int, data []byte) {
 			// A typing frame for a chat the sender may not see is dropped without a word,
 			// and so is one that finds every worker busy: typing is a hint, not a record.
 			h.tryWork(func(ctx context.Context) { c.onTyping(ctx, f.ConversationID, f.Typing) })
+		}
+	case "follow":
+		if c.visitor != nil {
+			h.requestFollow(c, f.Advertisers)
 		}
 	}
 }

@@ -8,6 +8,15 @@ import (
 	"github.com/portico/portico/internal/domain"
 )
 
+// The bounds of a `follow` frame.
+const (
+	MaxFollowed        = maxFollowed
+	MaxExternalIDRunes = maxExternalIDRunes
+)
+
+// CleanFollowed is the list of advertisers a `follow` frame makes a socket follow.
+func CleanFollowed(advertisers []string) []string { return cleanFollowed(advertisers) }
+
 // ReadersStarted is how many reader goroutines the hub has started for watched connections.
 func (h *Hub) ReadersStarted() int64 { return h.readersStarted.Load() }
 

@@ -51,7 +51,7 @@ type Hub struct {
 	confirmer bus.Confirmer
 	publisher *Publisher
 	typing    TypingRelay
-	accounts  AccountLookup
+	accounts  HubAccounts
 	log       *slog.Logger
 	cluster   *cluster
 
@@ -64,11 +64,17 @@ type Hub struct {
 	LeaveAfter time.Duration
 	// VisitorEvents, when set, hears of visitors arriving and leaving, to tell the console.
 	VisitorEvents VisitorEvents
+	// Backup, when set, says whether a portal's backup operators answer for an advertiser
+	// nobody of whose is available; the advertiser's followers are told it is available then.
+	Backup BackupChecker
+	// advertiserIDs resolves the advertisers portal visitors follow (follow.go).
+	advertiserIDs advertiserCache
 	ops           map[string]map[string]*operatorState // account id → operator id → state
 	closing       bool
 	jobs          chan func(ctx context.Context)
-	// visitorFamily is set once the hub follows every visitor topic with one subscription.
-	visitorFamily bool
+	// families holds the topic families (bus.VisitorFamily, bus.FollowersFamily) the hub
+	// follows, each with one subscription.
+	families map[string]bool
 	// poller reads an idle connection when it has bytes; nil where sockets cannot be
 	// watched, and each connection then has a goroutine waiting in a read.
 	poller *netpoll.Poller
@@ -129,12 +135,13 @@ type operatorState struct {
 }
 
 // NewHub makes the hub of the node named node (unique among the nodes sharing a bus).
-func NewHub(b bus.Bus, pub *Publisher, typing TypingRelay, accounts AccountLookup, log *slog.Logger, node string) *Hub {
+func NewHub(b bus.Bus, pub *Publisher, typing TypingRelay, accounts HubAccounts, log *slog.Logger, node string) *Hub {
 	confirmer, _ := b.(bus.Confirmer)
 	return &Hub{
 		confirmer: confirmer,
 		bus:       b, publisher: pub, typing: typing, accounts: accounts, log: log, cluster: newCluster(node, b, &pub.layout, log),
 		topics:       map[string]*topic{},
+		families:     map[string]bool{},
 		conns:        map[*conn]struct{}{},
 		visitors:     map[string]*visitorState{},
 		leaving:      map[string]leavingVisitor{},
@@ -157,7 +164,6 @@ func newPoller(log *slog.Logger) *netpoll.Poller {
 	return p
 }
 
-// join registers a connection and its topics. It reports false when the hub is shutting down.
 // join adds c to its topics, subscribing to those no other connection here needs yet. It
 // reports false when the hub is closing; otherwise wait returns once every subscription c
 // relies on is in effect, so that the client, greeted after it, misses no event from then on.
@@ -167,73 +173,99 @@ func (h *Hub) join(c *conn, topics ...string) (wait func(), ok bool) {
 	if h.closing {
 		return nil, false
 	}
-	var created []*topic
-	var pending []chan struct{}
 	h.conns[c] = struct{}{}
+	var pending subscriptions
 	for _, name := range topics {
-		t := h.topics[name]
-		if t == nil {
-			t = &topic{conns: map[*conn]struct{}{}}
-			if strings.HasPrefix(name, bus.VisitorFamily) {
-				// One subscription for the whole family serves every visitor here.
-				if !h.followVisitors() {
-					continue
-				}
-			} else {
-				name := name
-				unsub, err := h.bus.Subscribe(name, func(payload []byte) { h.deliver(name, payload) })
-				if err != nil {
-					h.log.Error("subscribe", "topic", name, "err", err)
-					continue
-				}
-				t.unsubscribe = unsub
-				if h.confirmer != nil {
-					t.confirmed = make(chan struct{})
-					created = append(created, t)
-				}
-			}
-			h.topics[name] = t
-		} else if t.confirmed != nil {
-			pending = append(pending, t.confirmed)
-		}
-		t.conns[c] = struct{}{}
+		h.addTopic(c, name, &pending)
 	}
 	c.topics = topics
-	return func() {
-		if len(created) > 0 {
-			ctx, cancel := context.WithTimeout(context.Background(), confirmTimeout)
-			if err := h.confirmer.Confirm(ctx); err != nil && !errors.Is(err, bus.ErrDisconnected) {
-				h.log.Warn("subscriptions not confirmed by the bus", "err", err)
-			}
-			cancel()
-			for _, t := range created {
-				close(t.confirmed)
-			}
-		}
-		// Another connection's join subscribed to these; its confirmation serves this one.
-		for _, confirmed := range pending {
-			select {
-			case <-confirmed: // almost always, and then without a timer
-			default:
-				select {
-				case <-confirmed:
-				case <-time.After(confirmTimeout):
-				}
-			}
-		}
-	}, true
+	return pending.wait, true
 }
 
-// followVisitors subscribes, once, to the family of visitor topics; the caller holds h.mu.
-func (h *Hub) followVisitors() bool {
-	if h.visitorFamily {
+// subscriptions are the bus subscriptions a connection waits for: those it made itself, and
+// those another connection made a moment before and that may not be in effect yet.
+type subscriptions struct {
+	h       *Hub
+	created []*topic
+	pending []chan struct{}
+}
+
+// addTopic adds c to the topic name, subscribing to it on the bus if it is new here; the
+// caller holds h.mu.
+func (h *Hub) addTopic(c *conn, name string, s *subscriptions) {
+	s.h = h
+	t := h.topics[name]
+	if t == nil {
+		t = &topic{conns: map[*conn]struct{}{}}
+		if family := familyOf(name); family != "" {
+			// One subscription for the whole family serves every connection here.
+			if !h.followFamily(family) {
+				return
+			}
+		} else {
+			unsub, err := h.bus.Subscribe(name, func(payload []byte) { h.deliver(name, payload) })
+			if err != nil {
+				h.log.Error("subscribe", "topic", name, "err", err)
+				return
+			}
+			t.unsubscribe = unsub
+			if h.confirmer != nil {
+				t.confirmed = make(chan struct{})
+				s.created = append(s.created, t)
+			}
+		}
+		h.topics[name] = t
+	} else if t.confirmed != nil {
+		s.pending = append(s.pending, t.confirmed)
+	}
+	t.conns[c] = struct{}{}
+}
+
+// wait returns once the subscriptions are in effect, or confirmTimeout has passed.
+func (s *subscriptions) wait() {
+	if len(s.created) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), confirmTimeout)
+		if err := s.h.confirmer.Confirm(ctx); err != nil && !errors.Is(err, bus.ErrDisconnected) {
+			s.h.log.Warn("subscriptions not confirmed by the bus", "err", err)
+		}
+		cancel()
+		for _, t := range s.created {
+			close(t.confirmed)
+		}
+	}
+	// Another connection's join subscribed to these; its confirmation serves this one.
+	for _, confirmed := range s.pending {
+		select {
+		case <-confirmed: // almost always, and then without a timer
+		default:
+			select {
+			case <-confirmed:
+			case <-time.After(confirmTimeout):
+			}
+		}
+	}
+}
+
+// familyOf names the family a topic belongs to, if the hub follows it as a family.
+func familyOf(topic string) string {
+	for _, family := range []string{bus.VisitorFamily, bus.FollowersFamily} {
+		if strings.HasPrefix(topic, family) {
+			return family
+		}
+	}
+	return ""
+}
+
+// followFamily subscribes, once, to a family of topics; the caller holds h.mu.
+func (h *Hub) followFamily(family string) bool {
+	if h.families[family] {
 		return true
 	}
-	if _, err := h.bus.SubscribeFamily(bus.VisitorFamily, h.deliver); err != nil {
-		h.log.Error("subscribe", "family", bus.VisitorFamily, "err", err)
+	if _, err := h.bus.SubscribeFamily(family, h.deliver); err != nil {
+		h.log.Error("subscribe", "family", family, "err", err)
 		return false
 	}
-	h.visitorFamily = true
+	h.families[family] = true
 	return true
 }
 
@@ -242,17 +274,26 @@ func (h *Hub) leave(c *conn) {
 	defer h.mu.Unlock()
 	delete(h.conns, c)
 	for _, name := range c.topics {
-		t := h.topics[name]
-		if t == nil {
-			continue
+		h.dropTopic(c, name)
+	}
+	for _, name := range c.followed {
+		h.dropTopic(c, name)
+	}
+}
+
+// dropTopic removes c from the topic name, unsubscribing when nobody here needs it any more;
+// the caller holds h.mu.
+func (h *Hub) dropTopic(c *conn, name string) {
+	t := h.topics[name]
+	if t == nil {
+		return
+	}
+	delete(t.conns, c)
+	if len(t.conns) == 0 {
+		if t.unsubscribe != nil {
+			t.unsubscribe()
 		}
-		delete(t.conns, c)
-		if len(t.conns) == 0 {
-			if t.unsubscribe != nil {
-				t.unsubscribe()
-			}
-			delete(h.topics, name)
-		}
+		delete(h.topics, name)
 	}
 }
 
@@ -444,8 +485,8 @@ func (h *Hub) updateOperator(accountID, operatorID string, change func(*operator
 }
 
 // announceAvailability tells the account's visitors whether someone can answer now. An
-// advertiser's availability also goes to its portal's visitors, naming the advertiser, since
-// they are the ones on its listing pages.
+// advertiser's availability also goes to the portal visitors who follow it (follow.go), naming
+// the advertiser: on the portal, its backup operators count too.
 func (h *Hub) announceAvailability(accountID string, online bool) {
 	ctx := context.Background()
 	if err := h.bus.Publish(ctx, bus.AccountVisitorsTopic(accountID), mustEncode(presenceFrame{Type: "presence", Online: online})); err != nil {
@@ -459,9 +500,12 @@ func (h *Hub) announceAvailability(accountID string, online bool) {
 	if acc.ParentID == "" {
 		return
 	}
+	if !online {
+		online = h.backupAnswers(ctx, acc.ParentID)
+	}
 	frame := mustEncode(presenceFrame{Type: "presence", Online: online, Advertiser: &acc.ExternalID})
-	if err := h.bus.Publish(ctx, bus.AccountVisitorsTopic(acc.ParentID), frame); err != nil {
-		h.log.Warn("presence not published", "account_id", acc.ParentID, "err", err)
+	if err := h.bus.Publish(ctx, bus.FollowersTopic(accountID), frame); err != nil {
+		h.log.Warn("presence not published", "account_id", accountID, "err", err)
 	}
 }
 
@@ -530,11 +574,11 @@ func (h *Hub) Run(ctx context.Context) error {
 		return err
 	}
 	defer unsubscribe()
-	// Following the visitors from the start, rather than from the first visitor on, spares that
-	// visitor the subscription and keeps the node's goroutines steady (a NATS subscription has
-	// one), so that a leak shows.
+	// Following the visitor families from the start, rather than from the first visitor on,
+	// spares that visitor the subscription and keeps the node's goroutines steady (a NATS
+	// subscription has one), so that a leak shows.
 	h.mu.Lock()
-	following := h.followVisitors()
+	following := h.followFamily(bus.VisitorFamily) && h.followFamily(bus.FollowersFamily)
 	h.mu.Unlock()
 	if !following {
 		return errors.New("live: cannot follow the visitor topics")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/portico/portico/internal/bus"
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/live"
 	"github.com/portico/portico/internal/testutil"
 )
 
@@ -119,19 +121,91 @@ func TestServerShutdownAsksClientsToReconnect(t *testing.T) {
 	}
 }
 
-// An advertiser's availability reaches the visitors on its portal's pages, naming the advertiser.
-func TestAdvertiserAvailabilityReachesPortalVisitors(t *testing.T) {
+// A portal visitor's socket hears the availability of the advertisers its page follows, at once
+// and when it changes, and nothing of the portal's other advertisers.
+func TestPortalVisitorsHearOnlyTheAdvertisersTheyFollow(t *testing.T) {
 	srv := testutil.NewServer(t)
 	portal := srv.Account(domain.KindPortal, nil, "")
-	adv := srv.Account(domain.KindAdvertiser, portal, "agency-9")
-	vt, _ := srv.Visitor(portal, "https://portal.example/listing/1")
-	visitor := srv.DialVisitor(vt)
-	visitor.Next("presence")
-	_, token := srv.Operator(adv, domain.RoleAgent)
-	srv.DialOperator(token)
-	f := visitor.Next("presence")
-	if f["online"] != true || f["advertiser"] != "agency-9" {
-		t.Fatalf("presence on the portal page: %v", f)
+	north := srv.Account(domain.KindAdvertiser, portal, "north")
+	south := srv.Account(domain.KindAdvertiser, portal, "south")
+	_, northToken := srv.Operator(north, domain.RoleAgent)
+	_, southToken := srv.Operator(south, domain.RoleAgent)
+	isAbout := func(advertiser string) func(map[string]any) bool {
+		return func(f map[string]any) bool { return f["advertiser"] == advertiser }
+	}
+	dial := func(page string, follow ...string) *testutil.Socket {
+		vt, _ := srv.Visitor(portal, page)
+		s := srv.DialVisitor(vt)
+		if f := s.Next("presence"); f["advertiser"] != nil {
+			t.Fatalf("the greeting's presence names an advertiser: %v", f)
+		}
+		s.Send(map[string]any{"type": "follow", "advertisers": follow})
+		return s
+	}
+	onNorth := dial("https://portal.example/north/1", "north", "nobody-of-ours", "north", "")
+	if f := onNorth.Next("presence"); f["online"] != false || f["advertiser"] != "north" {
+		t.Fatalf("north's availability on following it, nobody connected: %v", f)
+	}
+	// Once for north, nothing for an id that is no advertiser of the portal.
+	onNorth.Quiet("presence", 200*time.Millisecond)
+	onSouth := dial("https://portal.example/south/1", "south")
+	if f := onSouth.NextWhere("presence", isAbout("south")); f["online"] != false {
+		t.Fatalf("south's availability on following it: %v", f)
+	}
+
+	srv.DialOperator(northToken)
+	if f := onNorth.NextWhere("presence", isAbout("north")); f["online"] != true {
+		t.Fatalf("north's operator connected: %v", f)
+	}
+	onSouth.QuietWhere("presence", isAbout("north"), 300*time.Millisecond)
+
+	// The page now follows south alone: it gets south's state at once, then south's changes,
+	// and north's no more.
+	onNorth.Send(map[string]any{"type": "follow", "advertisers": []string{"south"}})
+	if f := onNorth.NextWhere("presence", isAbout("south")); f["online"] != false {
+		t.Fatalf("south's availability on following it: %v", f)
+	}
+	srv.Do("PATCH", "/api/v1/me", northToken, map[string]string{"status": "away"}).Want(t, http.StatusOK)
+	south2 := srv.DialOperator(southToken)
+	for name, s := range map[string]*testutil.Socket{"north's page": onNorth, "south's page": onSouth} {
+		if f := s.NextWhere("presence", isAbout("south")); f["online"] != true {
+			t.Fatalf("%s: south's operator connected: %v", name, f)
+		}
+	}
+	onNorth.QuietWhere("presence", isAbout("north"), 300*time.Millisecond)
+
+	// The portal's backup operators answer for an advertiser nobody of whose is available.
+	_, admin := srv.Operator(portal, domain.RoleAdmin)
+	srv.DialOperator(admin)
+	srv.Do("PUT", "/api/v1/portal/backup", admin, map[string]any{"enabled": true}).Want(t, http.StatusOK)
+	south2.Conn.CloseNow()
+	if f := onSouth.NextWhere("presence", isAbout("south")); f["online"] != true {
+		t.Fatalf("south's operator gone, the portal's backup available: %v", f)
+	}
+	late := dial("https://portal.example/north/2", "north")
+	if f := late.NextWhere("presence", isAbout("north")); f["online"] != true {
+		t.Fatalf("following north (away) with the portal's backup available: %v", f)
+	}
+}
+
+// A follow list is cut to its first maxFollowed distinct ids, without blanks or overlong ids.
+func TestFollowListsAreBounded(t *testing.T) {
+	long := strings.Repeat("é", live.MaxExternalIDRunes+1)
+	var many []string
+	for i := range live.MaxFollowed + 10 {
+		many = append(many, fmt.Sprintf("adv-%d", i))
+	}
+	for _, tc := range []struct {
+		in   []string
+		want []string
+	}{
+		{[]string{" a ", "", "a", long, "b", "  "}, []string{"a", "b"}},
+		{many, many[:live.MaxFollowed]},
+		{nil, []string{}},
+	} {
+		if got := live.CleanFollowed(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("CleanFollowed(%d ids) = %v, want %v", len(tc.in), got, tc.want)
+		}
 	}
 }
 

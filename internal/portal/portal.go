@@ -366,11 +366,16 @@ func (s *Service) BackupAvailable(ctx context.Context, advertiserID string) (boo
 	if err != nil || adv.Kind != domain.KindAdvertiser {
 		return false, err
 	}
-	ids, err := s.backupOperators(ctx, adv.ParentID)
+	return s.PortalBackupAvailable(ctx, adv.ParentID)
+}
+
+// PortalBackupAvailable reports whether one of the portal's backup operators is available now.
+func (s *Service) PortalBackupAvailable(ctx context.Context, portalID string) (bool, error) {
+	ids, err := s.backupOperators(ctx, portalID)
 	if err != nil {
 		return false, err
 	}
-	return s.anyAvailable(adv.ParentID, ids), nil
+	return s.anyAvailable(portalID, ids), nil
 }
 
 // --- advertisers ------------------------------------------------------------------------------

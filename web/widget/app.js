@@ -5,6 +5,7 @@
 import { draftFor, findOpen, listed, markRead, resync, select } from './chat.js';
 import { show } from './dom.js';
 import { acceptInvitation, boxClosed, declineInvitation, greet, onInvitation, toFront } from './invite.js';
+import { follow } from './follow.js';
 import { onFrame } from './live.js';
 import { flushAll, send } from './outbox.js';
 import { createSocket } from './socket.js';
@@ -95,6 +96,7 @@ function wsUrl() {
 
 // After every (re)connect: catch up on what was missed, send what waits.
 function reconnected() {
+  follow(true);
   resync();
   flushAll();
 }

@@ -35,7 +35,7 @@ export function buildUI(on) {
   u.avatar = h('span', { class: 'av', hidden: true, 'aria-hidden': 'true' });
   u.title = h('div', { class: 'title' });
   u.operator = h('span', { 'data-testid': 'operator-name', hidden: true });
-  u.context = h('span', {});
+  u.context = h('span', { 'data-testid': 'context' });
   const head = h(
     'header',
     { class: 'head' },

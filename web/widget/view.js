@@ -1,6 +1,7 @@
 // Brings the DOM built by ui.js in line with the state: which part of the
 // panel shows, header, tabs, badges, and the composer's size and counter.
 import { add, imageUrl, show, withLinks } from './dom.js';
+import { follow } from './follow.js';
 import { S, MAX_CHARS, isOnline } from './state.js';
 import { T } from './text.js';
 
@@ -18,6 +19,7 @@ export function view() {
 export function render() {
   const ui = S.ui;
   if (!ui) return;
+  follow(false); // a chat started or listed may be with an advertiser not followed yet
   const c = S.current;
   const v = view();
   ui.root.classList.toggle('open', S.isOpen);
