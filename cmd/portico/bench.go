@@ -35,6 +35,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	nodes := fs.Int("nodes", 1, "without --url: how many nodes to start; more than one needs --database-url and --nats-url")
 	visitors := fs.Int("visitors", 100, "visitors that keep the widget's socket open")
 	operators := fs.Int("operators", 5, "operators signed in with the console's socket open")
+	advertisers := fs.Int("advertisers", 0, "a portal with this many advertisers rather than a website: visitors on their listing pages, the i-th operator the i-th advertiser's")
 	chatting := fs.Int("chatting", -1, "visitors that hold a conversation (default min(visitors, 50))")
 	rate := fs.Float64("rate", 100, "visitor messages per second, over all conversations")
 	duration := fs.Duration("duration", 10*time.Second, "length of the messaging phase")
@@ -75,6 +76,10 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New("--workers must be at least 1")
 	case *operators < 0:
 		return errors.New("--operators cannot be negative")
+	case *advertisers < 0:
+		return errors.New("--advertisers cannot be negative")
+	case *advertisers > 0 && *operators > *advertisers:
+		return fmt.Errorf("--operators %d is more than --advertisers %d: each operator is one advertiser's", *operators, *advertisers)
 	case *nodes < 1:
 		return errors.New("--nodes must be at least 1")
 	case *nodes > 1 && (cfg.DatabaseURL == "" || cfg.NATS.URL == ""):
@@ -122,13 +127,13 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	seeded, err := bench.Seed(ctx, s, *operators)
+	seeded, err := bench.Seed(ctx, s, *operators, *advertisers)
 	s.Close()
 	if err != nil {
 		return err
 	}
 
-	opts.Account, opts.Operators = seeded.AccountKey, seeded.Operators
+	opts.Account, opts.Operators, opts.Advertisers = seeded.AccountKey, seeded.Operators, seeded.Advertisers
 	var ns *bench.Nodes
 	if started {
 		serveArgs := []string{"--data", cfg.Data}

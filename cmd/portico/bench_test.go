@@ -15,7 +15,8 @@ import (
 // benchReport is the part of the bench's JSON report the tests check.
 type benchReport struct {
 	Settings struct {
-		Workers int `json:"workers"`
+		Workers     int `json:"workers"`
+		Advertisers int `json:"advertisers"`
 	} `json:"settings"`
 	PageViews struct {
 		Stored int `json:"stored"`
@@ -112,10 +113,16 @@ func TestBenchSmoke(t *testing.T) {
 		restart bool
 		nodes   int
 		fanouts int
+		// advertisers: a portal's; the fan-out then reaches the visitors on the first one's
+		// listings: the chatting visitors i with i mod operators = 0, the others with
+		// i mod advertisers = 0.
+		advertisers int
 	}{
 		{name: "one process", args: []string{"--workers", "1", "--fanouts", "3"}, workers: 1, nodes: 1, fanouts: 3},
 		{name: "workers and a restart", args: []string{"--workers", "2", "--restart", "--fanouts", "2"}, workers: 2, restart: true, nodes: 1, fanouts: 2},
 		{name: "two nodes, workers and a restart", args: []string{"--workers", "2", "--restart", "--nodes", "2"}, workers: 2, restart: true, nodes: 2},
+		{name: "a portal, workers and a restart", args: []string{"--advertisers", "8", "--workers", "2", "--restart", "--fanouts", "2"},
+			workers: 2, restart: true, nodes: 1, fanouts: 2, advertisers: 8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append(append([]string{"bench"}, load...), tc.args...)
@@ -124,6 +131,15 @@ func TestBenchSmoke(t *testing.T) {
 				args = append(args, "--database-url", testutil.PostgresURL(t), "--nats-url", nats)
 			}
 			rep := runBench(t, args)
+			reached := visitors
+			if tc.advertisers > 0 {
+				reached = 0
+				for i := range visitors {
+					if (i < 20 && i%operators == 0) || (i >= 20 && i%tc.advertisers == 0) {
+						reached++
+					}
+				}
+			}
 			checks := []struct {
 				what      string
 				got, want int
@@ -135,11 +151,12 @@ func TestBenchSmoke(t *testing.T) {
 				{"messages received", rep.Messaging.MessagesReceived, rep.Messaging.MessagesAcked},
 				// the nodes' /metrics timed every visitor message the bench had acknowledged
 				{"visitor messages timed by the nodes", rep.Messaging.VisitorToOperator.Server.Count, rep.Messaging.VisitorToOperator.Acked},
-				{"visitors reached by the fan-out", rep.Fanout.Received, visitors},
-				{"fan-out times", rep.Fanout.Latency.Count, visitors},
+				{"advertisers", rep.Settings.Advertisers, tc.advertisers},
+				{"visitors reached by the fan-out", rep.Fanout.Received, reached},
+				{"fan-out times", rep.Fanout.Latency.Count, reached},
 				{"fan-outs timed", len(rep.Fanout.LastMSEach), max(tc.fanouts, 1)},
 				// the CPU per frame is over every flip's online frames, in every process
-				{"frames the CPU per frame is over", rep.Fanout.PerFrame.Frames, max(tc.fanouts, 1) * visitors},
+				{"frames the CPU per frame is over", rep.Fanout.PerFrame.Frames, max(tc.fanouts, 1) * reached},
 				{"sockets closed at teardown", rep.Teardown.Closed, visitors + operators},
 				{"errors", rep.Errors, 0},
 				{"unexpected disconnects", rep.UnexpectedDisconnects, 0},
@@ -293,6 +310,8 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{[]string{"bench", "--fanouts", "0"}, "--fanouts must be between 1 and 1000"},
 		{[]string{"bench", "--fanouts", "1001"}, "--fanouts must be between 1 and 1000"},
 		{[]string{"bench", "--visitors", "30", "--chatting", "28", "--workers", "3"}, "--workers 3 needs at least as many visitors that do not chat"},
+		{[]string{"bench", "--advertisers", "2", "--operators", "3"}, "--operators 3 is more than --advertisers 2"},
+		{[]string{"bench", "--advertisers", "-1"}, "--advertisers cannot be negative"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), tc.args, func(string) string { return "" }, &out, &errOut)

@@ -4,6 +4,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,9 @@ type Options struct {
 	PIDs      []int    // server processes on this machine, read from /proc; none: read /metrics
 	Account   string   // the seeded account's key
 	Operators []Login
+	// Advertisers, when set, makes the account a portal with these advertisers (external ids),
+	// the i-th operator being the i-th advertiser's: visitors are on their listing pages.
+	Advertisers []string
 
 	Visitors    int
 	Chatting    int
@@ -81,6 +85,10 @@ func (o *Options) Validate() error {
 		return errors.New("--duration and --hold cannot be negative")
 	case o.Window != 0 && o.Window < time.Second:
 		return errors.New("--window must be 0 (no windows) or at least 1s")
+	case len(o.Advertisers) > 0 && len(o.Operators) > len(o.Advertisers):
+		return fmt.Errorf("--operators %d is more than --advertisers %d: each operator is one advertiser's", len(o.Operators), len(o.Advertisers))
+	case len(o.Advertisers) > 0 && len(o.Operators) == 0:
+		return errors.New("--advertisers needs at least one operator (--operators)")
 	case o.Workers < 1:
 		return errors.New("--workers must be at least 1")
 	case o.Workers > 1 && o.Visitors-o.Chatting < o.Workers:
@@ -136,6 +144,8 @@ type runner struct {
 
 	fan    fanout
 	rejoin rejoin
+	// fanAbout picks out, on a portal, the presence frames of the fan-out's advertiser.
+	fanAbout []byte
 
 	// first and count are the visitors this process connects (all of them, or the chatting
 	// ones when workers hold the rest, or a worker's share).
@@ -158,6 +168,9 @@ func newRunner(opt Options, first, count int) *runner {
 		stopping: make(chan struct{}),
 	}
 	r.tracker.msgs = map[string]*tracked{}
+	if len(opt.Advertisers) > 0 {
+		r.fanAbout = fmt.Appendf(nil, `"advertiser":%q`, opt.Advertisers[0])
+	}
 	for range runtime.GOMAXPROCS(0) {
 		p, err := newPoller()
 		if err != nil {
@@ -198,7 +211,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	r.rep.Settings = Settings{Visitors: opt.Visitors, Operators: len(opt.Operators), Chatting: opt.Chatting, Rate: opt.Rate,
 		DurationSeconds: opt.Duration.Seconds(), HoldSeconds: opt.Hold.Seconds(), PageViews: opt.PageViews,
 		Concurrency: opt.Concurrency, Sources: opt.Sources, HeartbeatSeconds: opt.Heartbeat.Seconds(),
-		Workers: opt.Workers, Restart: opt.Restart, WindowSeconds: opt.Window.Seconds()}
+		Workers: opt.Workers, Restart: opt.Restart, WindowSeconds: opt.Window.Seconds(), Advertisers: len(opt.Advertisers)}
 	defer closeIdle(r.clients)
 
 	var failures []string
@@ -344,18 +357,49 @@ type visitAnswer struct {
 }
 
 func (r *runner) visitBody(token string, i int) map[string]any {
+	page := i % 500
 	body := map[string]any{
 		"account": r.opt.Account,
 		"page": map[string]string{
-			"url":      fmt.Sprintf("https://bench.example/listing/%d", i%500),
-			"title":    fmt.Sprintf("Listing %d", i%500),
+			"url":      fmt.Sprintf("https://bench.example/listing/%d", page),
+			"title":    fmt.Sprintf("Listing %d", page),
 			"referrer": "https://search.example/?q=bench",
 		},
 	}
 	if token != "" {
 		body["visitor_token"] = token
 	}
+	if adv := r.opt.advertiserOf(i); adv != "" {
+		body["advertiser"] = adv
+		body["listing"] = map[string]string{"id": fmt.Sprintf("%s-%d", adv, page), "title": fmt.Sprintf("Listing %d", page),
+			"url": fmt.Sprintf("https://bench.example/listing/%d", page)}
+	}
 	return body
+}
+
+// advertiserOf is the advertiser whose listing the i-th visitor is on, "" on a website. A
+// chatting visitor's has one of the bench's operators (the j-th operator is the j-th
+// advertiser's, and conversation i goes to operator i mod their number); the other visitors
+// are spread over all the advertisers.
+func (o *Options) advertiserOf(i int) string {
+	switch {
+	case len(o.Advertisers) == 0:
+		return ""
+	case i < o.Chatting && len(o.Operators) > 0:
+		return o.Advertisers[i%len(o.Operators)]
+	default:
+		return o.Advertisers[i%len(o.Advertisers)]
+	}
+}
+
+// followFrame is what a portal visitor's page sends after the hello: it follows the
+// availability of the listing's advertiser (docs/protocol.md).
+func followFrame(advertiser string) []byte {
+	if advertiser == "" {
+		return nil
+	}
+	frame, _ := json.Marshal(map[string]any{"type": "follow", "advertisers": []string{advertiser}})
+	return frame
 }
 
 // pageViews sends page views as the widget does on each page: a quarter from new visitors,
@@ -504,8 +548,9 @@ func (r *runner) connectVisitors(ctx context.Context) (*recorder, int) {
 	}
 	parallel(ctx, len(visitors), dialers, func(k int) {
 		i := r.first + k
-		v := &visitorConn{http: r.client(i)}
+		v := &visitorConn{http: r.client(i), advertiser: r.opt.advertiserOf(i)}
 		v.kind, v.node, v.client, v.handle = kindVisitor, r.node(i), v.http, r.onVisitorFrame
+		v.follow = followFrame(v.advertiser)
 		t0 := time.Now()
 		var out visitAnswer
 		if err := call(ctx, v.http, "POST", v.node+"/api/v1/widget/visits", "", r.visitBody("", i), &out); err != nil {
@@ -516,6 +561,12 @@ func (r *runner) connectVisitors(ctx context.Context) (*recorder, int) {
 		v.token = out.VisitorToken
 		v.url = wsURL(v.node, "/api/v1/widget/ws", v.token)
 		ws, err := dial(ctx, v.http, v.url)
+		if err == nil && v.follow != nil {
+			// Sent before the hello comes, as the server reads it after the greeting anyway.
+			if err = ws.writeText(v.follow, time.Now().Add(pingWriteTimeout)); err != nil {
+				ws.closeNow()
+			}
+		}
 		if err != nil {
 			failed.Add(1)
 			r.problems.note("connect", fmt.Errorf("visitor socket: %w", err))

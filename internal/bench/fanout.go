@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -82,10 +84,18 @@ const MaxFanouts = 1000
 
 // fanoutPhase makes one event reach every connected visitor: with a single operator available,
 // that operator goes away and comes back, and every visitor of the account is told each time.
-// With --fanouts it does so that many times; the first is reported in full.
+// On a portal that operator is the first advertiser's, and the event goes to the visitors on
+// its listings only. With --fanouts it does so that many times; the first is reported in full.
 func (r *runner) fanoutPhase(ctx context.Context) {
 	rep := &r.rep.Fanout
 	clients := int64(r.totalVisitors() - r.totalUnexpected(ctx))
+	if len(r.opt.Advertisers) > 0 {
+		clients = int64(r.opt.audience(0, r.opt.Visitors)) - int64(r.totalUnexpected(ctx))
+		if len(r.operators) > 0 && r.operators[0].idx != 0 {
+			r.problems.note("fan-out", errors.New("the first advertiser's operator is not connected"))
+			return
+		}
+	}
 	if len(r.operators) == 0 || clients <= 0 {
 		return
 	}
@@ -139,7 +149,7 @@ func (r *runner) flip(ctx context.Context, clients int64, first bool) (int64, CP
 		var remote []reply
 		var wg sync.WaitGroup
 		wg.Go(func() { remote = r.onWorkers(ctx, request{Op: opAwait, What: what, Within: 15 * time.Second}) })
-		got, at := r.fan.await(ctx, what, int64(len(r.visitors))-r.unexpected.Load(), 15*time.Second)
+		got, at := r.fan.await(ctx, what, r.fanAudience(), 15*time.Second)
 		wg.Wait()
 		for _, w := range remote {
 			got += w.Count
@@ -190,6 +200,41 @@ func (r *runner) flip(ctx context.Context, clients int64, first bool) (int64, CP
 		r.problems.note("fan-out", fmt.Errorf("%d presence online frames for %d visitors", got, clients))
 	}
 	return got, cpu, true
+}
+
+// audience counts the visitors first … first+count-1 that the fan-out's event goes to: all of
+// them, or on a portal those on the first advertiser's listings.
+func (o *Options) audience(first, count int) int {
+	if len(o.Advertisers) == 0 {
+		return count
+	}
+	n := 0
+	for i := first; i < first+count; i++ {
+		if o.advertiserOf(i) == o.Advertisers[0] {
+			n++
+		}
+	}
+	return n
+}
+
+// fanAudience is how many of this process's visitors the fan-out's event goes to.
+func (r *runner) fanAudience() int64 {
+	n := int64(len(r.visitors))
+	if len(r.opt.Advertisers) > 0 {
+		n = 0
+		for _, v := range r.visitors {
+			if v.advertiser == r.opt.Advertisers[0] {
+				n++
+			}
+		}
+	}
+	return n - r.unexpected.Load()
+}
+
+// fanEvent says whether a presence frame is the fan-out's event: on a portal, one about the
+// first advertiser (the others' come as their operators go away before it).
+func (r *runner) fanEvent(frame []byte) bool {
+	return len(r.fanAbout) == 0 || bytes.Contains(frame, r.fanAbout)
 }
 
 // setStatus sets an operator's status as the console does, counting a failure.

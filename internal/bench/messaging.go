@@ -230,6 +230,9 @@ func (r *runner) messaging(ctx context.Context) {
 			} `json:"conversation"`
 		}
 		start := map[string]any{"message": map[string]string{"body": fmt.Sprintf("Hello, this is bench visitor %d", i), "client_msg_id": fmt.Sprintf("start-%d", i)}}
+		if c.visitor.advertiser != "" {
+			start["advertiser"] = c.visitor.advertiser // as the widget names the listing's advertiser
+		}
 		err := call(ctx, c.visitor.http, "POST", c.visitor.node+"/api/v1/widget/conversations", c.visitor.token, start, &out)
 		if err == nil {
 			c.id = out.Conversation.ID

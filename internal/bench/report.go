@@ -59,6 +59,7 @@ type Settings struct {
 	Workers          int     `json:"workers"` // processes holding the visitors' sockets; above 1, worker processes
 	Restart          bool    `json:"restart"`
 	WindowSeconds    float64 `json:"window_seconds"` // 0: no windows
+	Advertisers      int     `json:"advertisers"`    // 0: a website account; else a portal's advertisers
 }
 
 type PageViewsReport struct {
@@ -262,6 +263,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	s := r.Settings
 	row("settings", "visitors, operators, chatting", fmt.Sprintf("%d, %d, %d", s.Visitors, s.Operators, s.Chatting), "")
 	row("settings", "rate, duration, hold", fmt.Sprintf("%s msg/s, %ss, %ss", num(s.Rate), num(s.DurationSeconds), num(s.HoldSeconds)), "")
+	if s.Advertisers > 0 {
+		row("settings", "account", fmt.Sprintf("a portal with %d advertisers", s.Advertisers), "")
+	}
 	if s.Workers > 1 {
 		row("settings", "load generator", fmt.Sprintf("%d worker processes for the visitors' sockets", s.Workers), "")
 	}

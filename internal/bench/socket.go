@@ -34,6 +34,7 @@ type socket struct {
 	kind   int
 	node   string // base URL of the node it uses
 	url    string // the WebSocket URL, to dial again after a restart
+	follow []byte // a portal visitor's follow frame, sent on every connect; nil for none
 	client *http.Client
 	// handle gets each message the socket receives and when its bytes reached the socket, by
 	// the kernel's stamp (zero where there is none: receipt_linux.go).
@@ -42,8 +43,9 @@ type socket struct {
 
 type visitorConn struct {
 	socket
-	http  *http.Client
-	token string
+	http       *http.Client
+	token      string
+	advertiser string // whose listing the visitor is on, on a portal
 }
 
 type operatorConn struct {
@@ -246,7 +248,9 @@ func closeReason(err error) string {
 func (r *runner) onVisitorFrame(data []byte, receipt time.Time) {
 	switch {
 	case bytes.HasPrefix(data, framePresence):
-		r.fan.observe(bytes.Contains(data, onlineTrue))
+		if r.fanEvent(data) {
+			r.fan.observe(bytes.Contains(data, onlineTrue))
+		}
 	case bytes.HasPrefix(data, frameMessage):
 		r.onMessage(data, "operator", receipt)
 	case bytes.HasPrefix(data, framePong):

@@ -58,7 +58,7 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer) error {
 
 func newWorkerRunner(c WorkerConfig) *runner {
 	return newRunner(Options{URLs: c.URLs, Account: c.Account, Visitors: c.Count, Concurrency: c.Concurrency,
-		Sources: c.Sources, Heartbeat: c.Heartbeat}, c.First, c.Count)
+		Sources: c.Sources, Heartbeat: c.Heartbeat, Advertisers: c.Advertisers, Chatting: c.Chatting}, c.First, c.Count)
 }
 
 // serve carries out one request on the worker's visitors.
@@ -78,7 +78,7 @@ func (r *runner) serve(ctx context.Context, req request) reply {
 	case opExpect:
 		r.fan.arm(req.What)
 	case opAwait:
-		rep.Count, rep.Times = r.fan.await(ctx, req.What, int64(len(r.visitors))-r.unexpected.Load(), req.Within)
+		rep.Count, rep.Times = r.fan.await(ctx, req.What, r.fanAudience(), req.Within)
 	case opArm:
 		rep.Rejoin = r.armRestart(req.Node)
 	case opRejoin:

@@ -41,6 +41,8 @@ type WorkerConfig struct {
 	Concurrency int           `json:"concurrency"`
 	Sources     int           `json:"sources"`
 	Heartbeat   time.Duration `json:"heartbeat"`
+	Advertisers []string      `json:"advertisers,omitempty"`
+	Chatting    int           `json:"chatting"`
 }
 
 const (
@@ -223,7 +225,8 @@ func (r *runner) startWorkers(ctx context.Context) error {
 		}
 		r.workers = append(r.workers, w)
 		cfg := &WorkerConfig{URLs: o.URLs, Account: o.Account, First: sh[0], Count: sh[1],
-			Concurrency: share(o.Concurrency, sh[1], o.Visitors), Sources: o.Sources, Heartbeat: o.Heartbeat}
+			Concurrency: share(o.Concurrency, sh[1], o.Visitors), Sources: o.Sources, Heartbeat: o.Heartbeat,
+			Advertisers: o.Advertisers, Chatting: o.Chatting}
 		if _, err := w.call(request{Op: opStart, Config: cfg}); err != nil {
 			return err
 		}
