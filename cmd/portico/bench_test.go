@@ -69,8 +69,9 @@ type benchReport struct {
 		} `json:"node_garbage"`
 	} `json:"messaging"`
 	Fanout struct {
-		Received int `json:"received"`
-		Latency  struct {
+		PresenceFrames int64 `json:"presence_frames"`
+		Received       int   `json:"received"`
+		Latency        struct {
 			Count int `json:"count"`
 		} `json:"latency"`
 		LastMSEach []float64 `json:"last_ms_each"`
@@ -131,13 +132,23 @@ func TestBenchSmoke(t *testing.T) {
 				args = append(args, "--database-url", testutil.PostgresURL(t), "--nats-url", nats)
 			}
 			rep := runBench(t, args)
+			// Every flip sends the visitors it reaches an offline and an online frame; on a
+			// portal the other operators' going away first tells their advertisers' visitors.
 			reached := visitors
+			presence := 2 * max(tc.fanouts, 1) * visitors
 			if tc.advertisers > 0 {
-				reached = 0
-				for i := range visitors {
-					if (i < 20 && i%operators == 0) || (i >= 20 && i%tc.advertisers == 0) {
-						reached++
+				onListings := func(advertiser int) (n int) {
+					for i := range visitors {
+						if (i < 20 && i%operators == advertiser) || (i >= 20 && i%tc.advertisers == advertiser) {
+							n++
+						}
 					}
+					return n
+				}
+				reached = onListings(0)
+				presence = 2 * max(tc.fanouts, 1) * reached
+				for advertiser := 1; advertiser < operators; advertiser++ {
+					presence += onListings(advertiser)
 				}
 			}
 			checks := []struct {
@@ -157,6 +168,7 @@ func TestBenchSmoke(t *testing.T) {
 				{"fan-outs timed", len(rep.Fanout.LastMSEach), max(tc.fanouts, 1)},
 				// the CPU per frame is over every flip's online frames, in every process
 				{"frames the CPU per frame is over", rep.Fanout.PerFrame.Frames, max(tc.fanouts, 1) * reached},
+				{"presence frames over the fan-out", int(rep.Fanout.PresenceFrames), presence},
 				{"sockets closed at teardown", rep.Teardown.Closed, visitors + operators},
 				{"errors", rep.Errors, 0},
 				{"unexpected disconnects", rep.UnexpectedDisconnects, 0},

@@ -133,6 +133,7 @@ type runner struct {
 	polled  atomic.Int64 // sockets handed to the pollers, to spread them evenly
 
 	hellos, pongs, pings atomic.Int64
+	presence             atomic.Int64 // frames to visitors, whoever they are about
 	unexpected           atomic.Int64
 	problems             problems
 

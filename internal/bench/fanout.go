@@ -78,6 +78,10 @@ func (f *fanout) await(ctx context.Context, what int, want int64, within time.Du
 	return f.online.Load(), append([]int64(nil), f.at...)
 }
 
+// presenceSettle is how long the fan-out phase waits after its last event before it counts the
+// presence frames the visitors received.
+const presenceSettle = 500 * time.Millisecond
+
 // MaxFanouts bounds --fanouts: each event is two fan-outs and takes a fifth of a second or so
 // with 10,000 visitors.
 const MaxFanouts = 1000
@@ -100,6 +104,12 @@ func (r *runner) fanoutPhase(ctx context.Context) {
 		return
 	}
 	rep.Clients = int(clients)
+	presenceBefore := r.counts(ctx).Presence
+	defer func() {
+		// Frames beyond the events' audience come within a moment of theirs.
+		time.Sleep(presenceSettle)
+		rep.PresenceFrames = r.counts(ctx).Presence - presenceBefore
+	}()
 	for _, op := range r.operators[1:] {
 		if !r.setStatus(ctx, op, "away") {
 			return

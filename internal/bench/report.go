@@ -194,6 +194,10 @@ type FanoutReport struct {
 	// flip's last frame: a mark during a flip takes a P from its writes. Nil when a node could
 	// not be scraped.
 	GCCycles *int `json:"gc_cycles,omitempty"`
+	// PresenceFrames counts every presence frame the visitors received over the phase: the
+	// events', and those the other operators' going away sent first (on a portal, to the
+	// visitors of their advertisers). What the nodes had to write.
+	PresenceFrames int64 `json:"presence_frames"`
 }
 
 // FrameCPU is processor time per frame, in microseconds.
@@ -354,6 +358,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if pf := f.PerFrame; pf.Frames > 0 {
 		row("fan-out", "CPU a frame: server / bench", fmt.Sprintf("%s / %s µs  (%d frames)", num(pf.ServerMicros), num(pf.BenchMicros), pf.Frames), "")
 	}
+	row("fan-out", "presence frames to visitors over the phase", fmt.Sprint(f.PresenceFrames), "")
 	if f.GCCycles != nil {
 		row("fan-out", "nodes' GC cycles during the events", fmt.Sprint(*f.GCCycles), "")
 	}

@@ -248,6 +248,7 @@ func closeReason(err error) string {
 func (r *runner) onVisitorFrame(data []byte, receipt time.Time) {
 	switch {
 	case bytes.HasPrefix(data, framePresence):
+		r.presence.Add(1)
 		if r.fanEvent(data) {
 			r.fan.observe(bytes.Contains(data, onlineTrue))
 		}

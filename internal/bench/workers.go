@@ -83,9 +83,11 @@ type counts struct {
 	Pings      int64 `json:"pings"`
 	Pongs      int64 `json:"pongs"`
 	Unexpected int64 `json:"unexpected"`
+	Presence   int64 `json:"presence"` // presence frames the visitors received
 }
 
 func (c *counts) add(o counts) {
+	c.Presence += o.Presence
 	c.Hellos += o.Hellos
 	c.Pings += o.Pings
 	c.Pongs += o.Pongs
@@ -319,7 +321,8 @@ func (r *runner) answeredCounts(ctx context.Context) counts {
 }
 
 func (r *runner) localCounts() counts {
-	return counts{Hellos: r.hellos.Load(), Pings: r.pings.Load(), Pongs: r.pongs.Load(), Unexpected: r.unexpected.Load()}
+	return counts{Hellos: r.hellos.Load(), Pings: r.pings.Load(), Pongs: r.pongs.Load(), Unexpected: r.unexpected.Load(),
+		Presence: r.presence.Load()}
 }
 
 // totalVisitors is how many visitors got connected, here and in the workers.
