@@ -54,10 +54,11 @@ type conn struct {
 	writing bool
 	closed  bool
 	// followWanted is the last `follow` list not yet applied (followAsked), while following
-	// says a goroutine applies them.
+	// says a goroutine applies them; followedAt is when the last one was.
 	followWanted []string
 	followAsked  bool
 	following    bool
+	followedAt   time.Time
 	// resyncs: the client asked for `resync` frames (?resync=1) and fetches again on one
 	// without reconnecting. Set before the connection is served.
 	resyncs bool

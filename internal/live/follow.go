@@ -31,6 +31,11 @@ const (
 	advertiserUnknownFor = 10 * time.Second
 	// advertiserCacheSize bounds the cache; when full it starts again empty.
 	advertiserCacheSize = 100_000
+	// followSpacing is the least time between two lists applied on one socket. The widget
+	// sends one on connect and one when a chat with a new advertiser starts; a client that
+	// sends more has the lists in between skipped, and cannot have the node look up more than
+	// maxFollowed advertisers a second for it.
+	followSpacing = time.Second
 )
 
 // HubAccounts is what the hub reads of accounts.
@@ -73,16 +78,23 @@ func cleanFollowed(advertisers []string) []string {
 	return out
 }
 
+// applyFollows applies the lists c asks for, the latest each time, at most one a followSpacing.
 func (h *Hub) applyFollows(c *conn) {
 	for {
 		c.mu.Lock()
-		wanted, asked := c.followWanted, c.followAsked
-		c.followAsked = false
-		if !asked || c.closed {
+		if !c.followAsked || c.closed {
 			c.following = false
 			c.mu.Unlock()
 			return
 		}
+		wait := time.Until(c.followedAt.Add(followSpacing))
+		c.mu.Unlock()
+		if wait > 0 {
+			time.Sleep(wait)
+		}
+		c.mu.Lock()
+		wanted := c.followWanted
+		c.followAsked, c.followedAt = false, time.Now()
 		c.mu.Unlock()
 		h.follow(c, wanted)
 	}

@@ -188,6 +188,33 @@ func TestPortalVisitorsHearOnlyTheAdvertisersTheyFollow(t *testing.T) {
 	}
 }
 
+// A client that sends follow lists one after the other gets the last one applied, the ones in
+// between skipped: each list applied costs the node a lookup of every advertiser in it.
+func TestABurstOfFollowListsEndsOnTheLast(t *testing.T) {
+	srv := testutil.NewServer(t)
+	portal := srv.Account(domain.KindPortal, nil, "")
+	const lists = 20
+	for i := range lists {
+		srv.Account(domain.KindAdvertiser, portal, fmt.Sprintf("adv-%d", i))
+	}
+	vt, _ := srv.Visitor(portal, "https://portal.example/")
+	visitor := srv.DialVisitor(vt)
+	visitor.Next("presence")
+	for i := range lists {
+		visitor.Send(map[string]any{"type": "follow", "advertisers": []string{fmt.Sprintf("adv-%d", i)}})
+		time.Sleep(10 * time.Millisecond) // time enough to apply each, were they not spaced
+	}
+	last := fmt.Sprintf("adv-%d", lists-1)
+	applied := 1
+	for f := visitor.Next("presence"); f["advertiser"] != last; f = visitor.Next("presence") {
+		applied++
+	}
+	// The first list, one or two more if the sends took over a second, and the last.
+	if applied > 4 {
+		t.Fatalf("%d of %d follow lists sent within a fraction of a second were applied", applied, lists)
+	}
+}
+
 // A follow list is cut to its first maxFollowed distinct ids, without blanks or overlong ids.
 func TestFollowListsAreBounded(t *testing.T) {
 	long := strings.Repeat("é", live.MaxExternalIDRunes+1)
