@@ -23,3 +23,11 @@ func SetReconnectBuffer(n int) (restore func()) {
 	reconnectBuffer = n
 	return func() { reconnectBuffer = old }
 }
+
+// SetDispatchQueue makes the buses connected from now on hold n events a dispatcher, until
+// restore is called.
+func SetDispatchQueue(n int) (restore func()) {
+	old := dispatchQueue
+	dispatchQueue = n
+	return func() { dispatchQueue = old }
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -228,5 +230,89 @@ func waitForLog(t *testing.T, logged *syncBuffer, text string, times int) {
 			t.Fatalf("%q not logged %d times within 10 s:\n%s", text, times, logged.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A node holds a topic per account with someone connected: thousands on a portal. The topics'
+// subscriptions cost no goroutine each, every topic's events come in order, and an ended
+// subscription gets nothing more.
+func TestTopicSubscriptionsShareFewGoroutines(t *testing.T) {
+	url := testutil.Need(t, "PORTICO_TEST_NATS_URL", "a NATS server")
+	prefix := "test." + strings.ReplaceAll(t.Name(), "/", ".") + "." + time.Now().Format("150405.000000000") + "."
+	a, b := connect(t, url, "a"), connect(t, url, "b")
+	const topics, events = 300, 20
+	before := runtime.NumGoroutine()
+	got := make([]received, topics)
+	unsubscribes := make([]func(), topics)
+	for i := range topics {
+		unsubscribe, err := a.Subscribe(prefix+strconv.Itoa(i), got[i].add)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unsubscribes[i] = unsubscribe
+	}
+	if grown := runtime.NumGoroutine() - before; grown >= topics/10 {
+		t.Fatalf("%d topic subscriptions took %d goroutines", topics, grown)
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	unsubscribes[0]()
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for n := range events {
+		for i := range topics {
+			if err := b.Publish(context.Background(), prefix+strconv.Itoa(i), []byte(strconv.Itoa(n))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := 1; i < topics; i++ {
+		list := got[i].waitFor(t, events)
+		for n, p := range list {
+			if p != strconv.Itoa(n) {
+				t.Fatalf("topic %d got %v, want 0 … %d in order", i, list, events-1)
+			}
+		}
+	}
+	if n := len(got[0].list()); n != 0 {
+		t.Fatalf("an ended subscription got %d events", n)
+	}
+}
+
+// A topic whose handler cannot keep up fills its dispatcher's queue; the client then drops
+// events, and the bus reports a gap so that the node's clients catch up from the database.
+func TestADispatcherThatCannotKeepUpIsAGap(t *testing.T) {
+	url := testutil.Need(t, "PORTICO_TEST_NATS_URL", "a NATS server")
+	defer nats.SetDispatchQueue(4)()
+	topic := "test." + t.Name() + "." + time.Now().Format("150405.000000000")
+	a, b := connect(t, url, "a"), connect(t, url, "b")
+	gaps := make(chan struct{}, 1)
+	a.OnGap(func() {
+		select {
+		case gaps <- struct{}{}:
+		default:
+		}
+	})
+	release := make(chan struct{})
+	unsubscribe, err := a.Subscribe(topic, func([]byte) { <-release })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsubscribe()
+	defer close(release)
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for n := range 100 {
+		if err := b.Publish(context.Background(), topic, []byte(strconv.Itoa(n))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-gaps:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no gap reported with events dropped")
 	}
 }
