@@ -53,12 +53,8 @@ type conn struct {
 	queued  int      // bytes in queue
 	writing bool
 	closed  bool
-	// followWanted is the last `follow` list not yet applied (followAsked), while following
-	// says a goroutine applies them; followedAt is when the last one was.
-	followWanted []string
-	followAsked  bool
-	following    bool
-	followedAt   time.Time
+	// follows: a portal visitor's `follow` frames (follow.go); nil until the first one.
+	follows *followRequests
 	// resyncs: the client asked for `resync` frames (?resync=1) and fetches again on one
 	// without reconnecting. Set before the connection is served.
 	resyncs bool

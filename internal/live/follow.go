@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/portico/portico/internal/bus"
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/live/ws"
 )
 
 // A portal visitor's page follows the advertisers it shows a chat with (the listing's, those of
@@ -49,14 +49,28 @@ type BackupChecker interface {
 	PortalBackupAvailable(ctx context.Context, portalID string) (bool, error)
 }
 
-// requestFollow takes a visitor's `follow` frame. The lookups need the database, so a
+// followRequests is what a portal visitor's socket asked to follow: the last list not yet
+// applied (asked), whether a goroutine applies them (running) and when it last did. Allocated on
+// the socket's first `follow` frame; held under the conn's lock.
+type followRequests struct {
+	wanted  []string
+	asked   bool
+	running bool
+	at      time.Time
+}
+
+// requestFollow takes a visitor's `follow` frame. The lookups may need the database, so a
 // goroutine does them; frames that come while it works are merged, the last list winning.
 func (h *Hub) requestFollow(c *conn, advertisers []string) {
 	wanted := cleanFollowed(advertisers)
 	c.mu.Lock()
-	c.followWanted, c.followAsked = wanted, true
-	start := !c.following && !c.closed
-	c.following = c.following || start
+	if c.follows == nil {
+		c.follows = &followRequests{}
+	}
+	r := c.follows
+	r.wanted, r.asked = wanted, true
+	start := !r.running && !c.closed
+	r.running = r.running || start
 	c.mu.Unlock()
 	if start {
 		go h.applyFollows(c)
@@ -80,75 +94,84 @@ func cleanFollowed(advertisers []string) []string {
 
 // applyFollows applies the lists c asks for, the latest each time, at most one a followSpacing.
 func (h *Hub) applyFollows(c *conn) {
+	r := c.follows // set before the goroutine started, never changed
 	for {
 		c.mu.Lock()
-		if !c.followAsked || c.closed {
-			c.following = false
+		if !r.asked || c.closed {
+			r.running = false
 			c.mu.Unlock()
 			return
 		}
-		wait := time.Until(c.followedAt.Add(followSpacing))
+		wait := time.Until(r.at.Add(followSpacing))
 		c.mu.Unlock()
 		if wait > 0 {
 			time.Sleep(wait)
 		}
 		c.mu.Lock()
-		wanted := c.followWanted
-		c.followAsked, c.followedAt = false, time.Now()
+		wanted := r.wanted
+		r.wanted, r.asked, r.at = nil, false, time.Now()
 		c.mu.Unlock()
 		h.follow(c, wanted)
 	}
 }
 
 // follow makes c follow the advertisers wanted (external ids of its portal) and no others, and
-// sends the availability of those it did not follow yet.
+// sends the availability of those it did not follow yet. Thousands of sockets send their list
+// at once after a node restart: what it keeps for a socket is its topics' names, shared with the
+// cache, and a cached advertiser's frames are built once.
 func (h *Hub) follow(c *conn, wanted []string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	portalID := c.visitor.AccountID
-	topics := make([]string, 0, len(wanted))
-	externalIDs := map[string]string{} // topic → external id
+	known := make([]*advertiserEntry, 0, len(wanted))
 	for _, ext := range wanted {
-		id, err := h.advertiserIDs.lookup(ctx, h.accounts, portalID, ext)
+		e, err := h.advertisers.lookup(h.accounts, portalID, ext)
 		if err != nil {
 			h.log.Warn("follow: advertiser lookup", "account_id", portalID, "err", err)
 			continue
 		}
-		if id == "" {
-			continue // not an advertiser of this account: nothing to follow
+		if e.id != "" { // else no advertiser of this account: nothing to follow
+			known = append(known, e)
 		}
-		topic := bus.FollowersTopic(id)
-		topics = append(topics, topic)
-		externalIDs[topic] = ext
 	}
-	wait, added, ok := h.refollow(c, topics)
+	added, subs, ok := h.refollow(c, known)
 	if !ok || len(added) == 0 {
 		return
 	}
-	wait()
-	frames := make([]json.RawMessage, 0, len(added))
-	backup := h.portalBackup(portalID)
-	for _, topic := range added {
-		ext := externalIDs[topic]
-		online := h.AnyOperatorAvailable(strings.TrimPrefix(topic, bus.FollowersFamily)) || backup(ctx)
-		frames = append(frames, mustEncode(presenceFrame{Type: "presence", Online: online, Advertiser: &ext}))
+	subs.wait()
+	var backup *bool // the portal's backup operators, asked once if needed
+	for _, e := range added {
+		online := h.AnyOperatorAvailable(e.id)
+		if !online {
+			if backup == nil {
+				answers := h.backupAnswers(portalID)
+				backup = &answers
+			}
+			online = *backup
+		}
+		c.enqueue(e.frames[b2i(online)])
 	}
-	c.enqueue(textFrames(frames))
 }
 
-// refollow sets the topics c follows, joining the new ones and leaving the rest; added lists
-// the new ones. ok is false once c has left the hub.
-func (h *Hub) refollow(c *conn, topics []string) (wait func(), added []string, ok bool) {
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// refollow sets the advertisers c follows, joining the new ones' topics and leaving the rest;
+// added lists the new ones. ok is false once c has left the hub.
+func (h *Hub) refollow(c *conn, advertisers []*advertiserEntry) (added []*advertiserEntry, subs subscriptions, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, here := h.conns[c]; !here {
-		return nil, nil, false
+		return nil, subs, false
 	}
-	var subs subscriptions
-	for _, name := range topics {
-		if !slices.Contains(c.followed, name) {
-			h.addTopic(c, name, &subs)
-			added = append(added, name)
+	topics := make([]string, len(advertisers))
+	for i, e := range advertisers {
+		topics[i] = e.topic
+		if !slices.Contains(c.followed, e.topic) {
+			h.addTopic(c, e.topic, &subs)
+			added = append(added, e)
 		}
 	}
 	for _, name := range c.followed {
@@ -157,26 +180,15 @@ func (h *Hub) refollow(c *conn, topics []string) (wait func(), added []string, o
 		}
 	}
 	c.followed = topics
-	return subs.wait, added, true
+	return added, subs, true
 }
 
-// portalBackup answers, asking the database at most once, whether the portal's backup operators
-// can answer now.
-func (h *Hub) portalBackup(portalID string) func(ctx context.Context) bool {
-	var asked, answers bool
-	return func(ctx context.Context) bool {
-		if !asked {
-			asked = true
-			answers = h.backupAnswers(ctx, portalID)
-		}
-		return answers
-	}
-}
-
-func (h *Hub) backupAnswers(ctx context.Context, portalID string) bool {
+func (h *Hub) backupAnswers(portalID string) bool {
 	if h.Backup == nil {
 		return false
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
 	ok, err := h.Backup.PortalBackupAvailable(ctx, portalID)
 	if err != nil {
 		h.log.Warn("presence: backup operators", "account_id", portalID, "err", err)
@@ -184,41 +196,54 @@ func (h *Hub) backupAnswers(ctx context.Context, portalID string) bool {
 	return ok
 }
 
-// advertiserCache remembers which account a portal's advertiser id names, so that the visitors
-// of a portal reconnecting together after a node restart do not each ask the database.
+// lookupTimeout bounds a database lookup made for a follow list or an availability change.
+const lookupTimeout = 5 * time.Second
+
+// advertiserCache remembers the portals' advertisers by external id, so that the visitors of a
+// portal reconnecting together after a node restart do not each ask the database, nor each
+// build the same frames.
 type advertiserCache struct {
 	mu      sync.Mutex
-	entries map[[2]string]cachedAdvertiser
+	entries map[[2]string]*advertiserEntry
 }
 
-type cachedAdvertiser struct {
+// advertiserEntry is one advertiser of a portal as its followers see it.
+type advertiserEntry struct {
 	id      string // "" for no such advertiser
+	topic   string
+	frames  [2][]byte // the presence frames that name it: unavailable, available
 	expires time.Time
 }
 
-// lookup returns the id of the portal's advertiser with the external id ext, "" if none.
-func (a *advertiserCache) lookup(ctx context.Context, accounts HubAccounts, portalID, ext string) (string, error) {
+// lookup returns the portal's advertiser with the external id ext; its id is "" if none.
+func (a *advertiserCache) lookup(accounts HubAccounts, portalID, ext string) (*advertiserEntry, error) {
 	key := [2]string{portalID, ext}
 	now := time.Now()
 	a.mu.Lock()
-	e, ok := a.entries[key]
+	e := a.entries[key]
 	a.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.id, nil
+	if e != nil && now.Before(e.expires) {
+		return e, nil
 	}
-	e = cachedAdvertiser{expires: now.Add(advertiserUnknownFor)}
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
 	acc, err := accounts.AdvertiserByExternalID(ctx, portalID, ext)
 	switch {
 	case err == nil:
-		e = cachedAdvertiser{id: acc.ID, expires: now.Add(advertiserKnownFor)}
-	case !errors.Is(err, domain.ErrNotFound):
-		return "", err
+		e = &advertiserEntry{id: acc.ID, topic: bus.FollowersTopic(acc.ID), expires: now.Add(advertiserKnownFor)}
+		for i, online := range []bool{false, true} {
+			e.frames[i] = ws.TextFrame(mustEncode(presenceFrame{Type: "presence", Online: online, Advertiser: &ext}))
+		}
+	case errors.Is(err, domain.ErrNotFound):
+		e = &advertiserEntry{expires: now.Add(advertiserUnknownFor)}
+	default:
+		return nil, err
 	}
 	a.mu.Lock()
 	if a.entries == nil || len(a.entries) >= advertiserCacheSize {
-		a.entries = map[[2]string]cachedAdvertiser{}
+		a.entries = map[[2]string]*advertiserEntry{}
 	}
 	a.entries[key] = e
 	a.mu.Unlock()
-	return e.id, nil
+	return e, nil
 }

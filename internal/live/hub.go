@@ -67,11 +67,11 @@ type Hub struct {
 	// Backup, when set, says whether a portal's backup operators answer for an advertiser
 	// nobody of whose is available; the advertiser's followers are told it is available then.
 	Backup BackupChecker
-	// advertiserIDs resolves the advertisers portal visitors follow (follow.go).
-	advertiserIDs advertiserCache
-	ops           map[string]map[string]*operatorState // account id → operator id → state
-	closing       bool
-	jobs          chan func(ctx context.Context)
+	// advertisers resolves the advertisers portal visitors follow (follow.go).
+	advertisers advertiserCache
+	ops         map[string]map[string]*operatorState // account id → operator id → state
+	closing     bool
+	jobs        chan func(ctx context.Context)
 	// families holds the topic families (bus.VisitorFamily, bus.FollowersFamily) the hub
 	// follows, each with one subscription.
 	families map[string]bool
@@ -501,7 +501,7 @@ func (h *Hub) announceAvailability(accountID string, online bool) {
 		return
 	}
 	if !online {
-		online = h.backupAnswers(ctx, acc.ParentID)
+		online = h.backupAnswers(acc.ParentID)
 	}
 	frame := mustEncode(presenceFrame{Type: "presence", Online: online, Advertiser: &acc.ExternalID})
 	if err := h.bus.Publish(ctx, bus.FollowersTopic(accountID), frame); err != nil {
