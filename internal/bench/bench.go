@@ -4,11 +4,11 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -393,16 +393,6 @@ func (o *Options) advertiserOf(i int) string {
 	}
 }
 
-// followFrame is what a portal visitor's page sends after the hello: it follows the
-// availability of the listing's advertiser (docs/protocol.md).
-func followFrame(advertiser string) []byte {
-	if advertiser == "" {
-		return nil
-	}
-	frame, _ := json.Marshal(map[string]any{"type": "follow", "advertisers": []string{advertiser}})
-	return frame
-}
-
 // pageViews sends page views as the widget does on each page: a quarter from new visitors,
 // the rest from returning ones with their token.
 func (r *runner) pageViews(ctx context.Context) {
@@ -551,7 +541,6 @@ func (r *runner) connectVisitors(ctx context.Context) (*recorder, int) {
 		i := r.first + k
 		v := &visitorConn{http: r.client(i), advertiser: r.opt.advertiserOf(i)}
 		v.kind, v.node, v.client, v.handle = kindVisitor, r.node(i), v.http, r.onVisitorFrame
-		v.follow = followFrame(v.advertiser)
 		t0 := time.Now()
 		var out visitAnswer
 		if err := call(ctx, v.http, "POST", v.node+"/api/v1/widget/visits", "", r.visitBody("", i), &out); err != nil {
@@ -561,13 +550,11 @@ func (r *runner) connectVisitors(ctx context.Context) (*recorder, int) {
 		}
 		v.token = out.VisitorToken
 		v.url = wsURL(v.node, "/api/v1/widget/ws", v.token)
-		ws, err := dial(ctx, v.http, v.url)
-		if err == nil && v.follow != nil {
-			// Sent before the hello comes, as the server reads it after the greeting anyway.
-			if err = ws.writeText(v.follow, time.Now().Add(pingWriteTimeout)); err != nil {
-				ws.closeNow()
-			}
+		if v.advertiser != "" {
+			// As the widget on a listing page: the socket follows the listing's advertiser.
+			v.url += "&follow=" + url.QueryEscape(v.advertiser)
 		}
+		ws, err := dial(ctx, v.http, v.url)
 		if err != nil {
 			failed.Add(1)
 			r.problems.note("connect", fmt.Errorf("visitor socket: %w", err))

@@ -146,11 +146,6 @@ func (r *runner) redial(s *socket, toldToGo bool) {
 		case <-time.After(jitter(delay)):
 		}
 		ws, err := dial(context.Background(), s.client, s.url)
-		if err == nil && s.follow != nil {
-			if err = ws.writeText(s.follow, time.Now().Add(pingWriteTimeout)); err != nil {
-				ws.closeNow()
-			}
-		}
 		if err == nil {
 			s.conn.Store(ws)
 			if s.closing.Load() {

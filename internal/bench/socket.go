@@ -34,7 +34,6 @@ type socket struct {
 	kind   int
 	node   string // base URL of the node it uses
 	url    string // the WebSocket URL, to dial again after a restart
-	follow []byte // a portal visitor's follow frame, sent on every connect; nil for none
 	client *http.Client
 	// handle gets each message the socket receives and when its bytes reached the socket, by
 	// the kernel's stamp (zero where there is none: receipt_linux.go).

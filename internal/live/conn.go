@@ -304,9 +304,13 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, v *domain.Vis
 	done := func() { h.visitorPresence(v, -1) }
 	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), VisitorID: v.ID})
 	// Availability may have changed while the visitor was away, so it follows the hello.
-	presence := mustEncode(presenceFrame{Type: "presence", Online: h.AnyOperatorAvailable(v.AccountID)})
+	greeting := []json.RawMessage{hello, mustEncode(presenceFrame{Type: "presence", Online: h.AnyOperatorAvailable(v.AccountID)})}
+	if e := h.followedOnConnect(r, v); e != nil {
+		c.followed = []string{e.topic}
+		greeting = append(greeting, e.presence[b2i(h.advertiserAvailable(e, v.AccountID, nil))])
+	}
 	c.onTyping = func(ctx context.Context, id string, typing bool) error {
 		return h.typing.VisitorTyping(ctx, v, id, typing)
 	}
-	h.serve(c, []json.RawMessage{hello, presence}, done, bus.VisitorTopic(v.ID), bus.AccountVisitorsTopic(v.AccountID))
+	h.serve(c, greeting, done, bus.VisitorTopic(v.ID), bus.AccountVisitorsTopic(v.AccountID))
 }

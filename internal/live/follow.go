@@ -2,7 +2,9 @@ package live
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -15,10 +17,11 @@ import (
 )
 
 // A portal visitor's page follows the advertisers it shows a chat with (the listing's, those of
-// the visitor's chats, those of its chat buttons) with a `follow` frame (docs/protocol.md). The
-// socket then gets each one's availability at once and whenever it changes, and nothing of the
-// portal's other advertisers: a portal with thousands of advertisers would otherwise send every
-// one's sign-in and sign-out to every visitor it has.
+// the visitor's chats, those of its chat buttons): the listing's from the start with `?follow=`
+// in the socket's URL, any list with a `follow` frame (docs/protocol.md). The socket then gets
+// each one's availability at once and whenever it changes, and nothing of the portal's other
+// advertisers: a portal with thousands of advertisers would otherwise send every one's sign-in
+// and sign-out to every visitor it has.
 
 const (
 	// maxFollowed bounds the advertisers one socket follows; a longer list is cut.
@@ -139,16 +142,44 @@ func (h *Hub) follow(c *conn, wanted []string) {
 	subs.wait()
 	var backup *bool // the portal's backup operators, asked once if needed
 	for _, e := range added {
-		online := h.AnyOperatorAvailable(e.id)
-		if !online {
-			if backup == nil {
-				answers := h.backupAnswers(portalID)
-				backup = &answers
-			}
-			online = *backup
-		}
-		c.enqueue(e.frames[b2i(online)])
+		c.enqueue(e.frames[b2i(h.advertiserAvailable(e, portalID, &backup))])
 	}
+}
+
+// followedOnConnect is the advertiser a portal visitor's socket follows from the start: the
+// listing page's, named in the URL (?follow=), so that the page needs no `follow` frame (nor
+// the node a read, a goroutine and a write for it). Nil for none.
+func (h *Hub) followedOnConnect(r *http.Request, v *domain.Visitor) *advertiserEntry {
+	ext := strings.TrimSpace(r.URL.Query().Get("follow"))
+	if ext == "" || utf8.RuneCountInString(ext) > maxExternalIDRunes {
+		return nil
+	}
+	e, err := h.advertisers.lookup(h.accounts, v.AccountID, ext)
+	if err != nil {
+		h.log.Warn("follow: advertiser lookup", "account_id", v.AccountID, "err", err)
+		return nil
+	}
+	if e.id == "" {
+		return nil
+	}
+	return e
+}
+
+// advertiserAvailable says whether someone answers for the advertiser: its operators, or the
+// portal's backup operators, asked once for all the advertisers of one list (backup: nil the
+// first time; a nil pointer asks every time).
+func (h *Hub) advertiserAvailable(e *advertiserEntry, portalID string, backup **bool) bool {
+	if h.AnyOperatorAvailable(e.id) {
+		return true
+	}
+	if backup == nil {
+		return h.backupAnswers(portalID)
+	}
+	if *backup == nil {
+		answers := h.backupAnswers(portalID)
+		*backup = &answers
+	}
+	return **backup
 }
 
 func b2i(b bool) int {
@@ -209,10 +240,13 @@ type advertiserCache struct {
 
 // advertiserEntry is one advertiser of a portal as its followers see it.
 type advertiserEntry struct {
-	id      string // "" for no such advertiser
-	topic   string
-	frames  [2][]byte // the presence frames that name it: unavailable, available
-	expires time.Time
+	id    string // "" for no such advertiser
+	topic string
+	// The presence frames that name it, unavailable and available: as JSON, and as WebSocket
+	// frames.
+	presence [2]json.RawMessage
+	frames   [2][]byte
+	expires  time.Time
 }
 
 // lookup returns the portal's advertiser with the external id ext; its id is "" if none.
@@ -232,7 +266,8 @@ func (a *advertiserCache) lookup(accounts HubAccounts, portalID, ext string) (*a
 	case err == nil:
 		e = &advertiserEntry{id: acc.ID, topic: bus.FollowersTopic(acc.ID), expires: now.Add(advertiserKnownFor)}
 		for i, online := range []bool{false, true} {
-			e.frames[i] = ws.TextFrame(mustEncode(presenceFrame{Type: "presence", Online: online, Advertiser: &ext}))
+			e.presence[i] = mustEncode(presenceFrame{Type: "presence", Online: online, Advertiser: &ext})
+			e.frames[i] = ws.TextFrame(e.presence[i])
 		}
 	case errors.Is(err, domain.ErrNotFound):
 		e = &advertiserEntry{expires: now.Add(advertiserUnknownFor)}

@@ -178,6 +178,9 @@ func (h *Hub) join(c *conn, topics ...string) (wait func(), ok bool) {
 	for _, name := range topics {
 		h.addTopic(c, name, &pending)
 	}
+	for _, name := range c.followed { // the advertiser a portal visitor's socket came with
+		h.addTopic(c, name, &pending)
+	}
 	c.topics = topics
 	return pending.wait, true
 }

@@ -188,6 +188,44 @@ func TestPortalVisitorsHearOnlyTheAdvertisersTheyFollow(t *testing.T) {
 	}
 }
 
+// A listing page's socket names the listing's advertiser in its URL: it follows it from the
+// start, its availability in the greeting, until a follow frame replaces the list.
+func TestAListingPageSocketFollowsItsAdvertiserFromTheStart(t *testing.T) {
+	srv := testutil.NewServer(t)
+	portal := srv.Account(domain.KindPortal, nil, "")
+	north := srv.Account(domain.KindAdvertiser, portal, "north")
+	srv.Account(domain.KindAdvertiser, portal, "south")
+	_, northToken := srv.Operator(north, domain.RoleAgent)
+	srv.DialOperator(northToken)
+	isAbout := func(advertiser string) func(map[string]any) bool {
+		return func(f map[string]any) bool { return f["advertiser"] == advertiser }
+	}
+	vt, _ := srv.Visitor(portal, "https://portal.example/north/1")
+	page := testutil.Dial(t, strings.Replace(srv.URL, "http", "ws", 1)+"/api/v1/widget/ws?token="+vt+"&follow=north", nil)
+	if f := page.Next("presence"); f["advertiser"] != nil {
+		t.Fatalf("the account's presence first: %v", f)
+	}
+	if f := page.Next("presence"); f["advertiser"] != "north" || f["online"] != true {
+		t.Fatalf("the greeting's presence of the listing's advertiser: %v", f)
+	}
+	srv.Do("PATCH", "/api/v1/me", northToken, map[string]string{"status": "away"}).Want(t, http.StatusOK)
+	if f := page.NextWhere("presence", isAbout("north")); f["online"] != false {
+		t.Fatalf("north's operator away: %v", f)
+	}
+	page.Send(map[string]any{"type": "follow", "advertisers": []string{"south"}})
+	if f := page.NextWhere("presence", isAbout("south")); f["online"] != false {
+		t.Fatalf("south's availability on following it: %v", f)
+	}
+	srv.Do("PATCH", "/api/v1/me", northToken, map[string]string{"status": "online"}).Want(t, http.StatusOK)
+	page.QuietWhere("presence", isAbout("north"), 300*time.Millisecond)
+
+	// An id that names no advertiser of the portal follows nothing.
+	other, _ := srv.Visitor(portal, "https://portal.example/x")
+	stray := testutil.Dial(t, strings.Replace(srv.URL, "http", "ws", 1)+"/api/v1/widget/ws?token="+other+"&follow=nobody", nil)
+	stray.Next("presence")
+	stray.Quiet("presence", 200*time.Millisecond)
+}
+
 // A client that sends follow lists one after the other gets the last one applied, the ones in
 // between skipped: each list applied costs the node a lookup of every advertiser in it.
 func TestABurstOfFollowListsEndsOnTheLast(t *testing.T) {

@@ -91,12 +91,14 @@ async function startVisit(token) {
 }
 
 function wsUrl() {
-  return S.cfg.base.replace(/^http/, 'ws') + '/api/v1/widget/ws?resync=1&token=' + encodeURIComponent(S.visitorToken);
+  const url = S.cfg.base.replace(/^http/, 'ws') + '/api/v1/widget/ws?resync=1&token=' + encodeURIComponent(S.visitorToken);
+  // A listing page's socket follows its advertiser from the start (follow.js).
+  return S.pageTarget.advertiser ? url + '&follow=' + encodeURIComponent(S.pageTarget.advertiser) : url;
 }
 
 // After every (re)connect: catch up on what was missed, send what waits.
 function reconnected() {
-  follow(true);
+  follow();
   resync();
   flushAll();
 }

@@ -6,22 +6,24 @@ import { S } from './state.js';
 
 const MAX_FOLLOWED = 50; // the server ignores the rest
 
-let sent = ''; // the list the current socket follows
+let socket = null; // the socket `sent` is about
+let sent = ''; // the list it follows, sorted
 let buttons = []; // advertisers of the page's chat buttons, read on connect
 
-// follow tells the server what to follow when that changed. connected: a new
-// socket (or a resync) — it follows nothing yet, and the page may have new
-// chat buttons.
-export function follow(connected) {
-  if (connected) {
-    sent = '';
+// follow tells the server what to follow when that changed. A new socket
+// follows the listing's advertiser, named in its URL (app.js), and the page
+// may have new chat buttons since the last one.
+export function follow() {
+  if (!S.sock || !S.sock.up) return;
+  if (S.sock.raw() !== socket) {
+    socket = S.sock.raw();
+    sent = S.pageTarget.advertiser;
     buttons = Array.from(document.querySelectorAll('[data-portico-advertiser]'), (el) =>
       el.getAttribute('data-portico-advertiser'),
     );
   }
-  if (!S.sock || !S.sock.up) return;
   const ids = [S.pageTarget.advertiser, S.current && S.current.advertiser, ...S.convs.map((c) => c.advertiser), ...buttons];
   const list = [...new Set(ids.filter(Boolean))].slice(0, MAX_FOLLOWED);
-  const key = list.join('\n');
+  const key = [...list].sort().join('\n'); // the order does not matter to the server
   if (key !== sent && S.sock.send({ type: 'follow', advertisers: list })) sent = key;
 }

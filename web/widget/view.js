@@ -19,7 +19,7 @@ export function view() {
 export function render() {
   const ui = S.ui;
   if (!ui) return;
-  follow(false); // a chat started or listed may be with an advertiser not followed yet
+  follow(); // a chat started or listed may be with an advertiser not followed yet
   const c = S.current;
   const v = view();
   ui.root.classList.toggle('open', S.isOpen);
