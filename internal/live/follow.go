@@ -173,10 +173,10 @@ func (h *Hub) advertiserAvailable(e *advertiserEntry, portalID string, backup **
 		return true
 	}
 	if backup == nil {
-		return h.backupAnswers(portalID)
+		return h.backupAnswers(portalID, false)
 	}
 	if *backup == nil {
-		answers := h.backupAnswers(portalID)
+		answers := h.backupAnswers(portalID, false)
 		*backup = &answers
 	}
 	return **backup
@@ -214,18 +214,45 @@ func (h *Hub) refollow(c *conn, advertisers []*advertiserEntry) (added []*advert
 	return added, subs, true
 }
 
-func (h *Hub) backupAnswers(portalID string) bool {
+// backupAnswers says whether the portal's backup operators can answer now. Every portal visitor
+// connecting to a listing whose advertiser has nobody there asks it, thousands at once after a
+// node restart: unless fresh, an answer of the last backupKnownFor serves. An advertiser's own
+// change asks it fresh, and so keeps it current for the sockets that follow.
+func (h *Hub) backupAnswers(portalID string, fresh bool) bool {
 	if h.Backup == nil {
 		return false
 	}
+	now := time.Now()
+	h.backupsMu.Lock()
+	known, ok := h.backups[portalID]
+	h.backupsMu.Unlock()
+	if ok && !fresh && now.Before(known.expires) {
+		return known.answers
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	defer cancel()
-	ok, err := h.Backup.PortalBackupAvailable(ctx, portalID)
+	answers, err := h.Backup.PortalBackupAvailable(ctx, portalID)
 	if err != nil {
 		h.log.Warn("presence: backup operators", "account_id", portalID, "err", err)
+		return false
 	}
-	return ok
+	h.backupsMu.Lock()
+	if h.backups == nil || len(h.backups) >= advertiserCacheSize {
+		h.backups = map[string]knownBackup{}
+	}
+	h.backups[portalID] = knownBackup{answers: answers, expires: now.Add(backupKnownFor)}
+	h.backupsMu.Unlock()
+	return answers
 }
+
+// knownBackup is a portal's backup availability as last asked.
+type knownBackup struct {
+	answers bool
+	expires time.Time
+}
+
+// backupKnownFor is how long a portal's backup availability serves the sockets that connect.
+const backupKnownFor = time.Second
 
 // lookupTimeout bounds a database lookup made for a follow list or an availability change.
 const lookupTimeout = 5 * time.Second

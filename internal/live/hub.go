@@ -67,8 +67,11 @@ type Hub struct {
 	// Backup, when set, says whether a portal's backup operators answer for an advertiser
 	// nobody of whose is available; the advertiser's followers are told it is available then.
 	Backup BackupChecker
-	// advertisers resolves the advertisers portal visitors follow (follow.go).
+	// advertisers resolves the advertisers portal visitors follow (follow.go); backups holds
+	// the portals' backup availability for them a moment.
 	advertisers advertiserCache
+	backupsMu   sync.Mutex
+	backups     map[string]knownBackup
 	ops         map[string]map[string]*operatorState // account id → operator id → state
 	closing     bool
 	jobs        chan func(ctx context.Context)
@@ -504,7 +507,7 @@ func (h *Hub) announceAvailability(accountID string, online bool) {
 		return
 	}
 	if !online {
-		online = h.backupAnswers(acc.ParentID)
+		online = h.backupAnswers(acc.ParentID, true)
 	}
 	frame := mustEncode(presenceFrame{Type: "presence", Online: online, Advertiser: &acc.ExternalID})
 	if err := h.bus.Publish(ctx, bus.FollowersTopic(accountID), frame); err != nil {
