@@ -16,14 +16,7 @@ import (
 // advertiser's operator sees only their own chat, with the listing's title.
 func TestPortalVisitorChatsWithTwoAdvertisers(t *testing.T) {
 	srv := testutil.NewServer(t, testutil.WithDemo())
-	seeded, err := demo.Seed(context.Background(), srv.Store, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logins := map[string]demo.Login{}
-	for _, l := range seeded.Logins {
-		logins[l.Account] = l
-	}
+	logins := demoLogins(t, srv)
 	north, south := logins["North Homes"], logins["South Estates"]
 	northOp := newBrowser(t, 1280, 800)
 	southOp := newBrowser(t, 1280, 800)
@@ -81,14 +74,7 @@ func TestPortalVisitorChatsWithTwoAdvertisers(t *testing.T) {
 // theirs the portal overrides, and the portal's admin sees the advertisers and who is online.
 func TestPortalSettingsAndAdvertisersInTheConsole(t *testing.T) {
 	srv := testutil.NewServer(t, testutil.WithDemo())
-	seeded, err := demo.Seed(context.Background(), srv.Store, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logins := map[string]demo.Login{}
-	for _, l := range seeded.Logins {
-		logins[l.Account] = l
-	}
+	logins := demoLogins(t, srv)
 	portalAdmin, north := logins["Demo Property Portal"], logins["North Homes"]
 	northTok := loginToken(t, srv, north.Email, north.Password)
 	portalTok := loginToken(t, srv, portalAdmin.Email, portalAdmin.Password)
@@ -132,14 +118,7 @@ func TestPortalSettingsAndAdvertisersInTheConsole(t *testing.T) {
 // offered the offline form where nobody can answer, the chat where someone can.
 func TestPortalWidgetFollowsTheAdvertisersItOffers(t *testing.T) {
 	srv := testutil.NewServer(t, testutil.WithDemo())
-	seeded, err := demo.Seed(context.Background(), srv.Store, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logins := map[string]demo.Login{}
-	for _, l := range seeded.Logins {
-		logins[l.Account] = l
-	}
+	logins := demoLogins(t, srv)
 	north, south := logins["North Homes"], logins["South Estates"]
 	northTok := loginToken(t, srv, north.Email, north.Password)
 	srv.DialOperator(northTok)
@@ -171,4 +150,18 @@ func TestPortalWidgetFollowsTheAdvertisersItOffers(t *testing.T) {
 	waitJS(t, visitor, "the offline form: nobody of South is there", offlineForm)
 	srv.DialOperator(loginToken(t, srv, south.Email, south.Password))
 	waitJS(t, visitor, "the composer once South's operator connects", composer)
+}
+
+// demoLogins seeds the demo accounts on srv and returns their logins by account name.
+func demoLogins(t *testing.T, srv *testutil.Server) map[string]demo.Login {
+	t.Helper()
+	seeded, err := demo.Seed(context.Background(), srv.Store, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logins := map[string]demo.Login{}
+	for _, l := range seeded.Logins {
+		logins[l.Account] = l
+	}
+	return logins
 }
