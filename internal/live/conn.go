@@ -307,7 +307,7 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, v *domain.Vis
 	greeting := []json.RawMessage{hello, mustEncode(presenceFrame{Type: "presence", Online: h.AnyOperatorAvailable(v.AccountID)})}
 	if e := h.followedOnConnect(r, v); e != nil {
 		c.followed = []string{e.topic}
-		greeting = append(greeting, e.presence[b2i(h.advertiserAvailable(e, v.AccountID, nil))])
+		greeting = append(greeting, e.presence[b2i(h.advertiserAvailable(e, v.AccountID))])
 	}
 	c.onTyping = func(ctx context.Context, id string, typing bool) error {
 		return h.typing.VisitorTyping(ctx, v, id, typing)

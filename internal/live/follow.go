@@ -140,9 +140,8 @@ func (h *Hub) follow(c *conn, wanted []string) {
 		return
 	}
 	subs.wait()
-	var backup *bool // the portal's backup operators, asked once if needed
 	for _, e := range added {
-		c.enqueue(e.frames[b2i(h.advertiserAvailable(e, portalID, &backup))])
+		c.enqueue(e.frames[b2i(h.advertiserAvailable(e, portalID))])
 	}
 }
 
@@ -166,20 +165,9 @@ func (h *Hub) followedOnConnect(r *http.Request, v *domain.Visitor) *advertiserE
 }
 
 // advertiserAvailable says whether someone answers for the advertiser: its operators, or the
-// portal's backup operators, asked once for all the advertisers of one list (backup: nil the
-// first time; a nil pointer asks every time).
-func (h *Hub) advertiserAvailable(e *advertiserEntry, portalID string, backup **bool) bool {
-	if h.AnyOperatorAvailable(e.id) {
-		return true
-	}
-	if backup == nil {
-		return h.backupAnswers(portalID, false)
-	}
-	if *backup == nil {
-		answers := h.backupAnswers(portalID, false)
-		*backup = &answers
-	}
-	return **backup
+// portal's backup operators.
+func (h *Hub) advertiserAvailable(e *advertiserEntry, portalID string) bool {
+	return h.AnyOperatorAvailable(e.id) || h.backupAnswers(portalID, false)
 }
 
 func b2i(b bool) int {
