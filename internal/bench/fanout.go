@@ -94,7 +94,7 @@ func (r *runner) fanoutPhase(ctx context.Context) {
 	rep := &r.rep.Fanout
 	clients := int64(r.totalVisitors() - r.totalUnexpected(ctx))
 	if len(r.opt.Advertisers) > 0 {
-		clients = int64(r.opt.audience(0, r.opt.Visitors)) - int64(r.totalUnexpected(ctx))
+		clients = int64(r.opt.audience()) - int64(r.totalUnexpected(ctx))
 		if len(r.operators) > 0 && r.operators[0].idx != 0 {
 			r.problems.note("fan-out", errors.New("the first advertiser's operator is not connected"))
 			return
@@ -212,14 +212,14 @@ func (r *runner) flip(ctx context.Context, clients int64, first bool) (int64, CP
 	return got, cpu, true
 }
 
-// audience counts the visitors first … first+count-1 that the fan-out's event goes to: all of
-// them, or on a portal those on the first advertiser's listings.
-func (o *Options) audience(first, count int) int {
+// audience counts the visitors the fan-out's event goes to: all of them, or on a portal those on
+// the first advertiser's listings.
+func (o *Options) audience() int {
 	if len(o.Advertisers) == 0 {
-		return count
+		return o.Visitors
 	}
 	n := 0
-	for i := first; i < first+count; i++ {
+	for i := range o.Visitors {
 		if o.advertiserOf(i) == o.Advertisers[0] {
 			n++
 		}
