@@ -135,11 +135,10 @@ func (h *Hub) follow(c *conn, wanted []string) {
 			known = append(known, e)
 		}
 	}
-	added, subs, ok := h.refollow(c, known)
-	if !ok || len(added) == 0 {
+	added, ok := h.refollow(c, known)
+	if !ok {
 		return
 	}
-	subs.wait()
 	for _, e := range added {
 		c.enqueue(e.frames[b2i(h.advertiserAvailable(e, portalID))])
 	}
@@ -178,18 +177,20 @@ func b2i(b bool) int {
 }
 
 // refollow sets the advertisers c follows, joining the new ones' topics and leaving the rest;
-// added lists the new ones. ok is false once c has left the hub.
-func (h *Hub) refollow(c *conn, advertisers []*advertiserEntry) (added []*advertiserEntry, subs subscriptions, ok bool) {
+// added lists the new ones. ok is false once c has left the hub. The followers' topics are one
+// family, which the hub follows from the start: there is no subscription to wait for.
+func (h *Hub) refollow(c *conn, advertisers []*advertiserEntry) (added []*advertiserEntry, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, here := h.conns[c]; !here {
-		return nil, subs, false
+		return nil, false
 	}
+	var none subscriptions
 	topics := make([]string, len(advertisers))
 	for i, e := range advertisers {
 		topics[i] = e.topic
 		if !slices.Contains(c.followed, e.topic) {
-			h.addTopic(c, e.topic, &subs)
+			h.addTopic(c, e.topic, &none)
 			added = append(added, e)
 		}
 	}
@@ -199,7 +200,7 @@ func (h *Hub) refollow(c *conn, advertisers []*advertiserEntry) (added []*advert
 		}
 	}
 	c.followed = topics
-	return added, subs, true
+	return added, true
 }
 
 // backupAnswers says whether the portal's backup operators can answer now. Every portal visitor

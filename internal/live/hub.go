@@ -185,13 +185,12 @@ func (h *Hub) join(c *conn, topics ...string) (wait func(), ok bool) {
 		h.addTopic(c, name, &pending)
 	}
 	c.topics = topics
-	return pending.wait, true
+	return func() { h.awaitSubscriptions(&pending) }, true
 }
 
 // subscriptions are the bus subscriptions a connection waits for: those it made itself, and
 // those another connection made a moment before and that may not be in effect yet.
 type subscriptions struct {
-	h       *Hub
 	created []*topic
 	pending []chan struct{}
 }
@@ -199,7 +198,6 @@ type subscriptions struct {
 // addTopic adds c to the topic name, subscribing to it on the bus if it is new here; the
 // caller holds h.mu.
 func (h *Hub) addTopic(c *conn, name string, s *subscriptions) {
-	s.h = h
 	t := h.topics[name]
 	if t == nil {
 		t = &topic{conns: map[*conn]struct{}{}}
@@ -227,12 +225,12 @@ func (h *Hub) addTopic(c *conn, name string, s *subscriptions) {
 	t.conns[c] = struct{}{}
 }
 
-// wait returns once the subscriptions are in effect, or confirmTimeout has passed.
-func (s *subscriptions) wait() {
+// awaitSubscriptions returns once the subscriptions are in effect, or confirmTimeout has passed.
+func (h *Hub) awaitSubscriptions(s *subscriptions) {
 	if len(s.created) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), confirmTimeout)
-		if err := s.h.confirmer.Confirm(ctx); err != nil && !errors.Is(err, bus.ErrDisconnected) {
-			s.h.log.Warn("subscriptions not confirmed by the bus", "err", err)
+		if err := h.confirmer.Confirm(ctx); err != nil && !errors.Is(err, bus.ErrDisconnected) {
+			h.log.Warn("subscriptions not confirmed by the bus", "err", err)
 		}
 		cancel()
 		for _, t := range s.created {

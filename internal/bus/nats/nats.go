@@ -94,7 +94,7 @@ type Bus struct {
 	closed     chan struct{} // ends the dispatchers
 	closeOnce  sync.Once
 	handlersMu sync.RWMutex
-	handlers   map[*nats.Subscription]nats.MsgHandler
+	handlers   map[*nats.Subscription]bus.Handler
 }
 
 var (
@@ -109,7 +109,7 @@ var (
 // its own clients from the database meanwhile, as during an outage, and reports a gap once it is
 // connected. Only a configuration that can never work (a URL, a file) is an error.
 func Connect(cfg config.NATS, node string, log *slog.Logger) (*Bus, error) {
-	b := &Bus{local: bus.NewMemory(), log: log, name: node, handlers: map[*nats.Subscription]nats.MsgHandler{},
+	b := &Bus{local: bus.NewMemory(), log: log, name: node, handlers: map[*nats.Subscription]bus.Handler{},
 		closed: make(chan struct{})}
 	opts := []nats.Option{
 		nats.Name("portico " + node),
@@ -338,7 +338,7 @@ func (b *Bus) Subscribe(topic string, h bus.Handler) (func(), error) {
 	b.handlersMu.Lock()
 	sub, err := b.nc.ChanSubscribe(subject, queue)
 	if err == nil {
-		b.handlers[sub] = func(m *nats.Msg) { h(m.Data) }
+		b.handlers[sub] = h
 	}
 	b.handlersMu.Unlock()
 	if err != nil {
@@ -369,7 +369,7 @@ func (b *Bus) dispatchFrom(queue chan *nats.Msg) {
 			h := b.handlers[m.Sub]
 			b.handlersMu.RUnlock()
 			if h != nil {
-				h(m)
+				h(m.Data)
 			}
 		case <-b.closed:
 			return
