@@ -147,7 +147,7 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 	portalService := portal.NewService(s, hub)
 	convs.Portal = portalService
 	visitorService := visitors.NewService(s, hub, log)
-	visitorService.Backup = portalService
+	visitorService.Backup = hub
 	hub.Backup = portalService
 	if visitorService.Geo, err = openGeoIP(cfg.GeoIPDB); err != nil {
 		return nil, err

@@ -259,6 +259,27 @@ func TestFollowedAdvertisersAcrossNodes(t *testing.T) {
 	if f := visitor.Next("presence"); f["online"] != true || f["advertiser"] != "agency-7" {
 		t.Fatalf("agency-7's operator connected on the other node: %v", f)
 	}
+
+	// The portal's backup operator, on the other node, answers for the 39 with nobody there.
+	_, admin := b.Operator(portal, domain.RoleAdmin)
+	b.Do("PUT", "/api/v1/portal/backup", admin, map[string]any{"enabled": true}).Want(t, http.StatusOK)
+	backup := b.DialOperator(admin)
+	awaitAvailability := func(online bool) {
+		t.Helper()
+		heard := map[any]bool{}
+		for len(heard) < n-1 {
+			f := visitor.Next("presence")
+			if f["advertiser"] == "agency-7" {
+				t.Fatalf("agency-7's own operator answers, yet: %v", f)
+			}
+			if f["online"] == online {
+				heard[f["advertiser"]] = true
+			}
+		}
+	}
+	awaitAvailability(true)
+	backup.Conn.CloseNow()
+	awaitAvailability(false)
 }
 
 // settledGoroutines counts this process's goroutines once the HTTP client's idle connections

@@ -149,6 +149,16 @@ func TestPortalBackupOperatorsTakeChatsOfAbsentAdvertisers(t *testing.T) {
 		srv.Do("POST", "/api/v1/conversations/"+id+"/claim", backupTok, nil).Want(t, http.StatusOK)
 		srv.Do("POST", "/api/v1/conversations/"+id+"/messages", backupTok, map[string]string{"body": "The call centre here", "client_msg_id": "b1"}).Want(t, http.StatusCreated)
 
+		// The node keeps the backup answer a moment for page views; a backup operator's own
+		// change is heard at once all the same.
+		srv.Do("PATCH", "/api/v1/me", backupTok, map[string]string{"status": "away"}).Want(t, http.StatusOK)
+		if v := portalVisit(t, srv, portal, "", "adv-c", "L9"); v.Path("online") != false {
+			t.Fatalf("the backup operator away: %s", v.Raw)
+		}
+		srv.Do("PATCH", "/api/v1/me", backupTok, map[string]string{"status": "online"}).Want(t, http.StatusOK)
+		if v := portalVisit(t, srv, portal, "", "adv-c", "L9"); v.Path("online") != true {
+			t.Fatalf("the backup operator back: %s", v.Raw)
+		}
 		srv.Do("PUT", "/api/v1/portal/backup", pAdmin, map[string]any{"enabled": false}).Want(t, http.StatusOK)
 		if v := portalVisit(t, srv, portal, "", "adv-c", "L9"); v.Path("online") != false {
 			t.Fatalf("backup disabled: %s", v.Raw)

@@ -33,7 +33,8 @@ type presenceMsg struct {
 	Bye   bool   `json:"bye,omitempty"`
 	// A delta: kind "v" (visitor) or "o" (operator available), the id, its account, on or off;
 	// or kind "s": an operator's new status, for their connections to other nodes;
-	// or kind "x": a session (ID is its hash) ended, close its sockets.
+	// or kind "x": a session (ID is its hash) ended, close its sockets;
+	// or kind "b": whether the portal's (Account) backup operators can answer now (On).
 	Kind    string `json:"k,omitempty"`
 	Status  string `json:"s,omitempty"`
 	ID      string `json:"id,omitempty"`
@@ -197,7 +198,15 @@ func splitSnapshot(m presenceMsg, size, limit int) [][]byte {
 	}
 }
 
-func (c *cluster) receive(payload []byte, snapshot func() presenceMsg, applyStatus func(accountID, operatorID string, status domain.OperatorStatus), endSession func(sessionHash string)) {
+// clusterHandlers is what the hub does on other nodes' messages that are not presence.
+type clusterHandlers struct {
+	snapshot    func() presenceMsg
+	applyStatus func(accountID, operatorID string, status domain.OperatorStatus)
+	endSession  func(sessionHash string)
+	backupHeard func(portalID string, answers bool)
+}
+
+func (c *cluster) receive(payload []byte, on clusterHandlers) {
 	if c.fromSelf(payload) {
 		return
 	}
@@ -205,18 +214,21 @@ func (c *cluster) receive(payload []byte, snapshot func() presenceMsg, applyStat
 	if err := json.Unmarshal(payload, &m); err != nil || m.Node == "" || m.Node == c.node {
 		return
 	}
-	if m.Kind == "x" {
-		endSession(m.ID)
+	switch m.Kind {
+	case "x":
+		on.endSession(m.ID)
 		return
-	}
-	if m.Kind == "s" {
+	case "s":
 		if st := domain.OperatorStatus(m.Status); st.Valid() {
-			applyStatus(m.Account, m.ID, st)
+			on.applyStatus(m.Account, m.ID, st)
 		}
+		return
+	case "b":
+		on.backupHeard(m.Account, m.On)
 		return
 	}
 	if m.Hello {
-		c.answerHello(snapshot)
+		c.answerHello(on.snapshot)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

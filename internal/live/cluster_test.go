@@ -46,7 +46,7 @@ func TestClusterTakesInOtherNodesSnapshotsOnly(t *testing.T) {
 	c := newCluster("web-1", nil, &envelopeLayout{}, slog.Default())
 	for _, node := range []string{"web-1", "web-2"} {
 		m := presenceMsg{Node: node, Snapshot: true, Visitors: map[string][]string{"acc": {"v-" + node}}}
-		c.receive(mustEncode(m), nil, nil, nil)
+		c.receive(mustEncode(m), clusterHandlers{})
 	}
 	if _, ok := c.nodes["web-1"]; ok {
 		t.Error("the node took in its own snapshot")
@@ -63,7 +63,7 @@ func TestClusterSpeaksJSONWhileAnOlderNodeIsThere(t *testing.T) {
 	c := newCluster("web-1", nil, layout, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	now := time.Now()
 	c.now = func() time.Time { return now }
-	receive := func(payload string) { c.receive([]byte(payload), nil, nil, nil) }
+	receive := func(payload string) { c.receive([]byte(payload), clusterHandlers{}) }
 	step := func(what string, wantJSON bool) {
 		t.Helper()
 		if got := layout.json.Load(); got != wantJSON {
@@ -133,14 +133,14 @@ func TestASnapshotTooLargeForOneMessageComesInParts(t *testing.T) {
 		if part.Snapshot != (i == 0) || part.More != (i > 0) {
 			t.Fatalf("part %d: snapshot %v, more %v", i, part.Snapshot, part.More)
 		}
-		receiver.receive(payload, nil, nil, nil)
+		receiver.receive(payload, clusterHandlers{})
 	}
 	if !receiver.KnowsAll(m) {
 		t.Fatal("the parts together do not give every visitor and operator")
 	}
 	next := SnapshotOf(1, 0, "acc-1")
 	next.Node, next.Envelope = "web-2", envelopeVersion
-	receiver.receive(mustEncode(next), nil, nil, nil)
+	receiver.receive(mustEncode(next), clusterHandlers{})
 	if receiver.visitorOnline(m.Visitors["acc-1"][0]) || !receiver.visitorOnline(next.Visitors["acc-1"][0]) {
 		t.Fatal("the next snapshot did not replace the parts")
 	}
@@ -163,7 +163,7 @@ func TestHellosThatComeTogetherGetOneAnswer(t *testing.T) {
 	c := newCluster("web-1", b, &envelopeLayout{}, slog.New(slog.DiscardHandler))
 	snapshot := func() presenceMsg { return presenceMsg{Visitors: map[string][]string{"acc": {"v1"}}} }
 	hello := func(node string) {
-		c.receive(mustEncode(presenceMsg{Node: node, Hello: true, Envelope: envelopeVersion}), snapshot, nil, nil)
+		c.receive(mustEncode(presenceMsg{Node: node, Hello: true, Envelope: envelopeVersion}), clusterHandlers{snapshot: snapshot})
 	}
 	answers := func(want int) {
 		t.Helper()

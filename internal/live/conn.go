@@ -34,9 +34,9 @@ type conn struct {
 	session  string // for operators: the hash of the token the socket was opened with
 	visitor  *domain.Visitor
 	topics   []string
-	// followed: the followers topics of the advertisers a portal visitor's page follows
-	// (follow.go); read and written under the hub's lock.
-	followed []string
+	// followed: the advertisers a portal visitor's page follows (follow.go), shared with the
+	// cache; read and written under the hub's lock.
+	followed []*advertiserEntry
 	onSlow   func()
 	onTyping func(ctx context.Context, conversationID string, typing bool) error
 	// lastRead is when the client last sent anything (Unix seconds), for the idle sweep.
@@ -306,7 +306,7 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, v *domain.Vis
 	// Availability may have changed while the visitor was away, so it follows the hello.
 	greeting := []json.RawMessage{hello, mustEncode(presenceFrame{Type: "presence", Online: h.AnyOperatorAvailable(v.AccountID)})}
 	if e := h.followedOnConnect(r, v); e != nil {
-		c.followed = []string{e.topic}
+		c.followed = []*advertiserEntry{e}
 		greeting = append(greeting, e.presence[b2i(h.advertiserAvailable(e, v.AccountID))])
 	}
 	c.onTyping = func(ctx context.Context, id string, typing bool) error {

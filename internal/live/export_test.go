@@ -48,7 +48,7 @@ func NewCluster(node string, b bus.Bus) *Cluster {
 func (c *cluster) Publish(m presenceMsg) { c.publish(m) }
 
 // Receive takes in a presence message of the bus.
-func (c *cluster) Receive(payload []byte) { c.receive(payload, nil, nil, nil) }
+func (c *cluster) Receive(payload []byte) { c.receive(payload, clusterHandlers{}) }
 
 // PresenceTopic is the topic presence messages travel on.
 const PresenceTopic = presenceTopic

@@ -186,22 +186,97 @@ func (h *Hub) refollow(c *conn, advertisers []*advertiserEntry) (added []*advert
 		return nil, false
 	}
 	var none subscriptions
-	topics := make([]string, len(advertisers))
-	for i, e := range advertisers {
-		topics[i] = e.topic
-		if !slices.Contains(c.followed, e.topic) {
+	for _, e := range advertisers {
+		if !slices.Contains(c.followed, e) && !followsTopic(c.followed, e.topic) {
 			h.addTopic(c, e.topic, &none)
 			added = append(added, e)
 		}
 	}
-	for _, name := range c.followed {
-		if !slices.Contains(topics, name) {
-			h.dropTopic(c, name)
+	for _, old := range c.followed {
+		if !followsTopic(advertisers, old.topic) {
+			h.dropTopic(c, old.topic)
 		}
 	}
-	c.followed = topics
+	c.followed = advertisers
 	return added, true
 }
+
+// followsTopic says whether one of the advertisers has the followers topic.
+func followsTopic(advertisers []*advertiserEntry, topic string) bool {
+	return slices.ContainsFunc(advertisers, func(e *advertiserEntry) bool { return e.topic == topic })
+}
+
+// --- the portal's backup operators -----------------------------------------------------------
+
+// A portal's backup operators answer for the advertisers nobody of whose is available, so the
+// followers of those advertisers must hear when the backup operators come or go. The node where
+// a portal operator's availability changed, or where the portal's backup setting was saved,
+// asks afresh whether the backup operators can answer and tells every node (a presence message
+// of kind "b"); each node tells the sockets it holds that follow one of the portal's
+// advertisers with nobody there, unless the answer is the one it last told them.
+
+// BackupChanged takes a change of the portal's backup setting.
+func (h *Hub) BackupChanged(portalID string) {
+	if h.Backup != nil {
+		h.recheckBackup(portalID)
+	}
+}
+
+// recheckBackup asks whether the portal's backup operators can answer now and tells every node.
+func (h *Hub) recheckBackup(portalID string) {
+	answers, err := h.askBackup(portalID)
+	if err != nil {
+		h.log.Warn("presence: backup operators", "account_id", portalID, "err", err)
+		return
+	}
+	h.cluster.publish(presenceMsg{Kind: "b", Account: portalID, On: answers})
+	h.backupHeard(portalID, answers)
+}
+
+// backupHeard takes whether the portal's backup operators can answer now, as a node found out,
+// and tells this node's followers of the portal's advertisers with nobody there if it is news.
+func (h *Hub) backupHeard(portalID string, answers bool) {
+	h.backupsMu.Lock()
+	known := h.backups[portalID]
+	news := !known.told || known.toldAnswers != answers
+	known.answers, known.expires = answers, time.Now().Add(backupKnownFor)
+	known.told, known.toldAnswers = true, answers
+	h.rememberBackupLocked(portalID, known)
+	h.backupsMu.Unlock()
+	if !news {
+		return
+	}
+	type notice struct {
+		c     *conn
+		frame []byte
+	}
+	var notices []notice
+	h.mu.Lock()
+	nobodyThere := map[string]bool{}
+	for c := range h.conns {
+		if c.visitor == nil || c.visitor.AccountID != portalID {
+			continue
+		}
+		for _, e := range c.followed {
+			absent, asked := nobodyThere[e.id]
+			if !asked {
+				absent = !h.accountAvailable(e.id)
+				nobodyThere[e.id] = absent
+			}
+			if absent {
+				notices = append(notices, notice{c, e.frames[b2i(answers)]})
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, n := range notices {
+		n.c.enqueue(n.frame)
+	}
+}
+
+// BackupAnswers says whether the portal's backup operators can answer now, as the node last
+// heard it: every page view of a listing whose advertiser has nobody there asks it.
+func (h *Hub) BackupAnswers(portalID string) bool { return h.backupAnswers(portalID, false) }
 
 // backupAnswers says whether the portal's backup operators can answer now. Every portal visitor
 // connecting to a listing whose advertiser has nobody there asks it, thousands at once after a
@@ -211,33 +286,56 @@ func (h *Hub) backupAnswers(portalID string, fresh bool) bool {
 	if h.Backup == nil {
 		return false
 	}
-	now := time.Now()
-	h.backupsMu.Lock()
-	known, ok := h.backups[portalID]
-	h.backupsMu.Unlock()
-	if ok && !fresh && now.Before(known.expires) {
-		return known.answers
+	if !fresh {
+		h.backupsMu.Lock()
+		known, ok := h.backups[portalID]
+		h.backupsMu.Unlock()
+		if ok && time.Now().Before(known.expires) {
+			return known.answers
+		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
-	defer cancel()
-	answers, err := h.Backup.PortalBackupAvailable(ctx, portalID)
+	answers, err := h.askBackup(portalID)
 	if err != nil {
 		h.log.Warn("presence: backup operators", "account_id", portalID, "err", err)
 		return false
 	}
-	h.backupsMu.Lock()
-	if h.backups == nil || len(h.backups) >= advertiserCacheSize {
-		h.backups = map[string]knownBackup{}
-	}
-	h.backups[portalID] = knownBackup{answers: answers, expires: now.Add(backupKnownFor)}
-	h.backupsMu.Unlock()
 	return answers
 }
 
-// knownBackup is a portal's backup availability as last asked.
+// askBackup asks the portal service whether the portal's backup operators can answer now, and
+// remembers the answer for backupKnownFor.
+func (h *Hub) askBackup(portalID string) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
+	answers, err := h.Backup.PortalBackupAvailable(ctx, portalID)
+	if err != nil {
+		return false, err
+	}
+	h.backupsMu.Lock()
+	known := h.backups[portalID]
+	known.answers, known.expires = answers, time.Now().Add(backupKnownFor)
+	h.rememberBackupLocked(portalID, known)
+	h.backupsMu.Unlock()
+	return answers, nil
+}
+
+// rememberBackupLocked stores what the node knows of the portal's backup operators; the caller
+// holds h.backupsMu.
+func (h *Hub) rememberBackupLocked(portalID string, known knownBackup) {
+	if h.backups == nil || len(h.backups) >= advertiserCacheSize {
+		h.backups = map[string]knownBackup{}
+	}
+	h.backups[portalID] = known
+}
+
+// knownBackup is what the node knows of a portal's backup operators: whether they could answer
+// when last asked, until when that answer serves, and what the node last told the followers of
+// the portal's advertisers with nobody there (told: it told them anything yet).
 type knownBackup struct {
-	answers bool
-	expires time.Time
+	answers     bool
+	expires     time.Time
+	told        bool
+	toldAnswers bool
 }
 
 // backupKnownFor is how long a portal's backup availability serves the sockets that connect.

@@ -181,8 +181,8 @@ func (h *Hub) join(c *conn, topics ...string) (wait func(), ok bool) {
 	for _, name := range topics {
 		h.addTopic(c, name, &pending)
 	}
-	for _, name := range c.followed { // the advertiser a portal visitor's socket came with
-		h.addTopic(c, name, &pending)
+	for _, e := range c.followed { // the advertiser a portal visitor's socket came with
+		h.addTopic(c, e.topic, &pending)
 	}
 	c.topics = topics
 	return func() { h.awaitSubscriptions(&pending) }, true
@@ -280,8 +280,8 @@ func (h *Hub) leave(c *conn) {
 	for _, name := range c.topics {
 		h.dropTopic(c, name)
 	}
-	for _, name := range c.followed {
-		h.dropTopic(c, name)
+	for _, e := range c.followed {
+		h.dropTopic(c, e.topic)
 	}
 }
 
@@ -486,30 +486,38 @@ func (h *Hub) updateOperator(accountID, operatorID string, change func(*operator
 	if before != after {
 		h.announceAvailability(accountID, after)
 	}
-}
-
-// announceAvailability tells the account's visitors whether someone can answer now. An
-// advertiser's availability also goes to the portal visitors who follow it (follow.go), naming
-// the advertiser: on the portal, its backup operators count too.
-func (h *Hub) announceAvailability(accountID string, online bool) {
-	ctx := context.Background()
-	if err := h.bus.Publish(ctx, bus.AccountVisitorsTopic(accountID), mustEncode(presenceFrame{Type: "presence", Online: online})); err != nil {
-		h.log.Warn("presence not published", "account_id", accountID, "err", err)
+	if before == after && wasAvailable == isAvailable {
+		return
 	}
-	acc, err := h.accounts.AccountByID(ctx, accountID)
+	acc, err := h.accounts.AccountByID(context.Background(), accountID)
 	if err != nil {
 		h.log.Warn("presence: account lookup", "account_id", accountID, "err", err)
 		return
 	}
-	if acc.ParentID == "" {
-		return
+	if before != after && acc.Kind == domain.KindAdvertiser {
+		h.announceToFollowers(acc, after)
 	}
-	if !online {
-		online = h.backupAnswers(acc.ParentID, true)
+	if wasAvailable != isAvailable && acc.Kind == domain.KindPortal {
+		h.recheckBackup(acc.ID) // the operator may be one of its backup operators
 	}
-	frame := mustEncode(presenceFrame{Type: "presence", Online: online, Advertiser: &acc.ExternalID})
-	if err := h.bus.Publish(ctx, bus.FollowersTopic(accountID), frame); err != nil {
+}
+
+// announceAvailability tells the account's visitors whether someone can answer now.
+func (h *Hub) announceAvailability(accountID string, online bool) {
+	if err := h.bus.Publish(context.Background(), bus.AccountVisitorsTopic(accountID), mustEncode(presenceFrame{Type: "presence", Online: online})); err != nil {
 		h.log.Warn("presence not published", "account_id", accountID, "err", err)
+	}
+}
+
+// announceToFollowers tells the portal visitors who follow the advertiser (follow.go) whether
+// someone answers for it now: its operators, or else the portal's backup operators.
+func (h *Hub) announceToFollowers(adv *domain.Account, online bool) {
+	if !online {
+		online = h.backupAnswers(adv.ParentID, true)
+	}
+	frame := mustEncode(presenceFrame{Type: "presence", Online: online, Advertiser: &adv.ExternalID})
+	if err := h.bus.Publish(context.Background(), bus.FollowersTopic(adv.ID), frame); err != nil {
+		h.log.Warn("presence not published", "account_id", adv.ID, "err", err)
 	}
 }
 
@@ -573,7 +581,9 @@ func (h *Hub) sweepLeavers(now time.Time) {
 // Run keeps this node's presence known to the other nodes until ctx ends, then says goodbye so
 // they drop it at once rather than after nodeTTL.
 func (h *Hub) Run(ctx context.Context) error {
-	unsubscribe, err := h.bus.Subscribe(presenceTopic, func(payload []byte) { h.cluster.receive(payload, h.snapshot, h.applyStatus, h.closeSession) })
+	unsubscribe, err := h.bus.Subscribe(presenceTopic, func(payload []byte) {
+		h.cluster.receive(payload, clusterHandlers{snapshot: h.snapshot, applyStatus: h.applyStatus, endSession: h.closeSession, backupHeard: h.backupHeard})
+	})
 	if err != nil {
 		return err
 	}

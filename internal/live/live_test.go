@@ -188,6 +188,58 @@ func TestPortalVisitorsHearOnlyTheAdvertisersTheyFollow(t *testing.T) {
 	}
 }
 
+// The followers of an advertiser with nobody there hear when the portal's backup operators come
+// and go, and when the portal turns backup on or off; those of an advertiser whose own operators
+// answer hear nothing of it.
+func TestFollowersHearThePortalsBackupOperators(t *testing.T) {
+	srv := testutil.NewServer(t)
+	portal := srv.Account(domain.KindPortal, nil, "")
+	north := srv.Account(domain.KindAdvertiser, portal, "north")
+	srv.Account(domain.KindAdvertiser, portal, "south")
+	_, northToken := srv.Operator(north, domain.RoleAgent)
+	srv.DialOperator(northToken)
+	_, admin := srv.Operator(portal, domain.RoleAdmin)
+	backup, backupToken := srv.Operator(portal, domain.RoleAgent)
+	srv.Do("PATCH", "/api/v1/me", backupToken, map[string]string{"status": "away"}).Want(t, http.StatusOK)
+	srv.Do("PUT", "/api/v1/portal/backup", admin, map[string]any{"enabled": true, "operator_ids": []string{backup.ID}}).Want(t, http.StatusOK)
+	isAbout := func(advertiser string) func(map[string]any) bool {
+		return func(f map[string]any) bool { return f["advertiser"] == advertiser }
+	}
+	vt, _ := srv.Visitor(portal, "https://portal.example/south/1")
+	page := testutil.Dial(t, strings.Replace(srv.URL, "http", "ws", 1)+"/api/v1/widget/ws?token="+vt+"&follow=south", nil)
+	if f := page.NextWhere("presence", isAbout("south")); f["online"] != false {
+		t.Fatalf("south, nobody there and the backup operator away: %v", f)
+	}
+	page.Send(map[string]any{"type": "follow", "advertisers": []string{"south", "north"}})
+	if f := page.NextWhere("presence", isAbout("north")); f["online"] != true {
+		t.Fatalf("north's availability on following it: %v", f)
+	}
+
+	// The portal's admin is no backup operator: nothing changes for south.
+	srv.DialOperator(admin)
+	page.QuietWhere("presence", isAbout("south"), 300*time.Millisecond)
+	backupSocket := srv.DialOperator(backupToken)
+	srv.Do("PATCH", "/api/v1/me", backupToken, map[string]string{"status": "online"}).Want(t, http.StatusOK)
+	if f := page.NextWhere("presence", isAbout("south")); f["online"] != true {
+		t.Fatalf("the backup operator online: %v", f)
+	}
+	srv.Do("PUT", "/api/v1/portal/backup", admin, map[string]any{"enabled": false}).Want(t, http.StatusOK)
+	if f := page.NextWhere("presence", isAbout("south")); f["online"] != false {
+		t.Fatalf("backup turned off: %v", f)
+	}
+	srv.Do("PUT", "/api/v1/portal/backup", admin, map[string]any{"enabled": true}).Want(t, http.StatusOK)
+	if f := page.NextWhere("presence", isAbout("south")); f["online"] != true {
+		t.Fatalf("backup turned on, every portal operator a backup operator: %v", f)
+	}
+	srv.Do("PUT", "/api/v1/portal/backup", admin, map[string]any{"enabled": true, "operator_ids": []string{backup.ID}}).Want(t, http.StatusOK)
+	backupSocket.Conn.CloseNow()
+	if f := page.NextWhere("presence", isAbout("south")); f["online"] != false {
+		t.Fatalf("the backup operator gone: %v", f)
+	}
+	// North's own operator answered all along.
+	page.QuietWhere("presence", isAbout("north"), 300*time.Millisecond)
+}
+
 // A listing page's socket names the listing's advertiser in its URL: it follows it from the
 // start, its availability in the greeting, until a follow frame replaces the list.
 func TestAListingPageSocketFollowsItsAdvertiserFromTheStart(t *testing.T) {

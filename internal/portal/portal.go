@@ -28,10 +28,12 @@ type Store interface {
 	ListOperators(ctx context.Context, accountID string) ([]domain.Operator, error)
 }
 
-// Availability tells who can answer right now, on any node.
+// Availability tells who can answer right now, on any node, and hears of what changes that.
 type Availability interface {
 	AnyOperatorAvailable(accountIDs ...string) bool
 	OperatorAvailable(accountID, operatorID string) bool
+	// BackupChanged tells the portal's visitors what a new backup setting changes for them.
+	BackupChanged(portalID string)
 }
 
 type Service struct {
@@ -297,6 +299,7 @@ func (s *Service) SetBackup(ctx context.Context, op *domain.Operator, enabled bo
 	if err := s.store.SetPortalBackup(ctx, b); err != nil {
 		return nil, err
 	}
+	s.available.BackupChanged(acc.ID)
 	return b, nil
 }
 
@@ -358,15 +361,6 @@ func (s *Service) Route(ctx context.Context, target *domain.Account, listing *do
 		return backup, nil
 	}
 	return agents, nil
-}
-
-// BackupAvailable reports whether the advertiser's portal has a backup operator available now.
-func (s *Service) BackupAvailable(ctx context.Context, advertiserID string) (bool, error) {
-	adv, err := s.store.AccountByID(ctx, advertiserID)
-	if err != nil || adv.Kind != domain.KindAdvertiser {
-		return false, err
-	}
-	return s.PortalBackupAvailable(ctx, adv.ParentID)
 }
 
 // PortalBackupAvailable reports whether one of the portal's backup operators is available now.

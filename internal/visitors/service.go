@@ -37,9 +37,9 @@ type Availability interface {
 	AnyOperatorAvailable(accountIDs ...string) bool
 }
 
-// BackupChecker tells whether a portal's backup operators would answer for an advertiser.
+// BackupChecker tells whether a portal's backup operators would answer for its advertisers now.
 type BackupChecker interface {
-	BackupAvailable(ctx context.Context, advertiserID string) (bool, error)
+	BackupAnswers(portalID string) bool
 }
 
 type Service struct {
@@ -160,9 +160,7 @@ func (s *Service) Visit(ctx context.Context, in VisitInput) (*VisitResult, error
 	}
 	online := s.available.AnyOperatorAvailable(answering...)
 	if !online && s.Backup != nil && acc.Kind == domain.KindPortal && pageAccount != "" {
-		if online, err = s.Backup.BackupAvailable(ctx, pageAccount); err != nil {
-			return nil, err
-		}
+		online = s.Backup.BackupAnswers(acc.ID)
 	}
 	res := &VisitResult{
 		VisitorToken: known.token,
