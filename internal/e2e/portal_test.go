@@ -113,8 +113,8 @@ func TestPortalSettingsAndAdvertisersInTheConsole(t *testing.T) {
 		"North Homes:online,South Estates:offline")
 }
 
-// The widget on a listing page shows whether the listing's advertiser can answer as it changes,
-// and on the results page knows it for the advertisers of the chat buttons: the visitor is
+// The widget on a listing page shows whether the listing's advertiser (or, for it, the portal's
+// backup operators) can answer as it changes, and on the results page knows it for the advertisers of the chat buttons: the visitor is
 // offered the offline form where nobody can answer, the chat where someone can.
 func TestPortalWidgetFollowsTheAdvertisersItOffers(t *testing.T) {
 	srv := testutil.NewServer(t, testutil.WithDemo())
@@ -136,6 +136,13 @@ func TestPortalWidgetFollowsTheAdvertisersItOffers(t *testing.T) {
 	waitJS(t, visitor, "the composer: North's operator is there", composer)
 	setStatus("away")
 	waitJS(t, visitor, "the offline form once North's operator is away", offlineForm)
+	// The portal's call centre answers for North while nobody of North is there.
+	portalTok := loginToken(t, srv, logins["Demo Property Portal"].Email, logins["Demo Property Portal"].Password)
+	testutil.DoHeaders(t, http.MethodPut, srv.URL+"/api/v1/portal/backup", portalTok, map[string]any{"enabled": true}, nil).Want(t, http.StatusOK)
+	callCentre := srv.DialOperator(portalTok)
+	waitJS(t, visitor, "the composer once the portal's backup operator connects", composer)
+	callCentre.Conn.CloseNow()
+	waitJS(t, visitor, "the offline form once the backup operator leaves", offlineForm)
 	setStatus("online")
 	waitJS(t, visitor, "the composer again once North's operator is back", composer)
 
