@@ -159,6 +159,33 @@ func TestPortalWidgetFollowsTheAdvertisersItOffers(t *testing.T) {
 	waitJS(t, visitor, "the composer once South's operator connects", composer)
 }
 
+// A results page's chat buttons carry whether someone answers for their advertiser, for the
+// page's own styles, and so do buttons the page adds after the widget connected.
+func TestPortalChatButtonsShowWhoAnswers(t *testing.T) {
+	srv := testutil.NewServer(t, testutil.WithDemo())
+	logins := demoLogins(t, srv)
+	north, south := logins["North Homes"], logins["South Estates"]
+	srv.DialOperator(loginToken(t, srv, north.Email, north.Password))
+	buttons := `[...new Set([...document.querySelectorAll('[data-portico-advertiser]')].map(b => b.dataset.porticoAdvertiser + ':' + b.dataset.porticoOnline))].sort().join(',')`
+
+	visitor := newBrowser(t, 1280, 800)
+	run(t, visitor, "open the results page", chromedp.Navigate(srv.URL+"/demo/portal/"))
+	waitEqual(t, visitor, "North's buttons online, South's not", buttons, "agency-north:true,agency-south:false")
+	southSocket := srv.DialOperator(loginToken(t, srv, south.Email, south.Password))
+	waitEqual(t, visitor, "South's buttons once its operator connects", buttons, "agency-north:true,agency-south:true")
+
+	// A listing page follows its own advertiser; a button the page adds later, South's, is
+	// followed too.
+	run(t, visitor, "open North's listing", chromedp.Navigate(srv.URL+"/demo/portal/listing/flat-101"))
+	waitJS(t, visitor, "the widget's launcher", widget(`[data-testid=launcher]`))
+	run(t, visitor, "the page adds a chat button for South", chromedp.Evaluate[chromedp.Void](
+		`document.body.insertAdjacentHTML('beforeend', '<button id=later data-portico-advertiser=agency-south>Ask South</button>')`))
+	later := `document.getElementById('later').dataset.porticoOnline`
+	waitEqual(t, visitor, "the added button: South answers", later, "true")
+	southSocket.Conn.CloseNow()
+	waitEqual(t, visitor, "the added button once South's operator leaves", later, "false")
+}
+
 // demoLogins seeds the demo accounts on srv and returns their logins by account name.
 func demoLogins(t *testing.T, srv *testutil.Server) map[string]demo.Login {
 	t.Helper()

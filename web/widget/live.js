@@ -1,6 +1,7 @@
 // Live events from the socket (docs/protocol.md). The socket only says what
 // happened; anything this page cannot place is fetched from the server.
 import { byId, receive, resync, syncMessages, updated } from './chat.js';
+import { markButtons } from './follow.js';
 import { onInvitation } from './invite.js';
 import { S } from './state.js';
 import { render, stickToBottom } from './view.js';
@@ -49,4 +50,5 @@ function onTyping(f) {
 function onPresence(f) {
   if (typeof f.advertiser === 'string') S.availability.set(f.advertiser, !!f.online);
   else if (!S.pageTarget.advertiser) S.availability.set(S.pageTarget.advertiser, !!f.online);
+  markButtons();
 }
