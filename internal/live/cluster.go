@@ -340,15 +340,30 @@ func (c *cluster) anyNode() bool {
 }
 
 // forgetSilent drops nodes that have not been heard from within nodeTTL.
-func (c *cluster) forgetSilent() {
+func (c *cluster) forgetSilent() (lost []*nodePresence) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id, n := range c.nodes {
 		if !c.alive(n) {
 			delete(c.nodes, id)
+			lost = append(lost, n)
 		}
 	}
 	c.chooseLayout()
+	return lost
+}
+
+// leads says whether this node's name comes first among the nodes alive: it speaks for the
+// cluster where every node could, and one should.
+func (c *cluster) leads() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name, n := range c.nodes {
+		if name < c.node && c.alive(n) {
+			return false
+		}
+	}
+	return true
 }
 
 // chooseLayout publishes envelopes as JSON while any node known here reads nothing newer, and

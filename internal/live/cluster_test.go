@@ -93,6 +93,34 @@ func TestClusterSpeaksJSONWhileAnOlderNodeIsThere(t *testing.T) {
 	step("a newer node", false)
 }
 
+// The nodes silent for nodeTTL are forgotten and handed back with what they held; the node
+// whose name comes first among those alive leads.
+func TestClusterForgetsSilentNodesAndKnowsWhoLeads(t *testing.T) {
+	c := newCluster("web-1", nil, &envelopeLayout{}, slog.New(slog.DiscardHandler))
+	now := time.Now()
+	c.now = func() time.Time { return now }
+	c.receive([]byte(`{"n":"web-0","snap":true,"v":{"acc":["v1"]},"o":{"acc":["op1"]},"env":1}`), clusterHandlers{})
+	c.receive([]byte(`{"n":"web-2","snap":true,"env":1}`), clusterHandlers{})
+	if c.leads() {
+		t.Fatal("web-1 leads while web-0 is alive")
+	}
+	if lost := c.forgetSilent(); len(lost) != 0 {
+		t.Fatalf("forgot %d nodes heard of just now", len(lost))
+	}
+	now = now.Add(nodeTTL)
+	c.receive([]byte(`{"n":"web-2","snap":true,"env":1}`), clusterHandlers{})
+	if !c.leads() {
+		t.Fatal("web-1 does not lead once web-0 is silent, web-2 alive")
+	}
+	lost := c.forgetSilent()
+	if len(lost) != 1 || lost[0].visitors["v1"] != "acc" || !lost[0].operators["acc"]["op1"] {
+		t.Fatalf("lost: %+v", lost)
+	}
+	if c.visitorOnline("v1") || c.operatorAvailable("acc") {
+		t.Fatal("the silent node's visitor or operator is still known")
+	}
+}
+
 // Every presence message a node sends says which envelope it reads.
 func TestPresenceMessagesSayTheEnvelopeVersion(t *testing.T) {
 	b := bus.NewMemory()

@@ -88,3 +88,17 @@ func (c *cluster) KnowsAll(m presenceMsg) bool {
 	}
 	return true
 }
+
+// EnvelopeVersion is the envelope layout this version's nodes read.
+const EnvelopeVersion = envelopeVersion
+
+// LoseNode has the hub forget the node as if it had been silent for the node TTL.
+func (h *Hub) LoseNode(name string) {
+	h.cluster.mu.Lock()
+	n := h.cluster.nodes[name]
+	delete(h.cluster.nodes, name)
+	h.cluster.mu.Unlock()
+	if n != nil {
+		h.nodesLost([]*nodePresence{n})
+	}
+}

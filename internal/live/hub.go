@@ -482,23 +482,28 @@ func (h *Hub) updateOperator(accountID, operatorID string, change func(*operator
 	h.mu.Unlock()
 	if wasAvailable != isAvailable {
 		h.cluster.publish(presenceMsg{Kind: "o", ID: operatorID, Account: accountID, On: isAvailable})
+		h.availabilityChanged(accountID, before != after, after)
 	}
-	if before != after {
-		h.announceAvailability(accountID, after)
-	}
-	if before == after && wasAvailable == isAvailable {
-		return
+}
+
+// availabilityChanged tells whom it concerns that an operator of the account became available
+// or unavailable, and whether with it the account did (changed, to online): the account's
+// visitors, the followers of an advertiser, and, for a portal's operator (perhaps one of its
+// backup operators), the followers of its advertisers with nobody there.
+func (h *Hub) availabilityChanged(accountID string, changed, online bool) {
+	if changed {
+		h.announceAvailability(accountID, online)
 	}
 	acc, err := h.accounts.AccountByID(context.Background(), accountID)
 	if err != nil {
 		h.log.Warn("presence: account lookup", "account_id", accountID, "err", err)
 		return
 	}
-	if before != after && acc.Kind == domain.KindAdvertiser {
-		h.announceToFollowers(acc, after)
+	if changed && acc.Kind == domain.KindAdvertiser {
+		h.announceToFollowers(acc, online)
 	}
-	if wasAvailable != isAvailable && acc.Kind == domain.KindPortal {
-		h.recheckBackup(acc.ID) // the operator may be one of its backup operators
+	if acc.Kind == domain.KindPortal {
+		h.recheckBackup(acc.ID)
 	}
 }
 
@@ -646,10 +651,47 @@ func (h *Hub) Run(ctx context.Context) error {
 			s := h.snapshot()
 			s.Snapshot = true
 			h.cluster.publish(s)
-			h.cluster.forgetSilent()
+			h.nodesLost(h.cluster.forgetSilent())
 		case now := <-sweep.C:
 			h.closeIdle(now)
 			h.sweepLeavers(now)
+		}
+	}
+}
+
+// nodesLost announces what nodes that went silent held and nobody holds now: their operators'
+// accounts with nobody else available, and their visitors not back on another node, as their
+// own node would have had they closed. A node that shuts down closes its connections, which
+// announces all that, before it says goodbye; one that crashed or lost the bus could not. Their
+// clients had nodeTTL to come back on another node. One node, the leading one, speaks for all.
+func (h *Hub) nodesLost(lost []*nodePresence) {
+	if len(lost) == 0 || !h.cluster.leads() {
+		return
+	}
+	ctx := context.Background()
+	for _, n := range lost {
+		h.log.Warn("a node went silent: announcing what it held", "visitors", len(n.visitors), "accounts", len(n.operators))
+		for accountID, operators := range n.operators {
+			if len(operators) > 0 && !h.AnyOperatorAvailable(accountID) {
+				h.availabilityChanged(accountID, true, false)
+			}
+		}
+		for visitorID, accountID := range n.visitors {
+			if h.VisitorOnline(visitorID) {
+				continue
+			}
+			v := &domain.Visitor{ID: visitorID, AccountID: accountID}
+			if err := h.publisher.VisitorPresence(ctx, accountID, visitorID, false); err != nil {
+				h.log.Warn("presence not published", "visitor_id", visitorID, "err", err)
+			}
+			if ev := h.VisitorEvents; ev != nil {
+				ev.VisitorOffline(ctx, v)
+			}
+			h.mu.Lock()
+			if h.visitors[visitorID] == nil {
+				h.leaving[visitorID] = leavingVisitor{visitor: v, since: n.seen}
+			}
+			h.mu.Unlock()
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/bus"
+	"github.com/portico/portico/internal/config"
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/live"
 	"github.com/portico/portico/internal/testutil"
@@ -119,6 +120,57 @@ func TestServerShutdownAsksClientsToReconnect(t *testing.T) {
 	if code := visitor.Closed(5 * time.Second); code != 1001 {
 		t.Fatalf("close code %d, want 1001 going away", code)
 	}
+}
+
+// A node that crashed cannot say that its operators and visitors are gone: once it is forgotten,
+// the node that leads says it for it, for whom nobody else holds.
+func TestTheLeadingNodeAnnouncesWhatACrashedNodeHeld(t *testing.T) {
+	srv := testutil.NewServer(t, testutil.WithConfig(func(c *config.Config) { c.VisitorLeaveAfter = 300 * time.Millisecond }))
+	alone := srv.Account(domain.KindWebsite, nil, "")
+	helped := srv.Account(domain.KindWebsite, nil, "")
+	_, aloneAdmin := srv.Operator(alone, domain.RoleAdmin)
+	srv.Do("PATCH", "/api/v1/me", aloneAdmin, map[string]string{"status": "away"}).Want(t, http.StatusOK)
+	_, helpedToken := srv.Operator(helped, domain.RoleAgent)
+	srv.DialOperator(helpedToken)
+	watcher := srv.DialOperator(aloneAdmin)
+
+	aloneToken, _ := srv.Visitor(alone, "https://alone.example/")
+	aloneVisitor := srv.DialVisitor(aloneToken)
+	aloneVisitor.Next("presence")
+	helpedToken2, _ := srv.Visitor(helped, "https://helped.example/")
+	helpedVisitor := srv.DialVisitor(helpedToken2)
+	helpedVisitor.Next("presence")
+
+	// A node ("a-crashed", whose name comes first) holds an operator of each account and a
+	// visitor of the first; it told the first account's visitors that someone answers.
+	ghost := domain.NewID()
+	crashed := live.PresenceMsg{Node: "a-crashed", Snapshot: true, Envelope: live.EnvelopeVersion,
+		Visitors:  map[string][]string{alone.ID: {ghost}},
+		Operators: map[string][]string{alone.ID: {domain.NewID()}, helped.ID: {domain.NewID()}}}
+	payload, _ := json.Marshal(crashed)
+	if err := srv.App.Bus.Publish(t.Context(), live.PresenceTopic, payload); err != nil {
+		t.Fatal(err)
+	}
+	srv.App.Bus.Publish(t.Context(), bus.AccountVisitorsTopic(alone.ID), []byte(`{"type":"presence","online":true}`))
+	if f := aloneVisitor.Next("presence"); f["online"] != true {
+		t.Fatalf("the crashed node's announcement: %v", f)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !srv.App.Hub.VisitorOnline(ghost) {
+		if time.Now().After(deadline) {
+			t.Fatal("the crashed node's snapshot never arrived")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	srv.App.Hub.LoseNode("a-crashed")
+	if f := aloneVisitor.Next("presence"); f["online"] != false {
+		t.Fatalf("after the crashed node was forgotten: %v", f)
+	}
+	watcher.NextWhere("presence", func(f map[string]any) bool { return f["visitor_id"] == ghost && f["online"] == false })
+	watcher.NextWhere("visitor", func(f map[string]any) bool { return f["visitor_id"] == ghost && f["event"] == "left" })
+	// Someone of the other account answers here all along.
+	helpedVisitor.Quiet("presence", 300*time.Millisecond)
 }
 
 // A portal visitor's socket hears the availability of the advertisers its page follows, at once
