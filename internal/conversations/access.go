@@ -2,31 +2,48 @@ package conversations
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
 )
 
-// VisibleAccounts is the tenant wall for an operator: their own account and, for a portal's
-// admins, every advertiser under the portal.
-func (s *Service) VisibleAccounts(ctx context.Context, op *domain.Operator) ([]string, error) {
-	ids := []string{op.AccountID}
+// Tenant is the tenant wall for an operator: their own account and, for a portal's admins,
+// every advertiser under the portal.
+func (s *Service) Tenant(ctx context.Context, op *domain.Operator) (store.Tenant, error) {
+	t := store.Tenant{AccountID: op.AccountID}
 	if op.Role != domain.RoleAdmin {
-		return ids, nil
+		return t, nil
 	}
 	acc, err := s.store.AccountByID(ctx, op.AccountID)
 	if err != nil {
-		return nil, fmt.Errorf("operator's account: %w", err)
+		return t, fmt.Errorf("operator's account: %w", err)
 	}
-	if acc.Kind != domain.KindPortal {
-		return ids, nil
+	if acc.Kind == domain.KindPortal {
+		t.AdvertisersOf = acc.ID
 	}
-	children, err := s.store.ChildAccountIDs(ctx, acc.ID)
+	return t, nil
+}
+
+// Holds says whether the account is within the tenant: a portal's advertiser is asked for its
+// portal (the read is cached), not looked up among all of them.
+func (s *Service) Holds(ctx context.Context, t store.Tenant, accountID string) (bool, error) {
+	if accountID == t.AccountID {
+		return true, nil
+	}
+	if t.AdvertisersOf == "" || accountID == "" {
+		return false, nil
+	}
+	acc, err := s.store.AccountByID(ctx, accountID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return false, nil
+	}
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	return append(ids, children...), nil
+	return acc.ParentID == t.AdvertisersOf, nil
 }
 
 // canSee applies the tenant wall and, for agents, the rule that they see waiting chats and
@@ -102,11 +119,15 @@ func visitorOwns(v *domain.Visitor, c *domain.Conversation) error {
 
 // inTenant is the tenant wall alone: the conversation belongs to an account the operator works for.
 func (s *Service) inTenant(ctx context.Context, op *domain.Operator, c *domain.Conversation) error {
-	accounts, err := s.VisibleAccounts(ctx, op)
+	t, err := s.Tenant(ctx, op)
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(accounts, c.AccountID) {
+	holds, err := s.Holds(ctx, t, c.AccountID)
+	if err != nil {
+		return err
+	}
+	if !holds {
 		// A portal's backup operator may take an advertiser's chat it was routed to.
 		if slices.Contains(c.RoutedTo, op.ID) || c.HasParticipant(op.ID) {
 			return nil

@@ -11,11 +11,11 @@ import (
 
 // List returns the conversations an operator may see, newest first.
 func (s *Service) List(ctx context.Context, op *domain.Operator, status domain.ConversationStatus) ([]domain.Conversation, error) {
-	accounts, err := s.VisibleAccounts(ctx, op)
+	t, err := s.Tenant(ctx, op)
 	if err != nil {
 		return nil, err
 	}
-	f := store.ConversationFilter{AccountIDs: accounts, Status: status}
+	f := store.ConversationFilter{AccountIDs: []string{t.AccountID}, AdvertisersOf: t.AdvertisersOf, Status: status}
 	if op.Role != domain.RoleAdmin {
 		f.VisibleTo = op.ID
 	}
@@ -29,13 +29,13 @@ func (s *Service) List(ctx context.Context, op *domain.Operator, status domain.C
 // ListByVisitor returns the conversations of the visitors (one person on several devices)
 // that the operator may see, newest first.
 func (s *Service) ListByVisitor(ctx context.Context, op *domain.Operator, visitorIDs ...string) ([]domain.Conversation, error) {
-	accounts, err := s.VisibleAccounts(ctx, op)
+	t, err := s.Tenant(ctx, op)
 	if err != nil {
 		return nil, err
 	}
 	var out []domain.Conversation
 	for _, id := range visitorIDs {
-		f := store.ConversationFilter{AccountIDs: accounts, VisitorID: id, Limit: 50}
+		f := store.ConversationFilter{AccountIDs: []string{t.AccountID}, AdvertisersOf: t.AdvertisersOf, VisitorID: id, Limit: 50}
 		if op.Role != domain.RoleAdmin {
 			f.VisibleTo = op.ID
 		}

@@ -19,11 +19,7 @@ func (s *Service) withBackupChats(ctx context.Context, op *domain.Operator, list
 	if err != nil || acc.Kind != domain.KindPortal {
 		return list, err
 	}
-	children, err := s.store.ChildAccountIDs(ctx, acc.ID)
-	if err != nil || len(children) == 0 {
-		return list, err
-	}
-	more, err := s.store.ListConversations(ctx, store.ConversationFilter{AccountIDs: children, Status: status, RoutedTo: op.ID})
+	more, err := s.store.ListConversations(ctx, store.ConversationFilter{AdvertisersOf: acc.ID, Status: status, RoutedTo: op.ID})
 	if err != nil || len(more) == 0 {
 		return list, err
 	}

@@ -16,7 +16,6 @@ import (
 type Store interface {
 	AccountByID(ctx context.Context, id string) (*domain.Account, error)
 	AdvertiserByExternalID(ctx context.Context, portalID, externalID string) (*domain.Account, error)
-	ChildAccountIDs(ctx context.Context, parentID string) ([]string, error)
 	UpsertListing(ctx context.Context, l *domain.Listing) error
 	SetVisitorIdentity(ctx context.Context, id, name, email string) error
 	CreateConversation(ctx context.Context, c *domain.Conversation, first *domain.Message) error

@@ -155,13 +155,9 @@ func (s *Service) targetAccount(ctx context.Context, visitorAccountID, advertise
 
 // VisitorConversations lists the visitor's own conversations, newest first.
 func (s *Service) VisitorConversations(ctx context.Context, v *domain.Visitor) ([]domain.Conversation, error) {
-	accounts := []string{v.AccountID}
-	children, err := s.store.ChildAccountIDs(ctx, v.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	accounts = append(accounts, children...)
-	return s.store.ListConversations(ctx, store.ConversationFilter{AccountIDs: accounts, VisitorID: v.ID, Limit: 50})
+	// On a portal, the visitor's chats are with its advertisers.
+	f := store.ConversationFilter{AccountIDs: []string{v.AccountID}, AdvertisersOf: v.AccountID, VisitorID: v.ID, Limit: 50}
+	return s.store.ListConversations(ctx, f)
 }
 
 // VisitorSend stores a visitor's message in their own conversation. v needs only its ID: the

@@ -3,10 +3,10 @@
 package history
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,7 +38,8 @@ type Store interface {
 
 // Tenants tells which accounts an operator works for (conversations.Service does).
 type Tenants interface {
-	VisibleAccounts(ctx context.Context, op *domain.Operator) ([]string, error)
+	Tenant(ctx context.Context, op *domain.Operator) (store.Tenant, error)
+	Holds(ctx context.Context, t store.Tenant, accountID string) (bool, error)
 }
 
 type Service struct {
@@ -95,16 +96,16 @@ func (s *Service) Search(ctx context.Context, op *domain.Operator, q Query) (*Pa
 
 func (s *Service) filter(ctx context.Context, op *domain.Operator, q Query) (store.HistoryFilter, error) {
 	var f store.HistoryFilter
-	accounts, err := s.tenants.VisibleAccounts(ctx, op)
+	t, err := s.tenants.Tenant(ctx, op)
 	if err != nil {
 		return f, err
 	}
-	f.AccountIDs = accounts
+	f.AccountIDs, f.AdvertisersOf = []string{t.AccountID}, t.AdvertisersOf
 	if q.AccountID != "" {
-		if !slices.Contains(accounts, q.AccountID) {
-			return f, domain.ErrNotFound
+		if holds, err := s.tenants.Holds(ctx, t, q.AccountID); err != nil || !holds {
+			return f, cmp.Or(err, domain.ErrNotFound)
 		}
-		f.AccountIDs = []string{q.AccountID}
+		f.AccountIDs, f.AdvertisersOf = []string{q.AccountID}, ""
 	}
 	if op.Role != domain.RoleAdmin {
 		f.TookPartIn = op.ID
@@ -159,12 +160,12 @@ func (s *Service) Transcript(ctx context.Context, op *domain.Operator, id string
 	if err != nil {
 		return nil, nil, err
 	}
-	accounts, err := s.tenants.VisibleAccounts(ctx, op)
+	t, err := s.tenants.Tenant(ctx, op)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !slices.Contains(accounts, c.AccountID) {
-		return nil, nil, domain.ErrNotFound
+	if holds, err := s.tenants.Holds(ctx, t, c.AccountID); err != nil || !holds {
+		return nil, nil, cmp.Or(err, domain.ErrNotFound)
 	}
 	if op.Role != domain.RoleAdmin {
 		took, err := s.store.OperatorTookPart(ctx, c.ID, op.ID)

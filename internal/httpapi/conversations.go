@@ -149,7 +149,7 @@ func (a *api) getVisitor(w http.ResponseWriter, r *http.Request, op *domain.Oper
 		writeError(w, r, a.Log, err)
 		return
 	}
-	accounts, err := a.Conversations.VisibleAccounts(r.Context(), op)
+	tenant, err := a.Conversations.Tenant(r.Context(), op)
 	if err != nil {
 		writeError(w, r, a.Log, err)
 		return
@@ -173,9 +173,10 @@ func (a *api) getVisitor(w http.ResponseWriter, r *http.Request, op *domain.Oper
 	// A visitor is visible to an account they belong to, have chatted with, or (an advertiser)
 	// whose listing they are on.
 	visible := len(theirs) > 0 || details.Visitor.AnswersHere(op.AccountID)
-	for _, id := range accounts {
-		if id == v.AccountID {
-			visible = true
+	if !visible {
+		if visible, err = a.Conversations.Holds(r.Context(), tenant, v.AccountID); err != nil {
+			writeError(w, r, a.Log, err)
+			return
 		}
 	}
 	if !visible {

@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -449,4 +451,60 @@ func TestPortalAdvertisersShowWhoIsOnline(t *testing.T) {
 	if !online[onA.ID] || online[offA.ID] || len(online) != 2 || !slices.Contains([]string{"a"}, byID[advA.ID]["external_id"].(string)) {
 		t.Fatalf("A's operators: %v", byID[advA.ID])
 	}
+}
+
+// A portal of more advertisers than a query may name (SQLite takes 32,766 values): its
+// visitors list their chats, its admins list, answer, search and export the advertisers'
+// chats, without the server naming every advertiser to the database.
+func TestAPortalOfTensOfThousandsOfAdvertisers(t *testing.T) {
+	eachBackend(t, func(t *testing.T, srv *testutil.Server) {
+		const advertisers = 33_000
+		portal := srv.Account(domain.KindPortal, nil, "")
+		_, portalAdmin := srv.Operator(portal, domain.RoleAdmin)
+		other := srv.Account(domain.KindPortal, nil, "")
+		_, outsider := srv.Operator(other, domain.RoleAdmin)
+		srv.Account(domain.KindAdvertiser, other, "agency-1")
+		ctx := context.Background()
+		now := time.Now()
+		var last *domain.Account
+		for i := range advertisers {
+			last = &domain.Account{ID: domain.NewID(), Kind: domain.KindAdvertiser, Name: fmt.Sprintf("Agency %d", i+1),
+				Key: "pk_" + domain.NewSecret(8), ParentID: portal.ID, ExternalID: fmt.Sprintf("agency-%d", i+1), CreatedAt: now}
+			if err := srv.Store.CreateAccount(ctx, last); err != nil {
+				t.Fatal(err)
+			}
+		}
+		vt := portalVisit(t, srv, portal, "", last.ExternalID, "L1").String("visitor_token")
+		id := portalChat(t, srv, vt, last.ExternalID, "L1", "Is the loft still free?").String("conversation", "id")
+
+		if l := srv.Do("GET", "/api/v1/widget/conversations", vt, nil).Want(t, http.StatusOK).List("conversations"); len(l) != 1 {
+			t.Fatalf("the visitor's chats: %v", l)
+		}
+		if l := srv.Do("GET", "/api/v1/conversations", portalAdmin, nil).Want(t, http.StatusOK).List("conversations"); len(l) != 1 {
+			t.Fatalf("the portal admin's list: %v", l)
+		}
+		srv.Do("POST", "/api/v1/conversations/"+id+"/claim", portalAdmin, nil).Want(t, http.StatusOK)
+		srv.Do("POST", "/api/v1/conversations/"+id+"/messages", portalAdmin, map[string]string{"body": "It is", "client_msg_id": "p1"}).Want(t, http.StatusCreated)
+		closeChat(t, srv, portalAdmin, id)
+		if got := historyIDs(t, srv, portalAdmin, "q=loft"); !slices.Equal(got, []string{id}) {
+			t.Fatalf("the portal admin's search: %v", got)
+		}
+		if got := historyIDs(t, srv, portalAdmin, "q=loft&account_id="+last.ID); !slices.Equal(got, []string{id}) {
+			t.Fatalf("the portal admin's search of one advertiser: %v", got)
+		}
+		srv.Do("GET", "/api/v1/conversations/"+id+"/export", portalAdmin, nil).Want(t, http.StatusOK)
+		visitorID := srv.Do("GET", "/api/v1/conversations/"+id, portalAdmin, nil).Want(t, http.StatusOK).String("conversation", "visitor_id")
+		srv.Do("GET", "/api/v1/visitors/"+visitorID, portalAdmin, nil).Want(t, http.StatusOK)
+
+		// Another portal's admin sees none of it.
+		if l := srv.Do("GET", "/api/v1/conversations", outsider, nil).Want(t, http.StatusOK).List("conversations"); len(l) != 0 {
+			t.Fatalf("another portal's admin lists %v", l)
+		}
+		if got := historyIDs(t, srv, outsider, "q=loft"); len(got) != 0 {
+			t.Fatalf("another portal's admin finds %v", got)
+		}
+		srv.Do("GET", "/api/v1/history?account_id="+last.ID, outsider, nil).WantError(t, http.StatusNotFound, "not_found")
+		srv.Do("GET", "/api/v1/conversations/"+id+"/export", outsider, nil).WantError(t, http.StatusNotFound, "not_found")
+		srv.Do("GET", "/api/v1/visitors/"+visitorID, outsider, nil).WantError(t, http.StatusNotFound, "not_found")
+	})
 }

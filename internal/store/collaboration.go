@@ -11,6 +11,8 @@ import (
 // tenant wall. Zero values leave a filter out.
 type HistoryFilter struct {
 	AccountIDs []string
+	// AdvertisersOf adds the conversations of every advertiser of this portal.
+	AdvertisersOf string
 	// TookPartIn limits the search to conversations this operator took part in (agents).
 	TookPartIn string
 	// OperatorID: conversations this operator took part in (a filter the caller chose).

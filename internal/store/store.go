@@ -12,14 +12,24 @@ import (
 // ConversationFilter narrows a conversation list. AccountIDs is required: it is the tenant wall.
 type ConversationFilter struct {
 	AccountIDs []string
-	Status     domain.ConversationStatus
-	VisitorID  string
+	// AdvertisersOf adds the conversations of every advertiser of this portal. A portal may
+	// have tens of thousands: the database finds them, rather than the query naming them all.
+	AdvertisersOf string
+	Status        domain.ConversationStatus
+	VisitorID     string
 	// VisibleTo limits the list to what an agent may see: waiting chats and the ones they take part in.
 	VisibleTo string
 	// RoutedTo limits the list to chats routed to, owned by or shared with this operator (a
 	// portal's backup operator looking at its advertisers' chats).
 	RoutedTo string
 	Limit    int
+}
+
+// Tenant is what an operator may see: their own account and, for a portal's admins, every
+// advertiser of the portal (AdvertisersOf).
+type Tenant struct {
+	AccountID     string
+	AdvertisersOf string
 }
 
 // PageViewInput is one page shown to a visitor; a new visit starts after VisitGap of silence.

@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Store) SearchHistory(ctx context.Context, f store.HistoryFilter) ([]store.HistoryHit, error) {
-	if len(f.AccountIDs) == 0 {
+	if len(f.AccountIDs) == 0 && f.AdvertisersOf == "" {
 		return nil, errors.New("search history: no account given")
 	}
 	if len(f.Words) > 0 {
@@ -19,11 +19,8 @@ func (s *Store) SearchHistory(ctx context.Context, f store.HistoryFilter) ([]sto
 			return nil, fmt.Errorf("search history: index new messages: %w", err)
 		}
 	}
-	where := []string{"c.status = 'closed'", "c.account_id IN (" + placeholders(len(f.AccountIDs)) + ")"}
 	var args []any
-	for _, id := range f.AccountIDs {
-		args = append(args, id)
-	}
+	where := []string{"c.status = 'closed'", accountsWhere(f.AccountIDs, f.AdvertisersOf, &args)}
 	tookPart := `EXISTS (SELECT 1 FROM conversation_participants p WHERE p.conversation_id = c.id AND p.operator_id = ?)`
 	if f.TookPartIn != "" {
 		where = append(where, tookPart)

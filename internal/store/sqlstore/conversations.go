@@ -203,15 +203,11 @@ func (s *Store) VisitorAndConversationAccess(ctx context.Context, tokenHash, con
 }
 
 func (s *Store) ListConversations(ctx context.Context, f store.ConversationFilter) ([]domain.Conversation, error) {
-	if len(f.AccountIDs) == 0 {
+	if len(f.AccountIDs) == 0 && f.AdvertisersOf == "" {
 		return nil, errors.New("list conversations: no account given")
 	}
-	var where []string
 	var args []any
-	where = append(where, "c.account_id IN ("+placeholders(len(f.AccountIDs))+")")
-	for _, id := range f.AccountIDs {
-		args = append(args, id)
-	}
+	where := []string{accountsWhere(f.AccountIDs, f.AdvertisersOf, &args)}
 	if f.Status != "" {
 		where = append(where, "c.status = ?")
 		args = append(args, string(f.Status))
@@ -240,6 +236,25 @@ func (s *Store) ListConversations(ctx context.Context, f store.ConversationFilte
 	}
 	args = append(args, limit)
 	return s.conversations(ctx, s.read, conversationSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY c.created_at DESC, c.id DESC LIMIT ?`, args...)
+}
+
+// accountsWhere is the condition that a conversation (c, its account a) is one of the accounts
+// ids or of an advertiser of the portal advertisersOf, its arguments added to args. Asked of
+// each row's account, not as a set of the portal's advertisers, so that the database can start
+// from a narrower index (a visitor's chats) without building the set first.
+func accountsWhere(ids []string, advertisersOf string, args *[]any) string {
+	var or []string
+	if len(ids) > 0 {
+		or = append(or, "c.account_id IN ("+placeholders(len(ids))+")")
+		for _, id := range ids {
+			*args = append(*args, id)
+		}
+	}
+	if advertisersOf != "" {
+		or = append(or, "a.parent_id = ?")
+		*args = append(*args, advertisersOf)
+	}
+	return "(" + strings.Join(or, " OR ") + ")"
 }
 
 func (s *Store) conversations(ctx context.Context, q querier, query string, args ...any) ([]domain.Conversation, error) {
