@@ -2,13 +2,17 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/portico/portico/internal/demo"
+	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/testutil"
 )
 
@@ -111,6 +115,49 @@ func TestPortalSettingsAndAdvertisersInTheConsole(t *testing.T) {
 	// North's admin is signed in on the phone: North is online, South is not.
 	waitEqual(t, p, "who is online", `[...document.querySelectorAll('[data-testid=advertiser]')].map(a => a.querySelector('[data-testid=advertiser-name]').textContent + ':' + a.querySelector('[data-testid=advertiser-online]').textContent).join(',')`,
 		"North Homes:online,South Estates:offline")
+}
+
+// A portal of many advertisers: the panel shows them a page at a time by name, more on asking,
+// and finds one by name or id as the admin types.
+func TestPortalAdvertisersPanelPagesAndSearches(t *testing.T) {
+	srv := testutil.NewServer(t, testutil.WithDemo())
+	logins := demoLogins(t, srv)
+	portalAdmin := logins["Demo Property Portal"]
+	portal, err := srv.Store.AccountByKey(context.Background(), demo.PortalKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const extra = 55
+	for i := range extra {
+		adv := &domain.Account{ID: domain.NewID(), Kind: domain.KindAdvertiser, Name: fmt.Sprintf("Agency %02d", i+1),
+			Key: "pk_" + domain.NewSecret(8), ParentID: portal.ID, ExternalID: fmt.Sprintf("agency-%02d", i+1), CreatedAt: time.Now()}
+		if err := srv.Store.CreateAccount(context.Background(), adv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := `String(document.querySelectorAll('[data-testid=advertiser]').length)`
+	names := `[...document.querySelectorAll('[data-testid=advertiser-name]')].map(n => n.textContent).join(',')`
+
+	p := newBrowser(t, 390, 800) // a phone
+	signIn(t, p, srv.URL, portalAdmin.Email, portalAdmin.Password)
+	run(t, p, "open the advertisers", chromedp.Click(chromedp.CSS(`[data-testid=open-advertisers]`)))
+	waitEqual(t, p, "the first page", count, "50")
+	run(t, p, "show more", chromedp.Click(chromedp.CSS(`[data-testid=advertisers-more]`)))
+	waitEqual(t, p, "every advertiser", count, fmt.Sprint(extra+2))
+	waitJS(t, p, "no more to show", `document.querySelector('[data-testid=advertisers-more]').hidden`)
+	if got := evalJS[string](t, p, `[...document.querySelectorAll('[data-testid=advertiser-name]')].slice(-3).map(n => n.textContent).join(',')`); got != "Agency 55,North Homes,South Estates" {
+		t.Fatalf("the last three by name: %s", got)
+	}
+	search := chromedp.CSS(`[data-testid=advertisers-search]`)
+	run(t, p, "look for South", chromedp.SendKeys(search, "south"))
+	waitEqual(t, p, "South alone", names, "South Estates")
+	run(t, p, "look for an advertiser by its id", chromedp.SendKeys(search, strings.Repeat(kb.Backspace, len("south"))+"agency-07"))
+	waitEqual(t, p, "agency-07", names, "Agency 07")
+	run(t, p, "look for nobody", chromedp.SendKeys(search, strings.Repeat(kb.Backspace, len("agency-07"))+"nobody"))
+	waitEqual(t, p, "the empty answer", `document.querySelector('[data-testid=advertisers-empty]')?.textContent ?? ''`, "No advertiser matches “nobody”.")
+	if got := evalJS[string](t, p, count); got != "0" {
+		t.Fatalf("%s advertisers listed for nobody", got)
+	}
 }
 
 // The widget on a listing page shows whether the listing's advertiser (or, for it, the portal's

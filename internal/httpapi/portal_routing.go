@@ -95,10 +95,11 @@ func (a *api) putPortalBackup(w http.ResponseWriter, r *http.Request, op *domain
 }
 
 func (a *api) listAdvertisers(w http.ResponseWriter, r *http.Request, op *domain.Operator) {
-	list, err := a.Portal.Advertisers(r.Context(), op)
+	q := r.URL.Query()
+	page, err := a.Portal.Advertisers(r.Context(), op, portal.AdvertiserQuery{Query: q.Get("q"), Cursor: q.Get("cursor"), Limit: q.Get("limit")})
 	if err != nil {
 		writeError(w, r, a.Log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"advertisers": list})
+	writeJSON(w, http.StatusOK, page)
 }

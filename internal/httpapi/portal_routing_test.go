@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -453,6 +454,56 @@ func TestPortalAdvertisersShowWhoIsOnline(t *testing.T) {
 	}
 }
 
+// The advertisers come a page at a time by name in any case, each with its listings; a portal
+// admin finds one by name or external id.
+func TestPortalAdvertisersComeAPageAtATime(t *testing.T) {
+	srv := testutil.NewServer(t)
+	portal := srv.Account(domain.KindPortal, nil, "")
+	_, pAdmin := srv.Operator(portal, domain.RoleAdmin)
+	ctx := context.Background()
+	for i, name := range []string{"delta Homes", "Alpha Estates", "Charlie Lets", "bravo Realty", "Echo Homes"} {
+		adv := &domain.Account{ID: domain.NewID(), Kind: domain.KindAdvertiser, Name: name, Key: "pk_" + domain.NewSecret(8),
+			ParentID: portal.ID, ExternalID: fmt.Sprintf("agency-%d", i), CreatedAt: time.Now()}
+		if err := srv.Store.CreateAccount(ctx, adv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	portalVisit(t, srv, portal, "", "agency-0", "L7") // the visit records delta's listing
+
+	var names []string
+	cursor := ""
+	for pages := 1; ; pages++ {
+		res := srv.Do("GET", "/api/v1/portal/advertisers?limit=2&cursor="+cursor, pAdmin, nil).Want(t, http.StatusOK)
+		for _, a := range res.List("advertisers") {
+			names = append(names, a.(map[string]any)["name"].(string))
+		}
+		if cursor = res.String("next_cursor"); cursor == "" {
+			if pages != 3 {
+				t.Fatalf("%d pages of two for five advertisers", pages)
+			}
+			break
+		}
+	}
+	if want := []string{"Alpha Estates", "bravo Realty", "Charlie Lets", "delta Homes", "Echo Homes"}; !slices.Equal(names, want) {
+		t.Fatalf("pages: %v, want %v", names, want)
+	}
+	found := srv.Do("GET", "/api/v1/portal/advertisers?q=HOMES", pAdmin, nil).Want(t, http.StatusOK)
+	homes := found.List("advertisers")
+	if len(homes) != 2 || found.String("next_cursor") != "" {
+		t.Fatalf("q=HOMES: %s", found.Raw)
+	}
+	listings := homes[0].(map[string]any)["listings"].([]any)
+	if len(listings) != 1 || listings[0].(map[string]any)["external_id"] != "L7" || len(homes[1].(map[string]any)["listings"].([]any)) != 0 {
+		t.Fatalf("the listings of delta and echo: %s", found.Raw)
+	}
+	if l := srv.Do("GET", "/api/v1/portal/advertisers?q=agency-3", pAdmin, nil).Want(t, http.StatusOK).List("advertisers"); len(l) != 1 || l[0].(map[string]any)["name"] != "bravo Realty" {
+		t.Fatalf("by external id: %v", l)
+	}
+	for _, bad := range []string{"limit=0", "limit=201", "limit=ten", "cursor=%21%21", "q=" + strings.Repeat("x", 201)} {
+		srv.Do("GET", "/api/v1/portal/advertisers?"+bad, pAdmin, nil).WantError(t, http.StatusUnprocessableEntity, "invalid_field")
+	}
+}
+
 // A portal of more advertisers than a query may name (SQLite takes 32,766 values): its
 // visitors list their chats, its admins list, answer, search and export the advertisers'
 // chats, without the server naming every advertiser to the database.
@@ -493,6 +544,13 @@ func TestAPortalOfTensOfThousandsOfAdvertisers(t *testing.T) {
 			t.Fatalf("the portal admin's search of one advertiser: %v", got)
 		}
 		srv.Do("GET", "/api/v1/conversations/"+id+"/export", portalAdmin, nil).Want(t, http.StatusOK)
+		if l := srv.Do("GET", "/api/v1/listings", portalAdmin, nil).Want(t, http.StatusOK).List("listings"); len(l) != 1 || l[0].(map[string]any)["advertiser_id"] != last.ID {
+			t.Fatalf("the portal's listings: %v", l)
+		}
+		page := srv.Do("GET", "/api/v1/portal/advertisers?q="+last.ExternalID, portalAdmin, nil).Want(t, http.StatusOK)
+		if l := page.List("advertisers"); len(l) != 1 || len(l[0].(map[string]any)["listings"].([]any)) != 1 {
+			t.Fatalf("the last advertiser found: %s", page.Raw)
+		}
 		visitorID := srv.Do("GET", "/api/v1/conversations/"+id, portalAdmin, nil).Want(t, http.StatusOK).String("conversation", "visitor_id")
 		srv.Do("GET", "/api/v1/visitors/"+visitorID, portalAdmin, nil).Want(t, http.StatusOK)
 

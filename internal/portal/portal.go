@@ -5,11 +5,14 @@ package portal
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/portico/portico/internal/domain"
@@ -23,7 +26,6 @@ type Store interface {
 	AccountByID(ctx context.Context, id string) (*domain.Account, error)
 	AccountByKey(ctx context.Context, key string) (*domain.Account, error)
 	AdvertiserByExternalID(ctx context.Context, portalID, externalID string) (*domain.Account, error)
-	ChildAccountIDs(ctx context.Context, parentID string) ([]string, error)
 	OperatorByID(ctx context.Context, id string) (*domain.Operator, error)
 	ListOperators(ctx context.Context, accountID string) ([]domain.Operator, error)
 }
@@ -197,16 +199,13 @@ func (s *Service) Listings(ctx context.Context, op *domain.Operator) ([]domain.P
 	if err != nil {
 		return nil, err
 	}
-	ids := []string{acc.ID}
 	if acc.Kind == domain.KindPortal {
 		if op.Role != domain.RoleAdmin {
 			return []domain.PortalListing{}, nil
 		}
-		if ids, err = s.store.ChildAccountIDs(ctx, acc.ID); err != nil {
-			return nil, err
-		}
+		return s.store.ListListings(ctx, nil, acc.ID)
 	}
-	return s.store.ListListings(ctx, ids)
+	return s.store.ListListings(ctx, []string{acc.ID}, "")
 }
 
 // SetListingOperators names the listing's responsible operators, who must work for its
@@ -374,13 +373,14 @@ func (s *Service) PortalBackupAvailable(ctx context.Context, portalID string) (b
 
 // --- advertisers ------------------------------------------------------------------------------
 
-// AdvertiserOverview is one advertiser with its operators and who can answer now.
+// AdvertiserOverview is one advertiser with its operators, who can answer now, and its listings.
 type AdvertiserOverview struct {
-	ID         string             `json:"id"`
-	Name       string             `json:"name"`
-	ExternalID string             `json:"external_id"`
-	Online     bool               `json:"online"`
-	Operators  []AdvertiserMember `json:"operators"`
+	ID         string                 `json:"id"`
+	Name       string                 `json:"name"`
+	ExternalID string                 `json:"external_id"`
+	Online     bool                   `json:"online"`
+	Operators  []AdvertiserMember     `json:"operators"`
+	Listings   []domain.PortalListing `json:"listings"`
 }
 
 // AdvertiserMember is one of an advertiser's operators, with whether they can answer now.
@@ -393,34 +393,86 @@ type AdvertiserMember struct {
 	Online bool                  `json:"online"`
 }
 
-// Advertisers lists the portal's advertisers for its admins.
-func (s *Service) Advertisers(ctx context.Context, op *domain.Operator) ([]AdvertiserOverview, error) {
+// AdvertiserQuery asks for a page of a portal's advertisers.
+type AdvertiserQuery struct {
+	Query  string // in the name or the external id
+	Cursor string // a NextCursor of the previous page
+	Limit  string // as the client sent it; "" for DefaultAdvertiserPage
+}
+
+// AdvertiserPage is a page of advertisers by name; NextCursor continues it ("" at the end).
+type AdvertiserPage struct {
+	Advertisers []AdvertiserOverview `json:"advertisers"`
+	NextCursor  string               `json:"next_cursor"`
+}
+
+// Advertiser pages hold DefaultAdvertiserPage advertisers unless asked for another number, up to
+// MaxAdvertiserPage: a portal may have tens of thousands.
+const (
+	DefaultAdvertiserPage = 50
+	MaxAdvertiserPage     = 200
+	maxAdvertiserQuery    = 200
+)
+
+// Advertisers lists a page of the portal's advertisers for its admins.
+func (s *Service) Advertisers(ctx context.Context, op *domain.Operator, q AdvertiserQuery) (*AdvertiserPage, error) {
 	acc, err := s.portalAdmin(ctx, op)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.store.ChildAccountIDs(ctx, acc.ID)
+	f := store.AdvertiserFilter{PortalID: acc.ID, Query: q.Query, Limit: DefaultAdvertiserPage}
+	if q.Limit != "" {
+		if f.Limit, err = strconv.Atoi(q.Limit); err != nil || f.Limit < 1 || f.Limit > MaxAdvertiserPage {
+			return nil, domain.Invalid("invalid_field", "limit", "limit must be a number from 1 to %d", MaxAdvertiserPage)
+		}
+	}
+	if utf8.RuneCountInString(q.Query) > maxAdvertiserQuery {
+		return nil, domain.Invalid("invalid_field", "q", "q must be at most %d characters", maxAdvertiserQuery)
+	}
+	if q.Cursor != "" {
+		if f.After, err = decodeAdvertiserCursor(q.Cursor); err != nil {
+			return nil, domain.Invalid("invalid_field", "cursor", "cursor must be a next_cursor from an earlier answer")
+		}
+	}
+	f.Limit++ // one more says whether there is a next page
+	rows, err := s.store.PortalAdvertisers(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	out := []AdvertiserOverview{}
-	for _, id := range ids {
-		adv, err := s.store.AccountByID(ctx, id)
-		if err != nil {
-			return nil, err
+	page := &AdvertiserPage{Advertisers: []AdvertiserOverview{}}
+	if len(rows) == f.Limit {
+		rows = rows[:len(rows)-1]
+		last := rows[len(rows)-1]
+		page.NextCursor = encodeAdvertiserCursor(last.SortName, last.ID)
+	}
+	for _, adv := range rows {
+		ov := AdvertiserOverview{ID: adv.ID, Name: adv.Name, ExternalID: adv.ExternalID,
+			Operators: []AdvertiserMember{}, Listings: adv.Listings}
+		if ov.Listings == nil {
+			ov.Listings = []domain.PortalListing{}
 		}
-		ops, err := s.store.ListOperators(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		ov := AdvertiserOverview{ID: adv.ID, Name: adv.Name, ExternalID: adv.ExternalID, Operators: []AdvertiserMember{}}
-		for _, o := range ops {
-			on := s.available.OperatorAvailable(id, o.ID)
+		for _, o := range adv.Operators {
+			on := s.available.OperatorAvailable(adv.ID, o.ID)
 			ov.Online = ov.Online || on
 			ov.Operators = append(ov.Operators, AdvertiserMember{ID: o.ID, Name: o.Name, Email: o.Email, Role: o.Role, Status: o.Status, Online: on})
 		}
-		out = append(out, ov)
+		page.Advertisers = append(page.Advertisers, ov)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return page, nil
+}
+
+func encodeAdvertiserCursor(sortName, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(id + "\x00" + sortName))
+}
+
+func decodeAdvertiserCursor(v string) (*store.AdvertiserCursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil {
+		return nil, err
+	}
+	id, name, ok := strings.Cut(string(raw), "\x00")
+	if !ok || id == "" {
+		return nil, errors.New("bad cursor")
+	}
+	return &store.AdvertiserCursor{SortName: name, ID: id}, nil
 }

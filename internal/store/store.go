@@ -74,7 +74,6 @@ type Store interface {
 	// check on every widget request. The list may be shared: the caller must not change it.
 	AccountOrigins(ctx context.Context, id string) ([]string, error)
 	AdvertiserByExternalID(ctx context.Context, portalID, externalID string) (*domain.Account, error)
-	ChildAccountIDs(ctx context.Context, parentID string) ([]string, error)
 
 	CreateOperator(ctx context.Context, o *domain.Operator) error
 	OperatorByID(ctx context.Context, id string) (*domain.Operator, error)

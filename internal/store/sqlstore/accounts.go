@@ -39,23 +39,6 @@ func (s *Store) AdvertiserByExternalID(ctx context.Context, portalID, externalID
 		`SELECT `+accountColumns+` FROM accounts WHERE parent_id = ? AND external_id = ?`, portalID, externalID))
 }
 
-func (s *Store) ChildAccountIDs(ctx context.Context, parentID string) ([]string, error) {
-	rows, err := s.query(ctx, s.read, `SELECT id FROM accounts WHERE parent_id = ? ORDER BY id`, parentID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
 func (s *Store) scanAccount(row *sql.Row) (*domain.Account, error) {
 	r, err := scanAccountRow(row)
 	if err != nil {

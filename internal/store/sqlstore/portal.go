@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/portico/portico/internal/domain"
+	"github.com/portico/portico/internal/store"
 )
 
 func (s *Store) SetAccountSettings(ctx context.Context, accountID string, settings map[string]any, locked []string) error {
@@ -68,35 +70,119 @@ func (s *Store) ListingByExternalID(ctx context.Context, accountID, externalID s
 	return l, nil
 }
 
-func (s *Store) ListListings(ctx context.Context, accountIDs []string) ([]domain.PortalListing, error) {
+func (s *Store) ListListings(ctx context.Context, accountIDs []string, advertisersOf string) ([]domain.PortalListing, error) {
+	if len(accountIDs) == 0 && advertisersOf == "" {
+		return []domain.PortalListing{}, nil
+	}
+	var or []string
+	var args []any
+	if len(accountIDs) > 0 {
+		or = append(or, "l.account_id IN ("+placeholders(len(accountIDs))+")")
+		for _, id := range accountIDs {
+			args = append(args, id)
+		}
+	}
+	if advertisersOf != "" {
+		or = append(or, "l.account_id IN (SELECT id FROM accounts WHERE parent_id = ?)")
+		args = append(args, advertisersOf)
+	}
+	return s.listingsWhere(ctx, strings.Join(or, " OR "), args, "l.account_id, l.title, l.id")
+}
+
+// listingsWhere reads the listings (l) that match where, in order, with their responsible
+// operators: two reads sent together, however many listings.
+func (s *Store) listingsWhere(ctx context.Context, where string, args []any, order string) ([]domain.PortalListing, error) {
 	out := []domain.PortalListing{}
-	if len(accountIDs) == 0 {
-		return out, nil
-	}
-	args := make([]any, len(accountIDs))
-	for i, id := range accountIDs {
-		args[i] = id
-	}
-	rows, err := s.query(ctx, s.read, `SELECT `+listingColumns+` FROM listings WHERE account_id IN (`+placeholders(len(args))+`) ORDER BY account_id, title, id`, args...)
+	type agent struct{ listing, operator string }
+	var agents []agent
+	err := s.readSteps(ctx, []Step{
+		{Query: `SELECT l.id, l.account_id, l.external_id, l.title, l.url FROM listings l WHERE ` + where + ` ORDER BY ` + order,
+			Args: args, Scan: func(scan func(...any) error) error {
+				var l domain.PortalListing
+				l.OperatorIDs = []string{}
+				out = append(out, l)
+				return scan(&out[len(out)-1].ID, &out[len(out)-1].AdvertiserID, &out[len(out)-1].ExternalID, &out[len(out)-1].Title, &out[len(out)-1].URL)
+			}},
+		{Query: `SELECT lo.listing_id, lo.operator_id FROM listing_operators lo JOIN listings l ON l.id = lo.listing_id
+			WHERE ` + where + ` ORDER BY lo.operator_id`,
+			Args: args, Scan: func(scan func(...any) error) error {
+				var a agent
+				agents = append(agents, a)
+				return scan(&agents[len(agents)-1].listing, &agents[len(agents)-1].operator)
+			}},
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		l, err := scanListing(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *l)
+	byID := make(map[string]int, len(out))
+	for i := range out {
+		byID[out[i].ID] = i
 	}
-	if err := rows.Err(); err != nil {
+	for _, a := range agents {
+		if i, ok := byID[a.listing]; ok {
+			out[i].OperatorIDs = append(out[i].OperatorIDs, a.operator)
+		}
+	}
+	return out, nil
+}
+
+// likeEscaper escapes what LIKE would take for wildcards, with \ as the escape character.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+func (s *Store) PortalAdvertisers(ctx context.Context, f store.AdvertiserFilter) ([]store.PortalAdvertiser, error) {
+	where := []string{"parent_id = ?"}
+	args := []any{f.PortalID}
+	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
+		pattern := "%" + likeEscaper.Replace(q) + "%"
+		where = append(where, `(LOWER(name) LIKE ? ESCAPE '\' OR LOWER(external_id) LIKE ? ESCAPE '\')`)
+		args = append(args, pattern, pattern)
+	}
+	if f.After != nil {
+		where = append(where, "(LOWER(name) > ? OR (LOWER(name) = ? AND id > ?))")
+		args = append(args, f.After.SortName, f.After.SortName, f.After.ID)
+	}
+	args = append(args, f.Limit)
+	var out []store.PortalAdvertiser
+	err := s.readSteps(ctx, []Step{{
+		Query: `SELECT id, name, COALESCE(external_id, ''), LOWER(name) FROM accounts WHERE ` + strings.Join(where, " AND ") + ` ORDER BY LOWER(name), id LIMIT ?`,
+		Args:  args,
+		Scan: func(scan func(...any) error) error {
+			out = append(out, store.PortalAdvertiser{Operators: []domain.Operator{}})
+			a := &out[len(out)-1]
+			return scan(&a.ID, &a.Name, &a.ExternalID, &a.SortName)
+		},
+	}})
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	ids := make([]any, len(out))
+	byID := make(map[string]int, len(out))
+	for i, a := range out {
+		ids[i], byID[a.ID] = a.ID, i
+	}
+	in := placeholders(len(ids))
+	err = s.readSteps(ctx, []Step{{
+		Query: `SELECT ` + operatorColumns + ` FROM operators WHERE account_id IN (` + in + `) AND deleted_at IS NULL ORDER BY name, id`,
+		Args:  ids,
+		Scan: func(scan func(...any) error) error {
+			o, err := scanOperator(scanFunc(scan))
+			if err == nil {
+				a := &out[byID[o.AccountID]]
+				a.Operators = append(a.Operators, *o)
+			}
+			return err
+		},
+	}})
+	if err != nil {
 		return nil, err
 	}
-	rows.Close()
-	for i := range out {
-		if out[i].OperatorIDs, err = s.ListingOperators(ctx, out[i].ID); err != nil {
-			return nil, err
-		}
+	listings, err := s.listingsWhere(ctx, "l.account_id IN ("+in+")", ids, "l.title, l.id")
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range listings {
+		a := &out[byID[l.AdvertiserID]]
+		a.Listings = append(a.Listings, l)
 	}
 	return out, nil
 }

@@ -195,10 +195,6 @@ func testAccounts(t *testing.T, s store.Store) {
 	if _, err := s.AdvertiserByExternalID(ctx, portal.ID, "nope"); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("unknown advertiser: err = %v, want ErrNotFound", err)
 	}
-	kids, err := s.ChildAccountIDs(ctx, portal.ID)
-	if err != nil || len(kids) != 1 || kids[0] != adv.ID {
-		t.Fatalf("ChildAccountIDs = %v, %v", kids, err)
-	}
 	dup := &domain.Account{ID: domain.NewID(), Kind: domain.KindAdvertiser, Name: "dup", Key: "k_" + domain.NewSecret(8),
 		ParentID: portal.ID, ExternalID: "agency-7", CreatedAt: time.Now()}
 	if err := s.CreateAccount(ctx, dup); !errors.Is(err, domain.ErrConflict) {

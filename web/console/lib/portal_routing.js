@@ -12,7 +12,13 @@ export const portalRoutingApi = {
   setListingOperators: (id, operatorIds) => request('PUT', `/listings/${enc(id)}/operators`, { operator_ids: operatorIds }),
   backup: () => request('GET', '/portal/backup'),
   setBackup: (enabled, operatorIds) => request('PUT', '/portal/backup', { enabled, operator_ids: operatorIds }),
-  advertisers: () => request('GET', '/portal/advertisers'),
+  // A page of advertisers by name; q finds them by name or external id.
+  advertisers: ({ q = '', cursor = '' } = {}) => {
+    const params = new URLSearchParams();
+    if (q) params.set('q', q);
+    if (cursor) params.set('cursor', cursor);
+    return request('GET', `/portal/advertisers?${params}`);
+  },
 };
 
 // SETTING_FIELDS are the widget settings the console edits, in order.

@@ -114,61 +114,54 @@ export function settingsPanel({ onClose }) {
   return el;
 }
 
-// advertisersPanel is the portal admin's overview.
+// advertisersPanel is the portal admin's overview. A portal may have tens of
+// thousands of advertisers: they come a page at a time by name, and the search
+// box asks the server for those whose name or external id has the text.
 export function advertisersPanel({ onClose }) {
-  const list = h('div', { testid: 'advertisers-list', 'aria-live': 'polite' }, h('p', { class: 'loading' }, 'Loading…'));
+  const list = h('ul', { class: 'pr-advertisers', testid: 'advertisers-list' });
+  const status = h('div', { 'aria-live': 'polite' }, h('p', { class: 'loading' }, 'Loading…'));
+  const more = h('button', { type: 'button', class: 'btn', testid: 'advertisers-more', hidden: true }, 'Show more');
+  const search = h('input', { type: 'search', placeholder: 'Find an advertiser by name or id', 'aria-label': 'Find an advertiser', testid: 'advertisers-search', maxLength: 200 });
   const backup = h('div', { class: 'pr-backup', testid: 'backup' });
-  const el = dialog('advertisers-panel', 'Advertisers', onClose, h('h3', null, 'Backup operators'), backup, h('h3', null, 'Advertisers'), list);
+  const el = dialog('advertisers-panel', 'Advertisers', onClose, h('h3', null, 'Backup operators'), backup, h('h3', null, 'Advertisers'), search, list, status, more);
 
-  async function load() {
+  let query = '';
+  let cursor = '';
+  let loading = 0; // the newest load; an older one's answer is dropped
+
+  async function load(append) {
+    const mine = ++loading;
+    more.disabled = true;
+    if (!append) status.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
     try {
-      const [{ advertisers }, { listings }] = await Promise.all([api.advertisers(), api.listings()]);
-      if (!advertisers.length) {
-        list.replaceChildren(h('p', { class: 'empty', testid: 'advertisers-empty' }, 'No advertisers yet.'));
-        return;
-      }
-      list.replaceChildren(
-        h(
-          'ul',
-          { class: 'pr-advertisers' },
-          advertisers.map((a) => {
-            const own = listings.filter((l) => l.advertiser_id === a.id);
-            const name = (id) => a.operators.find((o) => o.id === id)?.name || id;
-            return h(
-              'li',
-              { class: 'pr-advertiser', testid: 'advertiser', dataset: { advertiserId: a.id } },
-              h(
-                'div',
-                { class: 'pr-adv-head' },
-                h('span', { class: `dot ${a.online ? 'dot-on' : 'dot-off'}`, title: a.online ? 'Someone is online' : 'Nobody online' }),
-                h('strong', { testid: 'advertiser-name' }, a.name),
-                h('span', { class: 'pr-muted' }, a.external_id),
-                h('span', { class: 'pr-muted', testid: 'advertiser-online' }, a.online ? 'online' : 'offline'),
-              ),
-              h(
-                'ul',
-                { class: 'pr-ops' },
-                a.operators.map((o) =>
-                  h('li', { testid: 'advertiser-operator', dataset: { online: String(o.online) } }, `${o.name || o.email} (${o.role}) — ${o.online ? 'online' : 'offline'}`),
-                ),
-              ),
-              own.length
-                ? h(
-                    'ul',
-                    { class: 'pr-listings' },
-                    own.map((l) =>
-                      h('li', { testid: 'listing' }, l.title || l.external_id, l.operator_ids.length ? ` — agents: ${l.operator_ids.map(name).join(', ')}` : ''),
-                    ),
-                  )
-                : null,
-            );
-          }),
-        ),
-      );
+      const page = await api.advertisers({ q: query, cursor: append ? cursor : '' });
+      if (mine !== loading) return;
+      cursor = page.next_cursor;
+      const items = page.advertisers.map(advertiserItem);
+      if (append) list.append(...items);
+      else list.replaceChildren(...items);
+      more.hidden = !cursor;
+      more.disabled = false;
+      if (list.childElementCount) status.replaceChildren();
+      else if (query) status.replaceChildren(h('p', { class: 'empty', testid: 'advertisers-empty' }, `No advertiser matches “${query}”.`));
+      else status.replaceChildren(h('p', { class: 'empty', testid: 'advertisers-empty' }, 'No advertisers yet.'));
     } catch (err) {
-      list.replaceChildren(h('p', { class: 'error' }, `Could not load the advertisers: ${err.message}`));
+      if (mine !== loading) return;
+      more.disabled = false;
+      status.replaceChildren(h('p', { class: 'error' }, `Could not load the advertisers: ${err.message}`));
     }
   }
+
+  let typing = 0;
+  search.addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => {
+      if (search.value.trim() === query) return;
+      query = search.value.trim();
+      load(false);
+    }, 250);
+  });
+  more.addEventListener('click', () => load(true));
 
   async function loadBackup() {
     try {
@@ -195,9 +188,41 @@ export function advertisersPanel({ onClose }) {
     }
   }
 
-  load();
+  load(false);
   loadBackup();
   return el;
+}
+
+// advertiserItem is one advertiser: who is online, its operators, its listings
+// with their responsible operators.
+function advertiserItem(a) {
+  const name = (id) => a.operators.find((o) => o.id === id)?.name || id;
+  return h(
+    'li',
+    { class: 'pr-advertiser', testid: 'advertiser', dataset: { advertiserId: a.id } },
+    h(
+      'div',
+      { class: 'pr-adv-head' },
+      h('span', { class: `dot ${a.online ? 'dot-on' : 'dot-off'}`, title: a.online ? 'Someone is online' : 'Nobody online' }),
+      h('strong', { testid: 'advertiser-name' }, a.name),
+      h('span', { class: 'pr-muted' }, a.external_id),
+      h('span', { class: 'pr-muted', testid: 'advertiser-online' }, a.online ? 'online' : 'offline'),
+    ),
+    h(
+      'ul',
+      { class: 'pr-ops' },
+      a.operators.map((o) =>
+        h('li', { testid: 'advertiser-operator', dataset: { online: String(o.online) } }, `${o.name || o.email} (${o.role}) — ${o.online ? 'online' : 'offline'}`),
+      ),
+    ),
+    a.listings.length
+      ? h(
+          'ul',
+          { class: 'pr-listings' },
+          a.listings.map((l) => h('li', { testid: 'listing' }, l.title || l.external_id, l.operator_ids.length ? ` — agents: ${l.operator_ids.map(name).join(', ')}` : '')),
+        )
+      : null,
+  );
 }
 
 // portalRoutingNav returns the top bar's "Settings" (admins) and "Advertisers"
