@@ -187,7 +187,7 @@ func (h *Hub) refollow(c *conn, advertisers []*advertiserEntry) (added []*advert
 	}
 	var none subscriptions
 	for _, e := range advertisers {
-		if !slices.Contains(c.followed, e) && !followsTopic(c.followed, e.topic) {
+		if !followsTopic(c.followed, e.topic) {
 			h.addTopic(c, e.topic, &none)
 			added = append(added, e)
 		}
