@@ -182,9 +182,6 @@ func TestPortalVisitorsHearOnlyTheAdvertisersTheyFollow(t *testing.T) {
 	south := srv.Account(domain.KindAdvertiser, portal, "south")
 	_, northToken := srv.Operator(north, domain.RoleAgent)
 	_, southToken := srv.Operator(south, domain.RoleAgent)
-	isAbout := func(advertiser string) func(map[string]any) bool {
-		return func(f map[string]any) bool { return f["advertiser"] == advertiser }
-	}
 	dial := func(page string, follow ...string) *testutil.Socket {
 		vt, _ := srv.Visitor(portal, page)
 		s := srv.DialVisitor(vt)
@@ -244,21 +241,13 @@ func TestPortalVisitorsHearOnlyTheAdvertisersTheyFollow(t *testing.T) {
 // and go, and when the portal turns backup on or off; those of an advertiser whose own operators
 // answer hear nothing of it.
 func TestFollowersHearThePortalsBackupOperators(t *testing.T) {
-	srv := testutil.NewServer(t)
-	portal := srv.Account(domain.KindPortal, nil, "")
-	north := srv.Account(domain.KindAdvertiser, portal, "north")
-	srv.Account(domain.KindAdvertiser, portal, "south")
-	_, northToken := srv.Operator(north, domain.RoleAgent)
-	srv.DialOperator(northToken)
+	srv, portal, _ := portalOfNorthAndSouth(t)
 	_, admin := srv.Operator(portal, domain.RoleAdmin)
 	backup, backupToken := srv.Operator(portal, domain.RoleAgent)
 	srv.Do("PATCH", "/api/v1/me", backupToken, map[string]string{"status": "away"}).Want(t, http.StatusOK)
 	srv.Do("PUT", "/api/v1/portal/backup", admin, map[string]any{"enabled": true, "operator_ids": []string{backup.ID}}).Want(t, http.StatusOK)
-	isAbout := func(advertiser string) func(map[string]any) bool {
-		return func(f map[string]any) bool { return f["advertiser"] == advertiser }
-	}
 	vt, _ := srv.Visitor(portal, "https://portal.example/south/1")
-	page := testutil.Dial(t, strings.Replace(srv.URL, "http", "ws", 1)+"/api/v1/widget/ws?token="+vt+"&follow=south", nil)
+	page := dialFollowing(t, srv, vt, "south")
 	if f := page.NextWhere("presence", isAbout("south")); f["online"] != false {
 		t.Fatalf("south, nobody there and the backup operator away: %v", f)
 	}
@@ -295,17 +284,9 @@ func TestFollowersHearThePortalsBackupOperators(t *testing.T) {
 // A listing page's socket names the listing's advertiser in its URL: it follows it from the
 // start, its availability in the greeting, until a follow frame replaces the list.
 func TestAListingPageSocketFollowsItsAdvertiserFromTheStart(t *testing.T) {
-	srv := testutil.NewServer(t)
-	portal := srv.Account(domain.KindPortal, nil, "")
-	north := srv.Account(domain.KindAdvertiser, portal, "north")
-	srv.Account(domain.KindAdvertiser, portal, "south")
-	_, northToken := srv.Operator(north, domain.RoleAgent)
-	srv.DialOperator(northToken)
-	isAbout := func(advertiser string) func(map[string]any) bool {
-		return func(f map[string]any) bool { return f["advertiser"] == advertiser }
-	}
+	srv, portal, northToken := portalOfNorthAndSouth(t)
 	vt, _ := srv.Visitor(portal, "https://portal.example/north/1")
-	page := testutil.Dial(t, strings.Replace(srv.URL, "http", "ws", 1)+"/api/v1/widget/ws?token="+vt+"&follow=north", nil)
+	page := dialFollowing(t, srv, vt, "north")
 	if f := page.Next("presence"); f["advertiser"] != nil {
 		t.Fatalf("the account's presence first: %v", f)
 	}
@@ -325,7 +306,7 @@ func TestAListingPageSocketFollowsItsAdvertiserFromTheStart(t *testing.T) {
 
 	// An id that names no advertiser of the portal follows nothing.
 	other, _ := srv.Visitor(portal, "https://portal.example/x")
-	stray := testutil.Dial(t, strings.Replace(srv.URL, "http", "ws", 1)+"/api/v1/widget/ws?token="+other+"&follow=nobody", nil)
+	stray := dialFollowing(t, srv, other, "nobody")
 	stray.Next("presence")
 	stray.Quiet("presence", 200*time.Millisecond)
 }
@@ -608,4 +589,27 @@ func TestACatchUpSendsOperatorsFirstAndPacesTheRest(t *testing.T) {
 	for _, s := range visitors {
 		s.Next("reconnect")
 	}
+}
+
+// isAbout keeps the frames about the advertiser with that external id.
+func isAbout(advertiser string) func(map[string]any) bool {
+	return func(f map[string]any) bool { return f["advertiser"] == advertiser }
+}
+
+// portalOfNorthAndSouth is a portal with two advertisers, north (its operator connected) and
+// south (nobody).
+func portalOfNorthAndSouth(t *testing.T) (srv *testutil.Server, portal *domain.Account, northToken string) {
+	srv = testutil.NewServer(t)
+	portal = srv.Account(domain.KindPortal, nil, "")
+	north := srv.Account(domain.KindAdvertiser, portal, "north")
+	srv.Account(domain.KindAdvertiser, portal, "south")
+	_, northToken = srv.Operator(north, domain.RoleAgent)
+	srv.DialOperator(northToken)
+	return srv, portal, northToken
+}
+
+// dialFollowing opens a visitor's socket that follows the advertiser from the start, as a
+// listing page's does.
+func dialFollowing(t *testing.T, srv *testutil.Server, visitorToken, advertiser string) *testutil.Socket {
+	return testutil.Dial(t, strings.Replace(srv.URL, "http", "ws", 1)+"/api/v1/widget/ws?token="+visitorToken+"&follow="+advertiser, nil)
 }
