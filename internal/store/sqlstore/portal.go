@@ -86,44 +86,47 @@ func (s *Store) ListListings(ctx context.Context, accountIDs []string, advertise
 		or = append(or, "l.account_id IN (SELECT id FROM accounts WHERE parent_id = ?)")
 		args = append(args, advertisersOf)
 	}
-	return s.listingsWhere(ctx, strings.Join(or, " OR "), args, "l.account_id, l.title, l.id")
+	steps, listings := listingReads(strings.Join(or, " OR "), args, "l.account_id, l.title, l.id")
+	if err := s.readSteps(ctx, steps); err != nil {
+		return nil, err
+	}
+	return listings(), nil
 }
 
-// listingsWhere reads the listings (l) that match where, in order, with their responsible
-// operators: two reads sent together, however many listings.
-func (s *Store) listingsWhere(ctx context.Context, where string, args []any, order string) ([]domain.PortalListing, error) {
+// listingReads are the reads of the listings (l) that match where, in order, and of their
+// responsible operators, to send together whatever their number; once they ran, listings
+// returns the listings with their operators.
+func listingReads(where string, args []any, order string) (steps []Step, listings func() []domain.PortalListing) {
 	out := []domain.PortalListing{}
 	type agent struct{ listing, operator string }
 	var agents []agent
-	err := s.readSteps(ctx, []Step{
+	steps = []Step{
 		{Query: `SELECT l.id, l.account_id, l.external_id, l.title, l.url FROM listings l WHERE ` + where + ` ORDER BY ` + order,
 			Args: args, Scan: func(scan func(...any) error) error {
-				var l domain.PortalListing
-				l.OperatorIDs = []string{}
-				out = append(out, l)
-				return scan(&out[len(out)-1].ID, &out[len(out)-1].AdvertiserID, &out[len(out)-1].ExternalID, &out[len(out)-1].Title, &out[len(out)-1].URL)
+				out = append(out, domain.PortalListing{OperatorIDs: []string{}})
+				l := &out[len(out)-1]
+				return scan(&l.ID, &l.AdvertiserID, &l.ExternalID, &l.Title, &l.URL)
 			}},
 		{Query: `SELECT lo.listing_id, lo.operator_id FROM listing_operators lo JOIN listings l ON l.id = lo.listing_id
 			WHERE ` + where + ` ORDER BY lo.operator_id`,
 			Args: args, Scan: func(scan func(...any) error) error {
-				var a agent
-				agents = append(agents, a)
-				return scan(&agents[len(agents)-1].listing, &agents[len(agents)-1].operator)
+				agents = append(agents, agent{})
+				a := &agents[len(agents)-1]
+				return scan(&a.listing, &a.operator)
 			}},
-	})
-	if err != nil {
-		return nil, err
 	}
-	byID := make(map[string]int, len(out))
-	for i := range out {
-		byID[out[i].ID] = i
-	}
-	for _, a := range agents {
-		if i, ok := byID[a.listing]; ok {
-			out[i].OperatorIDs = append(out[i].OperatorIDs, a.operator)
+	return steps, func() []domain.PortalListing {
+		byID := make(map[string]int, len(out))
+		for i := range out {
+			byID[out[i].ID] = i
 		}
+		for _, a := range agents {
+			if i, ok := byID[a.listing]; ok {
+				out[i].OperatorIDs = append(out[i].OperatorIDs, a.operator)
+			}
+		}
+		return out
 	}
-	return out, nil
 }
 
 // likeEscaper escapes what LIKE would take for wildcards, with \ as the escape character.
@@ -161,7 +164,8 @@ func (s *Store) PortalAdvertisers(ctx context.Context, f store.AdvertiserFilter)
 		ids[i], byID[a.ID] = a.ID, i
 	}
 	in := placeholders(len(ids))
-	err = s.readSteps(ctx, []Step{{
+	steps, listings := listingReads("l.account_id IN ("+in+")", ids, "l.title, l.id")
+	steps = append(steps, Step{
 		Query: `SELECT ` + operatorColumns + ` FROM operators WHERE account_id IN (` + in + `) AND deleted_at IS NULL ORDER BY name, id`,
 		Args:  ids,
 		Scan: func(scan func(...any) error) error {
@@ -172,15 +176,11 @@ func (s *Store) PortalAdvertisers(ctx context.Context, f store.AdvertiserFilter)
 			}
 			return err
 		},
-	}})
-	if err != nil {
+	})
+	if err := s.readSteps(ctx, steps); err != nil {
 		return nil, err
 	}
-	listings, err := s.listingsWhere(ctx, "l.account_id IN ("+in+")", ids, "l.title, l.id")
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range listings {
+	for _, l := range listings() {
 		a := &out[byID[l.AdvertiserID]]
 		a.Listings = append(a.Listings, l)
 	}
