@@ -41,6 +41,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	duration := fs.Duration("duration", 10*time.Second, "length of the messaging phase")
 	hold := fs.Duration("hold", 10*time.Second, "time every connection is held idle to measure its cost")
 	pageviews := fs.Int("pageviews", 1000, "page views sent in the page-view phase")
+	lists := fs.Int("lists", 0, "after the page views, returning visitors list their chats this many times, as the widget does on each page load")
 	concurrency := fs.Int("concurrency", 64, "requests in flight at once")
 	sources := fs.Int("sources", 8, "spread connections over the source addresses 127.0.0.1 … 127.0.0.N")
 	heartbeat := fs.Int("heartbeat", 25, "seconds between pings on each socket, as the protocol asks")
@@ -100,7 +101,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	env := append(os.Environ(), "PORTICO_TEST_BE_MAIN=1")
 	opts := bench.Options{
 		Visitors: *visitors, Chatting: *chatting, Rate: *rate, Duration: *duration, Hold: *hold,
-		PageViews: *pageviews, Concurrency: *concurrency, Sources: *sources,
+		PageViews: *pageviews, Lists: *lists, Concurrency: *concurrency, Sources: *sources,
 		Heartbeat: time.Duration(*heartbeat) * time.Second, Window: *window, Progress: stderr,
 		Operators: make([]bench.Login, *operators), // the count, for Validate; filled by Seed
 		Workers:   *workers, Worker: &bench.WorkerSpec{Exe: exe, Args: []string{"bench", benchWorkerArg}, Env: env},

@@ -21,6 +21,10 @@ type benchReport struct {
 	PageViews struct {
 		Stored int `json:"stored"`
 	} `json:"page_views"`
+	ChatLists *struct {
+		Listed int `json:"listed"`
+		Errors int `json:"errors"`
+	} `json:"chat_lists"`
 	Connect struct {
 		Visitors        int `json:"visitors"`
 		ConnectionsHeld int `json:"connections_held"`
@@ -118,12 +122,13 @@ func TestBenchSmoke(t *testing.T) {
 		// listings: the chatting visitors i with i mod operators = 0, the others with
 		// i mod advertisers = 0.
 		advertisers int
+		lists       int // the returning visitors' chat lists asked for
 	}{
 		{name: "one process", args: []string{"--workers", "1", "--fanouts", "3"}, workers: 1, nodes: 1, fanouts: 3},
 		{name: "workers and a restart", args: []string{"--workers", "2", "--restart", "--fanouts", "2"}, workers: 2, restart: true, nodes: 1, fanouts: 2},
 		{name: "two nodes, workers and a restart", args: []string{"--workers", "2", "--restart", "--nodes", "2"}, workers: 2, restart: true, nodes: 2},
-		{name: "a portal, workers and a restart", args: []string{"--advertisers", "8", "--workers", "2", "--restart", "--fanouts", "2"},
-			workers: 2, restart: true, nodes: 1, fanouts: 2, advertisers: 8},
+		{name: "a portal, workers and a restart", args: []string{"--advertisers", "8", "--workers", "2", "--restart", "--fanouts", "2", "--lists", "150"},
+			workers: 2, restart: true, nodes: 1, fanouts: 2, advertisers: 8, lists: 150},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append(append([]string{"bench"}, load...), tc.args...)
@@ -172,6 +177,14 @@ func TestBenchSmoke(t *testing.T) {
 				{"sockets closed at teardown", rep.Teardown.Closed, visitors + operators},
 				{"errors", rep.Errors, 0},
 				{"unexpected disconnects", rep.UnexpectedDisconnects, 0},
+			}
+			if l := rep.ChatLists; l != nil {
+				checks = append(checks, []struct {
+					what      string
+					got, want int
+				}{{"chat lists", l.Listed, tc.lists}, {"chat list errors", l.Errors, 0}}...)
+			} else if tc.lists > 0 {
+				t.Error("the report has no chat lists")
 			}
 			if r := rep.Restart; r != nil {
 				// The last node restarts; visitors go round-robin over the nodes and the
@@ -324,6 +337,8 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{[]string{"bench", "--visitors", "30", "--chatting", "28", "--workers", "3"}, "--workers 3 needs at least as many visitors that do not chat"},
 		{[]string{"bench", "--advertisers", "2", "--operators", "3"}, "--operators 3 is more than --advertisers 2"},
 		{[]string{"bench", "--advertisers", "-1"}, "--advertisers cannot be negative"},
+		{[]string{"bench", "--lists", "-1", "--data", t.TempDir()}, "--lists cannot be negative"},
+		{[]string{"bench", "--lists", "10", "--pageviews", "0", "--data", t.TempDir()}, "--lists needs --pageviews"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), tc.args, func(string) string { return "" }, &out, &errOut)

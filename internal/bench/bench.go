@@ -25,12 +25,15 @@ type Options struct {
 	// the i-th operator being the i-th advertiser's: visitors are on their listing pages.
 	Advertisers []string
 
-	Visitors    int
-	Chatting    int
-	Rate        float64 // visitor messages per second, over all conversations
-	Duration    time.Duration
-	Hold        time.Duration
-	PageViews   int
+	Visitors  int
+	Chatting  int
+	Rate      float64 // visitor messages per second, over all conversations
+	Duration  time.Duration
+	Hold      time.Duration
+	PageViews int
+	// Lists is how many times returning visitors list their chats, as the widget does on every
+	// page load of a returning visitor; 0 skips the phase.
+	Lists       int
 	Concurrency int
 	Sources     int
 	Heartbeat   time.Duration
@@ -65,8 +68,10 @@ type Options struct {
 // Validate checks the shape of the load; Run also needs the nodes and the seeded account.
 func (o *Options) Validate() error {
 	switch {
-	case o.Visitors < 0 || o.PageViews < 0 || o.Chatting < 0:
-		return errors.New("--visitors, --chatting and --pageviews cannot be negative")
+	case o.Visitors < 0 || o.PageViews < 0 || o.Chatting < 0 || o.Lists < 0:
+		return errors.New("--visitors, --chatting, --pageviews and --lists cannot be negative")
+	case o.Lists > 0 && o.PageViews == 0:
+		return errors.New("--lists needs --pageviews: the page views make the returning visitors")
 	case o.Chatting > o.Visitors:
 		return fmt.Errorf("--chatting %d is more than --visitors %d", o.Chatting, o.Visitors)
 	case o.Chatting > 0 && len(o.Operators) == 0:
@@ -147,6 +152,8 @@ type runner struct {
 	rejoin rejoin
 	// fanAbout picks out, on a portal, the presence frames of the fan-out's advertiser.
 	fanAbout []byte
+	// returning are visitor tokens the page views made, for the chat lists.
+	returning []string
 
 	// first and count are the visitors this process connects (all of them, or the chatting
 	// ones when workers hold the rest, or a worker's share).
@@ -212,7 +219,8 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	r.rep.Settings = Settings{Visitors: opt.Visitors, Operators: len(opt.Operators), Chatting: opt.Chatting, Rate: opt.Rate,
 		DurationSeconds: opt.Duration.Seconds(), HoldSeconds: opt.Hold.Seconds(), PageViews: opt.PageViews,
 		Concurrency: opt.Concurrency, Sources: opt.Sources, HeartbeatSeconds: opt.Heartbeat.Seconds(),
-		Workers: opt.Workers, Restart: opt.Restart, WindowSeconds: opt.Window.Seconds(), Advertisers: len(opt.Advertisers)}
+		Workers: opt.Workers, Restart: opt.Restart, WindowSeconds: opt.Window.Seconds(), Advertisers: len(opt.Advertisers),
+		Lists: opt.Lists}
 	defer closeIdle(r.clients)
 
 	var failures []string
@@ -250,6 +258,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		run  func(context.Context)
 	}{
 		{"page views", r.pageViews},
+		{"chat lists", r.chatLists},
 		{"connect", func(ctx context.Context) {
 			// The page views' keep-alive connections are not part of what is measured.
 			closeIdle(r.clients)
@@ -263,7 +272,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		{"restart", r.restartPhase},
 	}
 	for _, p := range phases {
-		if p.name == "restart" && !opt.Restart {
+		if (p.name == "restart" && !opt.Restart) || (p.name == "chat lists" && opt.Lists == 0) {
 			continue
 		}
 		if !check() {
@@ -291,6 +300,9 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	rep.Machine.LoadAfter = loadAverage()
 	rep.UnexpectedDisconnects = r.totalUnexpected(tctx)
 	rep.Errors = rep.PageViews.Errors + rep.Connect.Errors + rep.Messaging.Errors + rep.Fanout.Errors
+	if rep.ChatLists != nil {
+		rep.Errors += rep.ChatLists.Errors
+	}
 	if rep.Restart != nil {
 		rep.Errors += rep.Restart.Errors
 	}
@@ -407,7 +419,7 @@ func (r *runner) pageViews(ctx context.Context) {
 	var lat recorder
 	var stored, fresh, returning atomic.Int64
 	var tokMu sync.Mutex
-	var tokens []string
+	tokens := r.returning[:0]
 	mark := r.markCPU(ctx)
 	start := time.Now()
 	parallel(ctx, n, r.opt.Concurrency, func(i int) {
@@ -440,10 +452,53 @@ func (r *runner) pageViews(ctx context.Context) {
 		tokMu.Unlock()
 	})
 	elapsed := time.Since(start)
+	r.returning = tokens
 	rep.Stored, rep.NewVisitors, rep.Returning = int(stored.Load()), int(fresh.Load()), int(returning.Load())
 	rep.Errors = n - rep.Stored // failed, or never sent before the deadline
 	rep.Seconds = round3(elapsed.Seconds())
 	rep.PerSecond = round3(float64(rep.Stored) / elapsed.Seconds())
+	rep.Latency = lat.summary()
+	rep.CPU = r.cpuSince(ctx, mark)
+}
+
+// chatLists has returning visitors (those of the page views) list their chats, as the widget
+// does on every page load of a returning visitor: on a portal that is a read over all of its
+// advertisers' conversations, and its cost must not grow with their number.
+func (r *runner) chatLists(ctx context.Context) {
+	n := r.opt.Lists
+	rep := &ChatListsReport{Requested: n}
+	r.rep.ChatLists = rep
+	if len(r.returning) == 0 {
+		rep.Errors = n
+		r.problems.note("chat lists", errors.New("no visitor from the page views to list chats for"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute+time.Duration(n)*5*time.Millisecond)
+	defer cancel()
+	var lat recorder
+	var listed atomic.Int64
+	mark := r.markCPU(ctx)
+	start := time.Now()
+	parallel(ctx, n, r.opt.Concurrency, func(i int) {
+		var out struct {
+			Conversations []struct {
+				ID string `json:"id"`
+			} `json:"conversations"`
+		}
+		t0 := time.Now()
+		err := call(ctx, r.client(i), "GET", r.node(i)+"/api/v1/widget/conversations", r.returning[i%len(r.returning)], nil, &out)
+		if err != nil {
+			r.problems.note("chat lists", err)
+			return
+		}
+		lat.add(time.Since(t0))
+		listed.Add(1)
+	})
+	elapsed := time.Since(start)
+	rep.Listed = int(listed.Load())
+	rep.Errors = n - rep.Listed
+	rep.Seconds = round3(elapsed.Seconds())
+	rep.PerSecond = round3(float64(rep.Listed) / elapsed.Seconds())
 	rep.Latency = lat.summary()
 	rep.CPU = r.cpuSince(ctx, mark)
 }

@@ -11,16 +11,17 @@ import (
 
 // Report is everything a run measured. The JSON keys are stable: scripts and docs rely on them.
 type Report struct {
-	Target    Target          `json:"target"`
-	Machine   Machine         `json:"machine"`
-	Settings  Settings        `json:"settings"`
-	PageViews PageViewsReport `json:"page_views"`
-	Connect   ConnectReport   `json:"connect"`
-	Idle      IdleReport      `json:"idle"`
-	Messaging MessagingReport `json:"messaging"`
-	Fanout    FanoutReport    `json:"fanout"`
-	Restart   *RestartReport  `json:"restart,omitempty"` // with --restart only
-	Teardown  TeardownReport  `json:"teardown"`
+	Target    Target           `json:"target"`
+	Machine   Machine          `json:"machine"`
+	Settings  Settings         `json:"settings"`
+	PageViews PageViewsReport  `json:"page_views"`
+	ChatLists *ChatListsReport `json:"chat_lists,omitempty"` // with --lists only
+	Connect   ConnectReport    `json:"connect"`
+	Idle      IdleReport       `json:"idle"`
+	Messaging MessagingReport  `json:"messaging"`
+	Fanout    FanoutReport     `json:"fanout"`
+	Restart   *RestartReport   `json:"restart,omitempty"` // with --restart only
+	Teardown  TeardownReport   `json:"teardown"`
 
 	Errors                int      `json:"errors"`
 	UnexpectedDisconnects int      `json:"unexpected_disconnects"`
@@ -60,6 +61,7 @@ type Settings struct {
 	Restart          bool    `json:"restart"`
 	WindowSeconds    float64 `json:"window_seconds"` // 0: no windows
 	Advertisers      int     `json:"advertisers"`    // 0: a website account; else a portal's advertisers
+	Lists            int     `json:"lists"`          // chat lists asked for; 0: no such phase
 }
 
 type PageViewsReport struct {
@@ -72,6 +74,17 @@ type PageViewsReport struct {
 	PerSecond   float64 `json:"per_second"`
 	Latency     Latency `json:"latency"`
 	CPU         CPU     `json:"cpu"`
+}
+
+// ChatListsReport is the returning visitors' lists of their chats.
+type ChatListsReport struct {
+	Requested int     `json:"requested"`
+	Listed    int     `json:"listed"`
+	Errors    int     `json:"errors"`
+	Seconds   float64 `json:"seconds"`
+	PerSecond float64 `json:"per_second"`
+	Latency   Latency `json:"latency"`
+	CPU       CPU     `json:"cpu"`
 }
 
 type ConnectReport struct {
@@ -280,6 +293,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 	lat("page views", "latency", p.Latency, "p99 <= 50 ms")
 	row("page views", "errors", fmt.Sprint(p.Errors), "0")
 	cpu("page views", p.CPU)
+
+	if l := r.ChatLists; l != nil {
+		row("chat lists", "listed / requested", fmt.Sprintf("%d / %d", l.Listed, l.Requested), "")
+		row("chat lists", "per second", num(l.PerSecond), "")
+		lat("chat lists", "latency", l.Latency, "")
+		row("chat lists", "errors", fmt.Sprint(l.Errors), "0")
+		cpu("chat lists", l.CPU)
+	}
 
 	c := r.Connect
 	row("connect", "visitors + operators", fmt.Sprintf("%d + %d", c.Visitors, c.Operators), "")
