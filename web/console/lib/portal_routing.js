@@ -8,7 +8,6 @@ const enc = encodeURIComponent;
 export const portalRoutingApi = {
   settings: () => request('GET', '/settings'),
   saveSettings: (settings, locked) => request('PATCH', '/settings', locked === undefined ? { settings } : { settings, locked }),
-  listings: () => request('GET', '/listings'),
   setListingOperators: (id, operatorIds) => request('PUT', `/listings/${enc(id)}/operators`, { operator_ids: operatorIds }),
   backup: () => request('GET', '/portal/backup'),
   setBackup: (enabled, operatorIds) => request('PUT', '/portal/backup', { enabled, operator_ids: operatorIds }),
