@@ -216,14 +216,13 @@ func followsTopic(advertisers []*advertiserEntry, topic string) bool {
 // advertisers with nobody there, unless the answer is the one it last told them.
 
 // BackupChanged takes a change of the portal's backup setting.
-func (h *Hub) BackupChanged(portalID string) {
-	if h.Backup != nil {
-		h.recheckBackup(portalID)
-	}
-}
+func (h *Hub) BackupChanged(portalID string) { h.recheckBackup(portalID) }
 
 // recheckBackup asks whether the portal's backup operators can answer now and tells every node.
 func (h *Hub) recheckBackup(portalID string) {
+	if h.Backup == nil {
+		return
+	}
 	answers, err := h.askBackup(portalID)
 	if err != nil {
 		h.log.Warn("presence: backup operators", "account_id", portalID, "err", err)
