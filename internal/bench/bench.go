@@ -419,7 +419,7 @@ func (r *runner) pageViews(ctx context.Context) {
 	var lat recorder
 	var stored, fresh, returning atomic.Int64
 	var tokMu sync.Mutex
-	tokens := r.returning[:0]
+	var tokens []string
 	mark := r.markCPU(ctx)
 	start := time.Now()
 	parallel(ctx, n, r.opt.Concurrency, func(i int) {

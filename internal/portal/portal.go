@@ -448,9 +448,6 @@ func (s *Service) Advertisers(ctx context.Context, op *domain.Operator, q Advert
 	for _, adv := range rows {
 		ov := AdvertiserOverview{ID: adv.ID, Name: adv.Name, ExternalID: adv.ExternalID,
 			Operators: []AdvertiserMember{}, Listings: adv.Listings}
-		if ov.Listings == nil {
-			ov.Listings = []domain.PortalListing{}
-		}
 		for _, o := range adv.Operators {
 			on := s.available.OperatorAvailable(adv.ID, o.ID)
 			ov.Online = ov.Online || on

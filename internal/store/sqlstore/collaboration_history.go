@@ -20,7 +20,7 @@ func (s *Store) SearchHistory(ctx context.Context, f store.HistoryFilter) ([]sto
 		}
 	}
 	var args []any
-	where := []string{"c.status = 'closed'", accountsWhere(f.AccountIDs, f.AdvertisersOf, &args)}
+	where := []string{"c.status = 'closed'", accountsWhere("c.account_id", f.AccountIDs, f.AdvertisersOf, &args)}
 	tookPart := `EXISTS (SELECT 1 FROM conversation_participants p WHERE p.conversation_id = c.id AND p.operator_id = ?)`
 	if f.TookPartIn != "" {
 		where = append(where, tookPart)

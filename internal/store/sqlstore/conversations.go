@@ -207,7 +207,7 @@ func (s *Store) ListConversations(ctx context.Context, f store.ConversationFilte
 		return nil, errors.New("list conversations: no account given")
 	}
 	var args []any
-	where := []string{accountsWhere(f.AccountIDs, f.AdvertisersOf, &args)}
+	where := []string{accountsWhere("c.account_id", f.AccountIDs, f.AdvertisersOf, &args)}
 	if f.Status != "" {
 		where = append(where, "c.status = ?")
 		args = append(args, string(f.Status))
@@ -238,14 +238,14 @@ func (s *Store) ListConversations(ctx context.Context, f store.ConversationFilte
 	return s.conversations(ctx, s.read, conversationSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY c.created_at DESC, c.id DESC LIMIT ?`, args...)
 }
 
-// accountsWhere is the condition that a conversation (c, its account a) is one of the accounts
-// ids or of an advertiser of the portal advertisersOf, its arguments added to args. Asked of
-// each row's account, not as a set of the portal's advertisers, so that the database can start
-// from a narrower index (a visitor's chats) without building the set first.
-func accountsWhere(ids []string, advertisersOf string, args *[]any) string {
+// accountsWhere is the condition that a row's account (accountColumn, the account joined as a)
+// is one of ids or an advertiser of the portal advertisersOf, its arguments added to args. Asked
+// of each row's account, not as a set of the portal's advertisers, so that the database can
+// start from a narrower index (a visitor's chats) without building the set first.
+func accountsWhere(accountColumn string, ids []string, advertisersOf string, args *[]any) string {
 	var or []string
 	if len(ids) > 0 {
-		or = append(or, "c.account_id IN ("+placeholders(len(ids))+")")
+		or = append(or, accountColumn+" IN ("+placeholders(len(ids))+")")
 		for _, id := range ids {
 			*args = append(*args, id)
 		}

@@ -74,26 +74,16 @@ func (s *Store) ListListings(ctx context.Context, accountIDs []string, advertise
 	if len(accountIDs) == 0 && advertisersOf == "" {
 		return []domain.PortalListing{}, nil
 	}
-	var or []string
 	var args []any
-	if len(accountIDs) > 0 {
-		or = append(or, "l.account_id IN ("+placeholders(len(accountIDs))+")")
-		for _, id := range accountIDs {
-			args = append(args, id)
-		}
-	}
-	if advertisersOf != "" {
-		or = append(or, "l.account_id IN (SELECT id FROM accounts WHERE parent_id = ?)")
-		args = append(args, advertisersOf)
-	}
-	steps, listings := listingReads(strings.Join(or, " OR "), args, "l.account_id, l.title, l.id")
+	where := accountsWhere("l.account_id", accountIDs, advertisersOf, &args)
+	steps, listings := listingReads(where, args, "l.account_id, l.title, l.id")
 	if err := s.readSteps(ctx, steps); err != nil {
 		return nil, err
 	}
 	return listings(), nil
 }
 
-// listingReads are the reads of the listings (l) that match where, in order, and of their
+// listingReads are the reads of the listings (l, their account a) that match where, in order, and of their
 // responsible operators, to send together whatever their number; once they ran, listings
 // returns the listings with their operators.
 func listingReads(where string, args []any, order string) (steps []Step, listings func() []domain.PortalListing) {
@@ -101,14 +91,14 @@ func listingReads(where string, args []any, order string) (steps []Step, listing
 	type agent struct{ listing, operator string }
 	var agents []agent
 	steps = []Step{
-		{Query: `SELECT l.id, l.account_id, l.external_id, l.title, l.url FROM listings l WHERE ` + where + ` ORDER BY ` + order,
+		{Query: `SELECT l.id, l.account_id, l.external_id, l.title, l.url FROM listings l JOIN accounts a ON a.id = l.account_id WHERE ` + where + ` ORDER BY ` + order,
 			Args: args, Scan: func(scan func(...any) error) error {
 				out = append(out, domain.PortalListing{OperatorIDs: []string{}})
 				l := &out[len(out)-1]
 				return scan(&l.ID, &l.AdvertiserID, &l.ExternalID, &l.Title, &l.URL)
 			}},
 		{Query: `SELECT lo.listing_id, lo.operator_id FROM listing_operators lo JOIN listings l ON l.id = lo.listing_id
-			WHERE ` + where + ` ORDER BY lo.operator_id`,
+			JOIN accounts a ON a.id = l.account_id WHERE ` + where + ` ORDER BY lo.operator_id`,
 			Args: args, Scan: func(scan func(...any) error) error {
 				agents = append(agents, agent{})
 				a := &agents[len(agents)-1]
@@ -150,7 +140,7 @@ func (s *Store) PortalAdvertisers(ctx context.Context, f store.AdvertiserFilter)
 		Query: `SELECT id, name, COALESCE(external_id, ''), LOWER(name) FROM accounts WHERE ` + strings.Join(where, " AND ") + ` ORDER BY LOWER(name), id LIMIT ?`,
 		Args:  args,
 		Scan: func(scan func(...any) error) error {
-			out = append(out, store.PortalAdvertiser{Operators: []domain.Operator{}})
+			out = append(out, store.PortalAdvertiser{Operators: []domain.Operator{}, Listings: []domain.PortalListing{}})
 			a := &out[len(out)-1]
 			return scan(&a.ID, &a.Name, &a.ExternalID, &a.SortName)
 		},
