@@ -43,6 +43,10 @@ func (dialect) Rebind(query string) string {
 	return b.String()
 }
 
+// LockClause takes the lock an UPDATE that changes no key takes: it waits for such updates and
+// for other holders of it, and lets foreign-key checks of rows that refer to the row through.
+func (dialect) LockClause() string { return "FOR NO KEY UPDATE" }
+
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -226,7 +227,18 @@ func TestPoolSize(t *testing.T) {
 // message that is there. (Checked by every statement, the waiting first one still saw the
 // session and advanced last_seq, and the later ones neither stored the message nor gave the
 // seq back: a gap.)
-func TestSessionEndingMidMessageLeavesNoGap(t *testing.T) {
+// newClaimedChat makes a conversation claimed by an operator who holds a session, on a fresh database,
+// with a connection of the test's own to it.
+type claimedChat struct {
+	account      *domain.Account
+	operator     *domain.Operator
+	visitor      *domain.Visitor
+	conversation *domain.Conversation
+	session      *domain.Session
+}
+
+func newClaimedChat(t *testing.T) (store.Store, *sql.DB, claimedChat) {
+	t.Helper()
 	ctx := context.Background()
 	url := testutil.PostgresURL(t)
 	s := open(t, url)
@@ -255,6 +267,52 @@ func TestSessionEndingMidMessageLeavesNoGap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return s, db, claimedChat{account: acc, operator: op, visitor: v, conversation: c, session: sess}
+}
+
+// A message locks its conversation's row without changing it, so that the one update of the
+// row (last_seq) finds a row no earlier statement of its transaction changed and PostgreSQL
+// skips the foreign-key checks of its unchanged keys. Each check locks the row it finds: a
+// message that ran them would leave its transaction's lock on the conversation's account,
+// visitor and owner (three reads a message, about a tenth of PostgreSQL's time in the bench's
+// messaging phase).
+func TestAMessageRunsNoForeignKeyCheckOfItsConversation(t *testing.T) {
+	ctx := context.Background()
+	s, db, chat := newClaimedChat(t)
+	lockers := func() []string {
+		var account, visitor, owner string
+		err := db.QueryRowContext(ctx, `SELECT (SELECT xmax::text FROM accounts WHERE id = $1), (SELECT xmax::text FROM visitors WHERE id = $2),
+			(SELECT xmax::text FROM operators WHERE id = $3)`, chat.account.ID, chat.visitor.ID, chat.operator.ID).Scan(&account, &visitor, &owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []string{account, visitor, owner}
+	}
+	before := lockers()
+	now := time.Now().UTC()
+	visitorSaid := &domain.Message{ID: domain.NewID(), ConversationID: chat.conversation.ID,
+		Author: domain.Author{Type: domain.AuthorVisitor, ID: chat.visitor.ID}, Body: "anyone there?", ClientMsgID: "v2", CreatedAt: now}
+	if res, err := s.AppendVisitorMessage(ctx, visitorSaid); err != nil || !res.Created {
+		t.Fatalf("visitor's message: %+v, %v", res, err)
+	}
+	operatorSaid := &domain.Message{ID: domain.NewID(), ConversationID: chat.conversation.ID,
+		Author: domain.Author{Type: domain.AuthorOperator}, Body: "yes", ClientMsgID: "o1", CreatedAt: now}
+	if res, err := s.AppendOperatorMessage(ctx, operatorSaid, store.SessionProof{TokenHash: chat.session.TokenHash, Now: now}); err != nil || !res.Created {
+		t.Fatalf("operator's message: %+v, %v", res, err)
+	}
+	if after := lockers(); !slices.Equal(after, before) {
+		t.Fatalf("the messages' transactions locked the conversation's account, visitor and owner (xmax %v, before %v): they ran foreign-key checks", after, before)
+	}
+	got, err := s.ConversationByID(ctx, chat.conversation.ID)
+	if err != nil || got.LastSeq != 3 {
+		t.Fatalf("conversation after two messages: %+v, %v; want last_seq 3", got, err)
+	}
+}
+
+func TestSessionEndingMidMessageLeavesNoGap(t *testing.T) {
+	ctx := context.Background()
+	s, db, chat := newClaimedChat(t)
+	c, sess := chat.conversation, chat.session
 
 	// Another transaction holds the conversation's row while the message is sent.
 	other, err := db.BeginTx(ctx, nil)

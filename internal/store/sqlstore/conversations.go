@@ -431,7 +431,7 @@ func (s *Store) CloseConversation(ctx context.Context, id, categoryID string, at
 
 // AppendMessage stores a message in the next group commit.
 func (s *Store) AppendMessage(ctx context.Context, m *domain.Message) (*domain.Message, bool, error) {
-	w := newMessageWrite(m, &messageByAnyone, []any{m.Author.ID, m.Author.Name}, nil)
+	w := newMessageWrite(s.conversationLock, m, &messageByAnyone, []any{m.Author.ID, m.Author.Name}, nil)
 	if err := s.inGroup(ctx, m.ConversationID, w.steps); err != nil {
 		return nil, false, err
 	}
@@ -444,7 +444,7 @@ func (s *Store) AppendVisitorMessage(ctx context.Context, m *domain.Message) (*s
 	if m.Author.Type != domain.AuthorVisitor {
 		return nil, fmt.Errorf("append a visitor's message: the author is a %q", m.Author.Type)
 	}
-	w := newMessageWrite(m, &messageByVisitor, []any{m.Author.ID}, []any{m.Author.ID})
+	w := newMessageWrite(s.conversationLock, m, &messageByVisitor, []any{m.Author.ID}, []any{m.Author.ID})
 	access := newAccessRead(m.ConversationID)
 	w.steps = append(w.steps, Step{Query: visitorByIDAndAccessQuery, Args: []any{m.Author.ID, m.ConversationID, m.ConversationID, m.ConversationID},
 		Scan: access.scan, Reset: access.reset})
@@ -461,7 +461,7 @@ func (s *Store) AppendOperatorMessage(ctx context.Context, m *domain.Message, pr
 	if m.Author.Type != domain.AuthorOperator {
 		return nil, fmt.Errorf("append an operator's message: the author is a %q", m.Author.Type)
 	}
-	w := newMessageWrite(m, &messageBySession, []any{proof.TokenHash, proof.TokenHash},
+	w := newMessageWrite(s.conversationLock, m, &messageBySession, []any{proof.TokenHash, proof.TokenHash},
 		[]any{proof.TokenHash, ms(proof.Now), boolInt(proof.CheckCSRF), proof.CSRFToken})
 	var session sessionRead
 	readSession := sessionStep(proof.TokenHash, proof.Now, &session)
@@ -503,7 +503,7 @@ func (s *Store) appendResult(ctx context.Context, w *messageWrite, access *acces
 
 // appendMessage stores a message inside the caller's transaction.
 func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, m *domain.Message) (*domain.Message, bool, error) {
-	w := newMessageWrite(m, &messageByAnyone, []any{m.Author.ID, m.Author.Name}, nil)
+	w := newMessageWrite(s.conversationLock, m, &messageByAnyone, []any{m.Author.ID, m.Author.Name}, nil)
 	if err := s.runSteps(ctx, tx, w.steps); err != nil {
 		return nil, false, err
 	}
@@ -511,8 +511,8 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, m *domain.Message
 }
 
 // messageWrite appends a message in three statements that need no answer from each other. The
-// first takes the conversation row's lock, so concurrent senders on every node queue up behind
-// it; the second inserts the message with the seq after the conversation's last, unless the
+// first takes the conversation row's lock (Store.conversationLock), so concurrent senders on
+// every node queue up behind it; the second inserts the message with the seq after the conversation's last, unless the
 // conversation is closed (for anyone but the system) or missing, the statements' sender check
 // fails, or its client_msg_id was used before (which, under the lock, is found and not raced);
 // the third advances last_seq only if that message is there. The sender is checked by the
@@ -527,11 +527,11 @@ type messageWrite struct {
 	steps                []Step
 }
 
-// messageStatements are a messageWrite's three statements, for one way of checking the sender:
+// messageStatements are a messageWrite's insert and advance, for one way of checking the sender:
 // the insert's author is given by the author's placeholders, and its sender check's
 // placeholders come last.
 type messageStatements struct {
-	lock, insert, advance string
+	insert, advance string
 }
 
 var (
@@ -556,7 +556,6 @@ var (
 // author as its author_id and author_name.
 func newMessageStatements(check, author string) messageStatements {
 	return messageStatements{
-		lock: `UPDATE conversations SET last_seq = last_seq WHERE id = ?`,
 		insert: `INSERT INTO messages (id, conversation_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at)
 			SELECT ?, conversations.id, conversations.last_seq + 1, ?, ` + author + `, ?, ?, CAST(? AS BIGINT) FROM conversations
 			WHERE conversations.id = ? AND (conversations.status <> 'closed' OR ? = 1)` + check + `
@@ -570,9 +569,9 @@ func newMessageStatements(check, author string) messageStatements {
 	}
 }
 
-// newMessageWrite writes m with the statements st, whose author placeholders take authorArgs and
-// whose sender checks take checkArgs.
-func newMessageWrite(m *domain.Message, st *messageStatements, authorArgs, checkArgs []any) *messageWrite {
+// newMessageWrite writes m after the statement lock, with the statements st, whose author
+// placeholders take authorArgs and whose sender checks take checkArgs.
+func newMessageWrite(lock string, m *domain.Message, st *messageStatements, authorArgs, checkArgs []any) *messageWrite {
 	w := &messageWrite{m: m, steps: make([]Step, 3, 5)}
 	system := boolInt(m.Author.Type == domain.AuthorSystem)
 	// A chat counts as meaningful once an operator has answered in it.
@@ -586,7 +585,7 @@ func newMessageWrite(m *domain.Message, st *messageStatements, authorArgs, check
 	args = append(append(args, m.Body, m.ClientMsgID, ms(m.CreatedAt), conversationID, system), checkArgs...)
 	inserted := len(args)
 	args = append(args, operator, conversationID, messageID)
-	w.steps[0] = Step{Query: st.lock, Args: args[:1:1]}
+	w.steps[0] = Step{Query: lock, Args: args[:1:1]}
 	w.steps[1] = Step{Query: st.insert, Args: args[1:inserted:inserted],
 		Scan: func(scan func(...any) error) error { return scan(&w.seq, &w.authorID, &w.authorName) }}
 	w.steps[2] = Step{Query: st.advance, Args: args[inserted:]}

@@ -36,7 +36,7 @@ func TestAMessageWritesStatementsGetTheirOwnArguments(t *testing.T) {
 	at := time.UnixMilli(1_700_000_000_000)
 	m := &domain.Message{ID: "m1", ConversationID: "c1", Author: domain.Author{Type: domain.AuthorOperator},
 		Body: "Hello", ClientMsgID: "k1", CreatedAt: at}
-	w := newMessageWrite(m, &messageBySession, []any{"hash", "hash"}, []any{"hash", int64(5), 1, "csrf"})
+	w := newMessageWrite(conversationLockQuery, m, &messageBySession, []any{"hash", "hash"}, []any{"hash", int64(5), 1, "csrf"})
 	want := [][]any{
 		{"c1"},
 		{"m1", "operator", "hash", "hash", "Hello", "k1", at.UnixMilli(), "c1", 0, "hash", int64(5), 1, "csrf"},
@@ -56,7 +56,7 @@ func TestAMessageWritesStatementsGetTheirOwnArguments(t *testing.T) {
 	// six values that are neither small integers nor given boxed (18 when each statement had a
 	// list of its own and the ids were boxed for each).
 	authorArgs, checkArgs := []any{"v1"}, []any{"v1"}
-	if allocs := testing.AllocsPerRun(100, func() { newMessageWrite(m, &messageByVisitor, authorArgs, checkArgs) }); allocs > 10 {
+	if allocs := testing.AllocsPerRun(100, func() { newMessageWrite(conversationLockQuery, m, &messageByVisitor, authorArgs, checkArgs) }); allocs > 10 {
 		t.Fatalf("%v allocations to prepare a message's write, want at most 10", allocs)
 	}
 }
