@@ -32,6 +32,7 @@ import (
 	"github.com/portico/portico/internal/operators"
 	"github.com/portico/portico/internal/portal"
 	"github.com/portico/portico/internal/portalauth"
+	"github.com/portico/portico/internal/rawsock"
 	"github.com/portico/portico/internal/rooms"
 	"github.com/portico/portico/internal/routing"
 	"github.com/portico/portico/internal/store"
@@ -242,7 +243,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) 
 	g.Go(func() error { return a.MailWorker.Run(gctx) })
 	g.Go(func() error { return visitors.PrunePageViews(gctx, a.Store, a.Config.PageViewRetention, a.Log) })
 	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(rawsock.Listen(ln)); !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/portico/portico/internal/bus"
 	"github.com/portico/portico/internal/config"
+	"github.com/portico/portico/internal/rawsock"
 )
 
 const subjectPrefix = "portico."
@@ -113,6 +115,7 @@ func Connect(cfg config.NATS, node string, log *slog.Logger) (*Bus, error) {
 		closed: make(chan struct{})}
 	opts := []nats.Option{
 		nats.Name("portico " + node),
+		nats.SetCustomDialer(rawDialer{net.Dialer{Timeout: nats.DefaultTimeout}}),
 		nats.NoEcho(),
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
@@ -211,6 +214,18 @@ func Connect(cfg config.NATS, node string, log *slog.Logger) (*Bus, error) {
 		log.Warn("NATS not reachable yet; this node serves its own clients and joins the other nodes once it is")
 	}
 	return b, nil
+}
+
+// rawDialer dials NATS as nats.go would, for a connection that reads and writes with raw
+// system calls (package rawsock).
+type rawDialer struct{ net.Dialer }
+
+func (d rawDialer) Dial(network, addr string) (net.Conn, error) {
+	c, err := d.Dialer.Dial(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return rawsock.Wrap(c), nil
 }
 
 // tellLosses tells the other nodes, after an outage, that events this node published may not

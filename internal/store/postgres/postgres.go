@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/portico/portico/internal/rawsock"
 	"github.com/portico/portico/internal/store/sqlstore"
 )
 
@@ -139,6 +140,7 @@ func Open(ctx context.Context, url string, pool int) (*sqlstore.Store, error) {
 	if _, set := cfg.RuntimeParams["jit"]; !set {
 		cfg.RuntimeParams["jit"] = "off"
 	}
+	cfg.DialFunc = pgconn.DialFunc(rawsock.Dialing(rawsock.DialFunc(cfg.DialFunc)))
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(pool)
 	db.SetMaxIdleConns(pool)
