@@ -1,4 +1,4 @@
-// Package rawsock gives the node's TCP connections (its HTTP clients, PostgreSQL, NATS) reads and
+// Package rawsock gives the node's TCP connections (HTTP, PostgreSQL, NATS) reads and
 // writes without the Go scheduler's bookkeeping around a system call that may block. The sockets
 // are non-blocking, so their calls never do; but on loopback a write carries the receiver's side
 // too and takes tens of microseconds, long enough for the runtime's monitor to hand the caller's

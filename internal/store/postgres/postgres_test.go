@@ -221,14 +221,7 @@ func TestPoolSize(t *testing.T) {
 	}
 }
 
-// A session that ends while its operator's message waits for the conversation's lock stores
-// nothing and leaves last_seq where it was: each statement of the write sees what committed
-// before it, so the sender is checked by one statement only, and last_seq moves only for a
-// message that is there. (Checked by every statement, the waiting first one still saw the
-// session and advanced last_seq, and the later ones neither stored the message nor gave the
-// seq back: a gap.)
-// newClaimedChat makes a conversation claimed by an operator who holds a session, on a fresh database,
-// with a connection of the test's own to it.
+// claimedChat is a conversation claimed by an operator who holds a session.
 type claimedChat struct {
 	account      *domain.Account
 	operator     *domain.Operator
@@ -237,6 +230,8 @@ type claimedChat struct {
 	session      *domain.Session
 }
 
+// newClaimedChat makes a claimedChat on a fresh database, with a connection of the test's own to
+// it.
 func newClaimedChat(t *testing.T) (store.Store, *sql.DB, claimedChat) {
 	t.Helper()
 	ctx := context.Background()
@@ -309,6 +304,12 @@ func TestAMessageRunsNoForeignKeyCheckOfItsConversation(t *testing.T) {
 	}
 }
 
+// A session that ends while its operator's message waits for the conversation's lock stores
+// nothing and leaves last_seq where it was: each statement of the write sees what committed
+// before it, so the sender is checked by one statement only, and last_seq moves only for a
+// message that is there. (Checked by every statement, the waiting first one still saw the
+// session and advanced last_seq, and the later ones neither stored the message nor gave the
+// seq back: a gap.)
 func TestSessionEndingMidMessageLeavesNoGap(t *testing.T) {
 	ctx := context.Background()
 	s, db, chat := newClaimedChat(t)
