@@ -510,16 +510,16 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, m *domain.Message
 	return s.messageOutcome(ctx, tx, w)
 }
 
-// messageWrite appends a message in three statements that need no answer from each other. The
-// first takes the conversation row's lock (Store.conversationLock), so concurrent senders on
-// every node queue up behind it; the second inserts the message with the seq after the conversation's last, unless the
-// conversation is closed (for anyone but the system) or missing, the statements' sender check
-// fails, or its client_msg_id was used before (which, under the lock, is found and not raced);
-// the third advances last_seq only if that message is there. The sender is checked by the
-// insert alone: on PostgreSQL each statement sees what committed before it, and a session
-// ended or a participant gone between two statements must not leave last_seq advanced for a
-// message that was not stored (a gap), nor move it for one that was never counted. None of
-// these refusals is an error in the database, so they never spoil a group commit.
+// messageWrite appends a message in three statements that need no answer from each other. The first
+// takes the conversation row's lock (Store.conversationLock), so concurrent senders on every node
+// queue up behind it; the second inserts the message with the seq after the conversation's last,
+// unless the conversation is closed (for anyone but the system) or missing, the statements' sender
+// check fails, or its client_msg_id was used before (which, under the lock, is found and not
+// raced); the third advances last_seq only if that message is there. The sender is checked by the
+// insert alone: on PostgreSQL each statement sees what committed before it, and a session ended or
+// a participant gone between two statements must not leave last_seq advanced for a message that was
+// not stored (a gap), nor move it for one that was never counted. None of these refusals is an
+// error in the database, so they never spoil a group commit.
 type messageWrite struct {
 	m                    *domain.Message
 	seq                  int64
