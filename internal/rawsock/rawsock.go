@@ -25,11 +25,8 @@ func (l listener) Accept() (net.Conn, error) {
 	return Wrap(c), nil
 }
 
-// DialFunc is a dialer's DialContext that returns raw connections.
-type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
-
-// Dialing wraps dial so that the connections it makes are raw ones.
-func Dialing(dial DialFunc) DialFunc {
+// Dialing wraps dial (a dialer's DialContext) so that the connections it makes are raw ones.
+func Dialing(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dial(ctx, network, addr)
 		if err != nil {

@@ -102,33 +102,22 @@ func (op *rawOp) done() {
 
 // readOnce reads what the socket holds; false (nothing yet) has the poller wait for more.
 func (op *rawOp) readOnce(fd uintptr) bool {
-	for {
-		r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(op.p))), uintptr(len(op.p)))
-		switch e {
-		case 0:
-			op.n = int(r)
-			return true
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false
-		default:
-			op.err = e
-			return true
-		}
+	n, e := ReadFD(fd, op.p)
+	if e == syscall.EAGAIN {
+		return false
 	}
+	op.n, op.err = n, e
+	return true
 }
 
 // writeAll writes until the socket has taken everything; false (the socket is full) has the
 // poller wait for room, and the next call goes on from there.
 func (op *rawOp) writeAll(fd uintptr) bool {
 	for op.n < len(op.p) {
-		rest := op.p[op.n:]
-		r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(rest))), uintptr(len(rest)))
+		n, e := WriteFD(fd, op.p[op.n:])
 		switch e {
 		case 0:
-			op.n += int(r)
-		case syscall.EINTR:
+			op.n += n
 		case syscall.EAGAIN:
 			return false
 		default:
@@ -137,4 +126,26 @@ func (op *rawOp) writeAll(fd uintptr) bool {
 		}
 	}
 	return true
+}
+
+// ReadFD is read(2) on a non-blocking descriptor without the scheduler's bookkeeping, retried
+// when a signal interrupts it: the bytes read (0 at the end of the stream), or the error.
+func ReadFD(fd uintptr, p []byte) (int, syscall.Errno) {
+	for {
+		r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+		if e != syscall.EINTR {
+			return int(r), e
+		}
+	}
+}
+
+// WriteFD is write(2) on a non-blocking descriptor without the scheduler's bookkeeping, retried
+// when a signal interrupts it: the bytes written, or the error.
+func WriteFD(fd uintptr, p []byte) (int, syscall.Errno) {
+	for {
+		r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+		if e != syscall.EINTR {
+			return int(r), e
+		}
+	}
 }

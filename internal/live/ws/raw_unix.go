@@ -5,7 +5,8 @@ package ws
 import (
 	"sync"
 	"syscall"
-	"unsafe"
+
+	"github.com/portico/portico/internal/rawsock"
 )
 
 // TryWrite writes as much of one encoded frame as the socket takes without waiting and
@@ -59,18 +60,18 @@ func (op *rawOp) done() {
 }
 
 // writeAll writes op.p until the socket takes no more; it never waits: what is left goes to
-// the connection's writer.
+// the connection's writer. The system calls skip the scheduler's bookkeeping (rawsock.WriteFD):
+// a fan-out makes thousands of them in a row (a fifth of its time; docs/benchmarks.md, round
+// thirteen), and the bookkeeping also woke the runtime's monitor thread when the process was
+// idle, a cost paid on every heartbeat of an idle server.
 func (op *rawOp) writeAll(fd uintptr) bool {
 	for op.n < len(op.p) {
-		m, err := rawWrite(int(fd), op.p[op.n:])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err == syscall.EAGAIN {
+		m, e := rawsock.WriteFD(fd, op.p[op.n:])
+		if e == syscall.EAGAIN {
 			break
 		}
-		if err != nil {
-			op.err = err
+		if e != 0 {
+			op.err = e
 			break
 		}
 		op.n += m
@@ -78,9 +79,12 @@ func (op *rawOp) writeAll(fd uintptr) bool {
 	return true
 }
 
-// readOnce reads what the socket holds into op.p; it never waits.
+// readOnce reads what the socket holds into op.p; it never waits. Nothing waiting, the end of
+// the stream and an error all read 0 bytes: the next ReadMessage meets the error again.
 func (op *rawOp) readOnce(fd uintptr) bool {
-	op.n = rawRead(int(fd), op.p)
+	if n, e := rawsock.ReadFD(fd, op.p); e == 0 {
+		op.n = n
+	}
 	return true
 }
 
@@ -113,31 +117,4 @@ func (c *Conn) Fill() bool {
 		return false
 	}
 	return true
-}
-
-// rawRead reads from a non-blocking socket: 0 when nothing is waiting, at the end of the
-// stream or on an error, which the next ReadMessage meets again.
-func rawRead(fd int, p []byte) int {
-	for {
-		r, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-		if e == syscall.EINTR {
-			continue
-		}
-		if e != 0 {
-			return 0
-		}
-		return int(r)
-	}
-}
-
-// rawWrite is write(2) without the scheduler's bookkeeping around a system call that may block:
-// on a non-blocking socket it cannot, and a fan-out makes thousands of them in a row (a fifth
-// of its time; docs/benchmarks.md, round thirteen). That bookkeeping also wakes the runtime's
-// monitor thread when the process was idle, a cost paid on every heartbeat of an idle server.
-func rawWrite(fd int, p []byte) (int, error) {
-	r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
 }

@@ -140,7 +140,7 @@ func Open(ctx context.Context, url string, pool int) (*sqlstore.Store, error) {
 	if _, set := cfg.RuntimeParams["jit"]; !set {
 		cfg.RuntimeParams["jit"] = "off"
 	}
-	cfg.DialFunc = pgconn.DialFunc(rawsock.Dialing(rawsock.DialFunc(cfg.DialFunc)))
+	cfg.DialFunc = rawsock.Dialing(cfg.DialFunc)
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(pool)
 	db.SetMaxIdleConns(pool)
