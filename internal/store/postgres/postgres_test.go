@@ -304,12 +304,12 @@ func TestAMessageRunsNoForeignKeyCheckOfItsConversation(t *testing.T) {
 	}
 }
 
-// A session that ends while its operator's message waits for the conversation's lock stores
-// nothing and leaves last_seq where it was: each statement of the write sees what committed
-// before it, so the sender is checked by one statement only, and last_seq moves only for a
-// message that is there. (Checked by every statement, the waiting first one still saw the
-// session and advanced last_seq, and the later ones neither stored the message nor gave the
-// seq back: a gap.)
+// A session that ends while its operator's message waits for the conversation's lock leaves no
+// gap: the message's one statement checks the sender as it was when the message was sent (its
+// snapshot is taken before the wait), takes the seq after the locked row's last_seq, and moves
+// last_seq to the seq the message took. (When the sender was checked by each of several
+// statements, the waiting first one still saw the session and advanced last_seq, and the later
+// ones neither stored the message nor gave the seq back: a gap.)
 func TestSessionEndingMidMessageLeavesNoGap(t *testing.T) {
 	ctx := context.Background()
 	s, db, chat := newClaimedChat(t)
@@ -348,8 +348,8 @@ func TestSessionEndingMidMessageLeavesNoGap(t *testing.T) {
 	case err := <-failed:
 		t.Fatal(err)
 	case res := <-sent:
-		if res.Created || res.Message != nil || res.Operator != nil {
-			t.Fatalf("a message of an ended session: %+v", res)
+		if !res.Created || res.Message == nil || res.Message.Seq != 2 {
+			t.Fatalf("the message sent while its session was live: %+v, want it stored as seq 2", res)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the message still waits 30 s after the row was let go")
@@ -358,8 +358,12 @@ func TestSessionEndingMidMessageLeavesNoGap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.LastSeq != 1 {
-		t.Fatalf("last_seq %d after a refused message, want 1 (the first message's)", got.LastSeq)
+	var stored, maxSeq int64
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*), MAX(seq) FROM messages WHERE conversation_id = $1`, c.ID).Scan(&stored, &maxSeq); err != nil {
+		t.Fatal(err)
+	}
+	if got.LastSeq != 2 || stored != 2 || maxSeq != 2 {
+		t.Fatalf("last_seq %d with %d messages up to seq %d, want 2, 2 and 2", got.LastSeq, stored, maxSeq)
 	}
 }
 

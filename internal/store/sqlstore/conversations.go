@@ -431,7 +431,7 @@ func (s *Store) CloseConversation(ctx context.Context, id, categoryID string, at
 
 // AppendMessage stores a message in the next group commit.
 func (s *Store) AppendMessage(ctx context.Context, m *domain.Message) (*domain.Message, bool, error) {
-	w := newMessageWrite(s.conversationLock, m, &messageByAnyone, []any{m.Author.ID, m.Author.Name}, nil)
+	w := newMessageWrite(m, &s.messageWrites.byAnyone, []any{m.Author.ID, m.Author.Name}, nil)
 	if err := s.inGroup(ctx, m.ConversationID, w.steps); err != nil {
 		return nil, false, err
 	}
@@ -444,7 +444,7 @@ func (s *Store) AppendVisitorMessage(ctx context.Context, m *domain.Message) (*s
 	if m.Author.Type != domain.AuthorVisitor {
 		return nil, fmt.Errorf("append a visitor's message: the author is a %q", m.Author.Type)
 	}
-	w := newMessageWrite(s.conversationLock, m, &messageByVisitor, []any{m.Author.ID}, []any{m.Author.ID})
+	w := newMessageWrite(m, &s.messageWrites.byVisitor, []any{m.Author.ID}, []any{m.Author.ID})
 	access := newAccessRead(m.ConversationID)
 	w.steps = append(w.steps, Step{Query: visitorByIDAndAccessQuery, Args: []any{m.Author.ID, m.ConversationID, m.ConversationID, m.ConversationID},
 		Scan: access.scan, Reset: access.reset})
@@ -456,18 +456,21 @@ func (s *Store) AppendVisitorMessage(ctx context.Context, m *domain.Message) (*s
 
 // AppendOperatorMessage stores the message of the operator of a session in the next group commit
 // if the session is live and its operator takes part in the conversation, and reads the session
-// and the conversation's access in the same round trip.
+// and the conversation's access in the same round trip. The session is read before the write:
+// a session that ends between the two is seen live by the read and ended by the write, which
+// stores nothing, so a stored message always comes with its sender (read after, a stored message
+// could come back with no session, and go unannounced).
 func (s *Store) AppendOperatorMessage(ctx context.Context, m *domain.Message, proof store.SessionProof) (*store.AppendResult, error) {
 	if m.Author.Type != domain.AuthorOperator {
 		return nil, fmt.Errorf("append an operator's message: the author is a %q", m.Author.Type)
 	}
-	w := newMessageWrite(s.conversationLock, m, &messageBySession, []any{proof.TokenHash, proof.TokenHash},
-		[]any{proof.TokenHash, ms(proof.Now), boolInt(proof.CheckCSRF), proof.CSRFToken})
 	var session sessionRead
 	readSession := sessionStep(proof.TokenHash, proof.Now, &session)
 	readSession.Reset = func() { session.operator = nil }
+	w := newMessageWrite(m, &s.messageWrites.bySession, []any{proof.TokenHash, proof.TokenHash},
+		[]any{proof.TokenHash, ms(proof.Now), boolInt(proof.CheckCSRF), proof.CSRFToken}, readSession)
 	access := newAccessRead(m.ConversationID)
-	w.steps = append(w.steps, readSession,
+	w.steps = append(w.steps,
 		Step{Query: conversationAccessQuery, Args: []any{m.ConversationID, m.ConversationID, m.ConversationID}, Scan: access.scan, Reset: access.reset})
 	if err := s.inGroup(ctx, m.ConversationID, w.steps); err != nil {
 		return nil, err
@@ -485,7 +488,7 @@ func (s *Store) appendResult(ctx context.Context, w *messageWrite, access *acces
 	if access.found {
 		res.Conversation = &access.conversation
 	}
-	if w.steps[1].Rows == 1 {
+	if w.stored() {
 		w.m.Seq, w.m.Author.ID, w.m.Author.Name = w.seq, w.authorID, w.authorName
 		res.Message, res.Created = w.m, true
 		return res, nil
@@ -503,81 +506,125 @@ func (s *Store) appendResult(ctx context.Context, w *messageWrite, access *acces
 
 // appendMessage stores a message inside the caller's transaction.
 func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, m *domain.Message) (*domain.Message, bool, error) {
-	w := newMessageWrite(s.conversationLock, m, &messageByAnyone, []any{m.Author.ID, m.Author.Name}, nil)
+	w := newMessageWrite(m, &s.messageWrites.byAnyone, []any{m.Author.ID, m.Author.Name}, nil)
 	if err := s.runSteps(ctx, tx, w.steps); err != nil {
 		return nil, false, err
 	}
 	return s.messageOutcome(ctx, tx, w)
 }
 
-// messageWrite appends a message in three statements that need no answer from each other. The first
-// takes the conversation row's lock (Store.conversationLock), so concurrent senders on every node
-// queue up behind it; the second inserts the message with the seq after the conversation's last,
+// messageWrite appends a message: it takes the conversation row's lock, so concurrent senders on
+// every node queue up behind it; inserts the message with the seq after the conversation's last,
 // unless the conversation is closed (for anyone but the system) or missing, the statements' sender
 // check fails, or its client_msg_id was used before (which, under the lock, is found and not
-// raced); the third advances last_seq only if that message is there. The sender is checked by the
-// insert alone: on PostgreSQL each statement sees what committed before it, and a session ended or
-// a participant gone between two statements must not leave last_seq advanced for a message that was
-// not stored (a gap), nor move it for one that was never counted. None of these refusals is an
-// error in the database, so they never spoil a group commit.
+// raced); and advances last_seq only if that message is there. The sender is checked by the insert
+// alone: a session ended or a participant gone meanwhile must not leave last_seq advanced for a
+// message that was not stored (a gap), nor move it for one that was never counted. None of these
+// refusals is an error in the database, so they never spoil a group commit.
+//
+// On PostgreSQL the three are one statement (messageStatements.fused); on SQLite, whose write
+// transaction holds the whole database and needs no lock, they are the insert and the advance.
 type messageWrite struct {
 	m                    *domain.Message
 	seq                  int64
 	authorID, authorName string
 	steps                []Step
+	// insert is the index in steps of the statement whose rows say whether the message was
+	// stored.
+	insert int
 }
 
-// messageStatements are a messageWrite's insert and advance, for one way of checking the sender:
-// the insert's author is given by the author's placeholders, and its sender check's
-// placeholders come last.
+// stored says whether the committed write stored its message.
+func (w *messageWrite) stored() bool { return w.steps[w.insert].Rows == 1 }
+
+// messageStatements are a messageWrite's statements for one way of checking the sender: the
+// insert's author is given by the author's placeholders, and its sender check's placeholders come
+// last. Their placeholders, in order, are the conversation's id for the lock, the insert's, then
+// the advance's; the insert and the advance leave out the lock's.
 type messageStatements struct {
 	insert, advance string
+	// fused locks, inserts and advances in one statement, where the dialect locks rows
+	// (RowLocker): each statement of a transaction costs PostgreSQL an executor start, a snapshot
+	// and a round of protocol messages, and the node a round of encoding and decoding.
+	fused string
 }
 
+// The ways of checking a message's sender.
 var (
-	// messageByAnyone checks nothing of the sender: its author is an id and a name.
-	messageByAnyone = newMessageStatements("", "?, ?")
-	// messageByVisitor writes only in the conversation of the visitor of the author id given
-	// once, and takes the author's name from the visitor's row.
-	messageByVisitor = newMessageStatements(` AND conversations.visitor_id = ?`,
-		`?, COALESCE((SELECT v.name FROM visitors v WHERE v.id = conversations.visitor_id), '')`)
-	// messageBySession writes only for the operator of a live session (its token hash, the time,
+	// checkNothing checks nothing of the sender: its author is an id and a name.
+	checkNothing = senderCheck{"", "?, ?"}
+	// checkVisitor writes only in the conversation of the visitor of the author id given once,
+	// and takes the author's name from the visitor's row.
+	checkVisitor = senderCheck{` AND conversations.visitor_id = ?`,
+		`?, COALESCE((SELECT v.name FROM visitors v WHERE v.id = conversations.visitor_id), '')`}
+	// checkSession writes only for the operator of a live session (its token hash, the time,
 	// whether to check the CSRF token and the token) who owns the conversation or takes part in
 	// it; the author is that operator, found by the token hash given twice.
-	messageBySession = newMessageStatements(` AND EXISTS (SELECT 1 FROM sessions s JOIN operators o ON o.id = s.operator_id
+	checkSession = senderCheck{` AND EXISTS (SELECT 1 FROM sessions s JOIN operators o ON o.id = s.operator_id
 			WHERE s.token_hash = ? AND s.expires_at > ? AND o.deleted_at IS NULL AND (? = 0 OR s.csrf_token = ?)
 			AND (conversations.owner_id = o.id OR EXISTS (SELECT 1 FROM conversation_participants p
 				WHERE p.conversation_id = conversations.id AND p.operator_id = o.id AND p.left_at IS NULL)))`,
 		`(SELECT s.operator_id FROM sessions s WHERE s.token_hash = ?),
-			(SELECT o.name FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ?)`)
+			(SELECT o.name FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ?)`}
 )
 
-// newMessageStatements writes the statements with check added to the insert's conditions and
-// author as its author_id and author_name.
-func newMessageStatements(check, author string) messageStatements {
-	return messageStatements{
-		insert: `INSERT INTO messages (id, conversation_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at)
-			SELECT ?, conversations.id, conversations.last_seq + 1, ?, ` + author + `, ?, ?, CAST(? AS BIGINT) FROM conversations
-			WHERE conversations.id = ? AND (conversations.status <> 'closed' OR ? = 1)` + check + `
-			ON CONFLICT (conversation_id, author_type, author_id, client_msg_id) DO NOTHING
-			RETURNING seq, author_id, author_name`,
+// senderCheck is a condition on the sender, written against the conversation's columns as
+// conversations.*, and the author columns it goes with.
+type senderCheck struct{ condition, author string }
+
+// messageWrites are a store's messageStatements for each senderCheck.
+type messageWrites struct{ byAnyone, byVisitor, bySession messageStatements }
+
+// newMessageWrites writes the statements for a dialect whose lock clause is lock ("" for one
+// that needs none).
+func newMessageWrites(lock string) messageWrites {
+	return messageWrites{
+		byAnyone:  newMessageStatements(lock, checkNothing),
+		byVisitor: newMessageStatements(lock, checkVisitor),
+		bySession: newMessageStatements(lock, checkSession),
+	}
+}
+
+// newMessageStatements writes the statements with the sender check c, and the fused one if the
+// dialect has a lock clause.
+func newMessageStatements(lock string, c senderCheck) messageStatements {
+	// The conversation's columns the insert and c read, from the table or from the locked row.
+	insert := func(conversations string) string {
+		return `INSERT INTO messages (id, conversation_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at)
+			SELECT ?, conversations.id, conversations.last_seq + 1, ?, ` + c.author + `, ?, ?, CAST(? AS BIGINT) FROM ` + conversations + `
+			WHERE conversations.id = ? AND (conversations.status <> 'closed' OR ? = 1)` + c.condition + `
+			ON CONFLICT (conversation_id, author_type, author_id, client_msg_id) DO NOTHING`
+	}
+	st := messageStatements{
+		insert: insert("conversations") + ` RETURNING seq, author_id, author_name`,
 		// Found by the conversation and the seq it took: on SQLite, messages have no index by id
 		// (migration 0013).
 		advance: `UPDATE conversations SET last_seq = last_seq + 1, meaningful = CASE WHEN ? = 1 THEN 1 ELSE meaningful END
 			WHERE id = ? AND EXISTS (SELECT 1 FROM messages m
 				WHERE m.conversation_id = conversations.id AND m.seq = conversations.last_seq + 1 AND m.id = ?)`,
 	}
+	if lock != "" {
+		// The insert reads the locked row, not the table: its snapshot was taken before the
+		// lock was granted, and a message committed meanwhile on another node has moved
+		// last_seq. The advance sets the seq the message took.
+		st.fused = `WITH locked AS (SELECT id, last_seq, status, visitor_id, owner_id FROM conversations WHERE id = ? ` + lock + `),
+			inserted AS (` + insert("locked conversations") + ` RETURNING id, seq, author_id, author_name),
+			advanced AS (UPDATE conversations SET last_seq = inserted.seq, meaningful = CASE WHEN ? = 1 THEN 1 ELSE meaningful END
+				FROM inserted WHERE conversations.id = ? AND inserted.id = ?)
+			SELECT seq, author_id, author_name FROM inserted`
+	}
+	return st
 }
 
-// newMessageWrite writes m after the statement lock, with the statements st, whose author
-// placeholders take authorArgs and whose sender checks take checkArgs.
-func newMessageWrite(lock string, m *domain.Message, st *messageStatements, authorArgs, checkArgs []any) *messageWrite {
-	w := &messageWrite{m: m, steps: make([]Step, 3, 5)}
+// newMessageWrite writes m with the statements st, whose author placeholders take authorArgs
+// and whose sender checks take checkArgs, after the steps before.
+func newMessageWrite(m *domain.Message, st *messageStatements, authorArgs, checkArgs []any, before ...Step) *messageWrite {
+	w := &messageWrite{m: m, insert: len(before)}
 	system := boolInt(m.Author.Type == domain.AuthorSystem)
 	// A chat counts as meaningful once an operator has answered in it.
 	operator := boolInt(m.Author.Type == domain.AuthorOperator)
-	// The three statements' arguments share one array, and each id is boxed once: this runs
-	// for every message.
+	// The statements' arguments share one array, and each id is boxed once: this runs for
+	// every message.
 	conversationID, messageID := any(m.ConversationID), any(m.ID)
 	args := make([]any, 0, 1+7+len(authorArgs)+len(checkArgs)+3)
 	args = append(args, conversationID)
@@ -585,17 +632,25 @@ func newMessageWrite(lock string, m *domain.Message, st *messageStatements, auth
 	args = append(append(args, m.Body, m.ClientMsgID, ms(m.CreatedAt), conversationID, system), checkArgs...)
 	inserted := len(args)
 	args = append(args, operator, conversationID, messageID)
-	w.steps[0] = Step{Query: lock, Args: args[:1:1]}
-	w.steps[1] = Step{Query: st.insert, Args: args[1:inserted:inserted],
-		Scan: func(scan func(...any) error) error { return scan(&w.seq, &w.authorID, &w.authorName) }}
-	w.steps[2] = Step{Query: st.advance, Args: args[inserted:]}
+	scan := func(scan func(...any) error) error { return scan(&w.seq, &w.authorID, &w.authorName) }
+	// Room for the reads that follow the write.
+	const after = 2
+	if st.fused != "" {
+		w.steps = make([]Step, w.insert+1, w.insert+1+after)
+		w.steps[w.insert] = Step{Query: st.fused, Args: args, Scan: scan}
+	} else {
+		w.steps = make([]Step, w.insert+2, w.insert+2+after)
+		w.steps[w.insert] = Step{Query: st.insert, Args: args[1:inserted:inserted], Scan: scan}
+		w.steps[w.insert+1] = Step{Query: st.advance, Args: args[inserted:]}
+	}
+	copy(w.steps, before)
 	return w
 }
 
 // messageOutcome reads what a committed messageWrite did: stored the message, found the
 // original of a repeated client_msg_id, or refused it.
 func (s *Store) messageOutcome(ctx context.Context, q querier, w *messageWrite) (*domain.Message, bool, error) {
-	if w.steps[1].Rows == 1 {
+	if w.stored() {
 		w.m.Seq = w.seq
 		return w.m, true, nil
 	}

@@ -31,15 +31,13 @@ type Dialect interface {
 }
 
 // RowLocker is a Dialect whose write transactions run side by side (PostgreSQL): LockClause,
-// after a SELECT, takes the write lock of the rows it reads. A dialect without it runs one write
-// transaction at a time (SQLite), which holds the whole database already.
+// after a SELECT, takes the write lock of the rows it reads. Such a dialect also runs
+// data-modifying statements inside WITH (a message is written by one statement). A dialect
+// without it runs one write transaction at a time (SQLite), which holds the whole database
+// already.
 type RowLocker interface {
 	LockClause() string
 }
-
-// conversationLockQuery reads a conversation by id; with the dialect's lock clause it is the
-// statement that makes a conversation's messages wait for each other.
-const conversationLockQuery = `SELECT 1 FROM conversations WHERE id = ?`
 
 // Store is the shared implementation. SQLite gets one writer connection and a pool of readers;
 // PostgreSQL uses one pool for both.
@@ -58,11 +56,11 @@ type Store struct {
 	// closeFirst is what the backend runs before the store closes its connections, closeLast
 	// what it runs after.
 	closeFirst, closeLast func() error
-	// conversationLock takes a conversation's row lock until the transaction ends: it is a
-	// lock and not an update of the row, because a row the transaction has already changed
-	// makes PostgreSQL check every foreign key of the row again at its next update (three
-	// reads a message, for the message's own advance of last_seq).
-	conversationLock string
+	// messageWrites are the statements that append a message. On PostgreSQL the conversation's
+	// row is locked, not updated, before the insert: a row the transaction has already changed
+	// makes PostgreSQL check every foreign key of the row again at its next update (three reads
+	// a message, for the message's own advance of last_seq).
+	messageWrites messageWrites
 }
 
 // Observe sets the function told how long each read and write took (for metrics).
@@ -99,11 +97,11 @@ func (s *Store) timed(kind string, q querier) func() {
 }
 
 func New(write, read *sql.DB, d Dialect) *Store {
-	s := &Store{write: write, read: read, dialect: d, conversationLock: conversationLockQuery}
+	lock := ""
 	if l, ok := d.(RowLocker); ok {
-		s.conversationLock += " " + l.LockClause()
+		lock = l.LockClause()
 	}
-	return s
+	return &Store{write: write, read: read, dialect: d, messageWrites: newMessageWrites(lock)}
 }
 
 // BeforeClose gives the store what its backend must stop once writes have stopped and before the
