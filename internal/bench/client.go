@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/portico/portico/internal/rawsock"
 )
 
 // newClients makes one HTTP client per loopback source address (127.0.0.1, 127.0.0.2, …).
@@ -24,7 +26,9 @@ func newClients(sources, concurrency int) []*http.Client {
 			// thousands of idle sockets would only add noise to the idle CPU measurement.
 			KeepAlive: -1,
 		}
-		clients[i] = &http.Client{Transport: &transport{dial: d.DialContext, maxIdle: concurrency}}
+		// Raw reads and writes, as the node's: each request's write to a loopback socket is
+		// otherwise long enough to keep the runtime's monitor thread waking.
+		clients[i] = &http.Client{Transport: &transport{dial: rawsock.Dialing(d.DialContext), maxIdle: concurrency}}
 	}
 	return clients
 }

@@ -65,15 +65,17 @@ func (p *poller) run() error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer p.end()
+	addProcessors(1)
+	defer addProcessors(-1)
 	events := make([]syscall.EpollEvent, 256)
 	pause := syscall.NsecToTimespec(int64(pollPause))
 	for {
-		n, err := syscall.EpollWait(p.epfd, events, -1)
-		if err == syscall.EINTR {
+		n, errno := epollWaitHoldingProcessor(p.epfd, events)
+		if errno == syscall.EINTR {
 			continue
 		}
-		if err != nil {
-			return os.NewSyscallError("epoll_wait", err)
+		if errno != 0 {
+			return os.NewSyscallError("epoll_wait", errno)
 		}
 		for _, ev := range events[:n] {
 			if int(ev.Fd) == p.stopfd {
@@ -92,9 +94,51 @@ func (p *poller) run() error {
 			}
 		}
 		if n < pollBatch {
-			syscall.Nanosleep(&pause, nil)
+			sleepHoldingProcessor(&pause)
 		}
 	}
+}
+
+// The poller's pauses and waits are made without the scheduler's bookkeeping around a system
+// call that blocks. Through it, each pause of 100 µs and each wait for a socket, thousands a
+// second, was long enough for the runtime's monitor thread to hand the poller's processor to
+// another thread, and while it kept finding such calls it woke every 20 µs: a quarter of the
+// bench's CPU in the messaging phase (docs/benchmarks.md, round thirty-three). The poller keeps
+// its processor instead, and adds one to GOMAXPROCS while it runs (addProcessors), so that the
+// bench's other goroutines keep as many as before. A wait ends after pollWaitMS at the latest:
+// stopping the world (a collection, reading the memory statistics) waits for every processor,
+// this one too.
+const pollWaitMS = 10
+
+// epollWaitHoldingProcessor waits up to pollWaitMS for the poller's sockets (as epoll_pwait
+// with no signal mask: not every architecture has epoll_wait).
+func epollWaitHoldingProcessor(epfd int, events []syscall.EpollEvent) (int, syscall.Errno) {
+	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), pollWaitMS, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), 0
+}
+
+// sleepHoldingProcessor sleeps for the pause.
+func sleepHoldingProcessor(pause *syscall.Timespec) {
+	left := *pause // an interrupted sleep leaves what remains of it here
+	for {
+		_, _, e := syscall.RawSyscall(syscall.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&left)), uintptr(unsafe.Pointer(&left)), 0)
+		if e != syscall.EINTR {
+			return
+		}
+	}
+}
+
+// processors serialises the pollers' changes of GOMAXPROCS: a read and a write each.
+var processors sync.Mutex
+
+// addProcessors changes GOMAXPROCS by n.
+func addProcessors(n int) {
+	processors.Lock()
+	defer processors.Unlock()
+	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + n)
 }
 
 // end closes the poller's descriptors once run returns; from then on the poller takes no socket.

@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"net"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -60,5 +61,50 @@ func TestStoppedPollerLetsGoOfItsDescriptors(t *testing.T) {
 	defer another.Close()
 	if err := p.watch(another, func() {}); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("a stopped poller took a socket: %v", err)
+	}
+}
+
+// A running poller keeps its processor through its pauses, so it adds one to GOMAXPROCS for the
+// bench's other goroutines, and gives it back when it stops.
+func TestPollerAddsAProcessorWhileItRuns(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	p, err := newPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- p.run() }()
+	waitForProcessors(t, before+1)
+	p.stop()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	waitForProcessors(t, before)
+}
+
+func waitForProcessors(t *testing.T, want int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if runtime.GOMAXPROCS(0) == want {
+			return
+		}
+	}
+	t.Fatalf("GOMAXPROCS %d, want %d", runtime.GOMAXPROCS(0), want)
+}
+
+// The poller's pause sleeps at least as long as asked, and an interrupted one goes on with what
+// is left of it without changing the pause itself.
+func TestPauseSleepsItsLengthAndKeepsIt(t *testing.T) {
+	pause := syscall.NsecToTimespec(int64(20 * time.Millisecond))
+	want := pause
+	for range 3 {
+		start := time.Now()
+		sleepHoldingProcessor(&pause)
+		if slept := time.Since(start); slept < 20*time.Millisecond {
+			t.Fatalf("slept %v of 20ms", slept)
+		}
+		if pause != want {
+			t.Fatalf("the pause became %+v", pause)
+		}
 	}
 }

@@ -69,19 +69,19 @@ func readStamped(fd int, b []byte) (int, time.Time, syscall.Errno) {
 // stampedConn is a TCP connection read on Go's poller, keeping the stamp of its last read. The
 // sockets read by a goroutine use it (operators, and visitors where there is no poller).
 type stampedConn struct {
-	*net.TCPConn
-	raw     syscall.RawConn
-	receipt time.Time
+	net.Conn // writes, deadlines and close go to the connection as it was
+	raw      syscall.RawConn
+	receipt  time.Time
 }
 
 // withReceipts reads nc with its stamps where nc is TCP and the kernel agrees, else returns it
 // as it is: the report then has the read's time only.
 func withReceipts(nc net.Conn) net.Conn {
-	tc, ok := nc.(*net.TCPConn)
-	if !ok {
+	sc, ok := nc.(syscall.Conn)
+	if _, tcp := nc.LocalAddr().(*net.TCPAddr); !ok || !tcp {
 		return nc
 	}
-	raw, err := tc.SyscallConn()
+	raw, err := sc.SyscallConn()
 	if err != nil {
 		return nc
 	}
@@ -89,7 +89,7 @@ func withReceipts(nc net.Conn) net.Conn {
 	if err := raw.Control(func(fd uintptr) { stampErr = stampReceipts(int(fd)) }); err != nil || stampErr != nil {
 		return nc
 	}
-	return &stampedConn{TCPConn: tc, raw: raw}
+	return &stampedConn{Conn: nc, raw: raw}
 }
 
 func (c *stampedConn) Read(b []byte) (int, error) {

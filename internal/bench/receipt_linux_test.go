@@ -1,12 +1,15 @@
 package bench
 
 import (
+	"context"
 	"net"
 	"testing"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/portico/portico/internal/rawsock"
 )
 
 // A message read by a goroutine carries the kernel's stamp of its arrival: after the server sent
@@ -132,5 +135,33 @@ func TestReceiptIn(t *testing.T) {
 		if got := receiptIn(c.oob); !got.Equal(c.want) {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// The bench's HTTP clients dial raw connections (package rawsock), and the operators' sockets
+// they open still read with the kernel's stamps.
+func TestRawConnectionsKeepTheirReceipts(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			defer c.Close()
+			c.Read(make([]byte, 1))
+		}
+	}()
+	tr := newClients(1, 1)[0].Transport.(*transport)
+	nc, err := tr.dial(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, raw := nc.(*rawsock.Conn); !raw {
+		t.Fatalf("the bench dialled a %T, want a *rawsock.Conn", nc)
+	}
+	if _, stamped := withReceipts(nc).(*stampedConn); !stamped {
+		t.Fatal("a raw connection read without the kernel's stamps")
 	}
 }
