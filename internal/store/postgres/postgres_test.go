@@ -307,7 +307,8 @@ func TestAMessageRunsNoForeignKeyCheckOfItsConversation(t *testing.T) {
 // A session that ends while its operator's message waits for the conversation's lock leaves no
 // gap: the message's one statement checks the sender as it was when the message was sent (its
 // snapshot is taken before the wait), takes the seq after the locked row's last_seq, and moves
-// last_seq to the seq the message took. (When the sender was checked by each of several
+// last_seq to the seq the message took; and it comes back with its sender, read before the
+// write. (When the sender was checked by each of several
 // statements, the waiting first one still saw the session and advanced last_seq, and the later
 // ones neither stored the message nor gave the seq back: a gap.)
 func TestSessionEndingMidMessageLeavesNoGap(t *testing.T) {
@@ -350,6 +351,11 @@ func TestSessionEndingMidMessageLeavesNoGap(t *testing.T) {
 	case res := <-sent:
 		if !res.Created || res.Message == nil || res.Message.Seq != 2 {
 			t.Fatalf("the message sent while its session was live: %+v, want it stored as seq 2", res)
+		}
+		// The session is read before the write: a stored message comes back with its sender,
+		// or the service could not announce it.
+		if res.Operator == nil || res.Operator.ID != chat.operator.ID {
+			t.Fatalf("a stored message came back without its sender: %+v", res)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the message still waits 30 s after the row was let go")
