@@ -215,7 +215,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if len(opt.PIDs) > 0 {
 		r.rep.Target.Usage = "proc"
 	}
-	r.rep.Machine = Machine{CPUs: runtime.NumCPU(), LoadBefore: loadAverage()}
+	r.rep.Machine = Machine{CPUs: runtime.NumCPU(), LoadBefore: loadAverage(), Host: describeHost()}
 	r.rep.Settings = Settings{Visitors: opt.Visitors, Operators: len(opt.Operators), Chatting: opt.Chatting, Rate: opt.Rate,
 		DurationSeconds: opt.Duration.Seconds(), HoldSeconds: opt.Hold.Seconds(), PageViews: opt.PageViews,
 		Concurrency: opt.Concurrency, Sources: opt.Sources, HeartbeatSeconds: opt.Heartbeat.Seconds(),

@@ -44,6 +44,7 @@ type Machine struct {
 	CPUs       int     `json:"cpus"`
 	LoadBefore float64 `json:"load_before"`
 	LoadAfter  float64 `json:"load_after"`
+	Host       Host    `json:"host"`
 }
 
 type Settings struct {
@@ -277,6 +278,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 		row("target", "store, bus", t.Store+", "+t.Bus, "")
 	}
 	row("machine", "CPUs, load average before -> after", fmt.Sprintf("%d, %s -> %s", r.Machine.CPUs, num(r.Machine.LoadBefore), num(r.Machine.LoadAfter)), "")
+	if h := r.Machine.Host; h.Processor != "" || h.Meltdown != "" {
+		row("machine", "processor; Meltdown mitigation, PCID", fmt.Sprintf("%s; %s, %s", h.Processor, h.Meltdown, yesNo(h.PCID)), "")
+	}
+	if h := r.Machine.Host; h.SyscallNanoseconds > 0 {
+		row("machine", "an empty system call / 1,000 compute steps", fmt.Sprintf("%s / %s ns", num(h.SyscallNanoseconds), num(h.ComputeNanoseconds)), "")
+	}
 	s := r.Settings
 	row("settings", "visitors, operators, chatting", fmt.Sprintf("%d, %d, %d", s.Visitors, s.Operators, s.Chatting), "")
 	row("settings", "rate, duration, hold", fmt.Sprintf("%s msg/s, %ss, %ss", num(s.Rate), num(s.DurationSeconds), num(s.HoldSeconds)), "")
@@ -424,3 +431,10 @@ func num(f float64) string {
 func kib(b float64) string { return fmt.Sprintf("%.1f KiB", b/1024) }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -31,4 +32,15 @@ func clockMonotonic() int64 {
 	var ts syscall.Timespec
 	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 1 /* CLOCK_MONOTONIC */, uintptr(unsafe.Pointer(&ts)), 0)
 	return ts.Nano()
+}
+
+// emptySyscall times a system call that does no work (getppid), the mean of 2,000, raw so that
+// the scheduler's bookkeeping around a call is not in it.
+func emptySyscall() time.Duration {
+	const calls = 2000
+	start := time.Now()
+	for range calls {
+		syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
+	}
+	return time.Since(start) / calls
 }
