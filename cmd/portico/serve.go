@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"text/tabwriter"
 
 	"github.com/portico/portico/internal/app"
@@ -26,7 +27,6 @@ func serve(ctx context.Context, name string, args []string, getenv func(string) 
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	procs := raiseProcs(getenv)
 	s, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -52,7 +52,7 @@ func serve(ctx context.Context, name string, args []string, getenv func(string) 
 		demoPages = demo.Pages(cfg.PublicURL)
 		printDemo(stdout, cfg.PublicURL, seeded)
 	}
-	log.Info("portico is listening", "url", cfg.PublicURL, "config", cfg.String(), "version", app.Version, "procs", procs)
+	log.Info("portico is listening", "url", cfg.PublicURL, "config", cfg.String(), "version", app.Version, "procs", runtime.GOMAXPROCS(0))
 	return a.Serve(ctx, ln, a.Handler(demoPages))
 }
 
