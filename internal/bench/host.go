@@ -39,10 +39,8 @@ func describeHost() Host {
 	if b, err := os.ReadFile("/sys/devices/system/cpu/vulnerabilities/meltdown"); err == nil {
 		h.Meltdown = strings.TrimSpace(string(b))
 	}
-	if d := medianOf(21, emptySyscall); d > 0 {
-		h.SyscallNanoseconds = round3(float64(d.Nanoseconds()))
-	}
-	h.ComputeNanoseconds = round3(float64(medianOf(21, computeSteps).Nanoseconds()))
+	h.SyscallNanoseconds = float64(medianOf(21, emptySyscall).Nanoseconds())
+	h.ComputeNanoseconds = float64(medianOf(21, computeSteps).Nanoseconds())
 	return h
 }
 
