@@ -308,9 +308,9 @@ func TestAMessageRunsNoForeignKeyCheckOfItsConversation(t *testing.T) {
 // gap: the message's one statement checks the sender as it was when the message was sent (its
 // snapshot is taken before the wait), takes the seq after the locked row's last_seq, and moves
 // last_seq to the seq the message took; and it comes back with its sender, read before the
-// write. (When the sender was checked by each of several
-// statements, the waiting first one still saw the session and advanced last_seq, and the later
-// ones neither stored the message nor gave the seq back: a gap.)
+// write. (When the sender was checked by each of several statements, the waiting first one still
+// saw the session and advanced last_seq, and the later ones neither stored the message nor gave
+// the seq back: a gap.)
 func TestSessionEndingMidMessageLeavesNoGap(t *testing.T) {
 	ctx := context.Background()
 	s, db, chat := newClaimedChat(t)
