@@ -278,10 +278,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 		row("target", "store, bus", t.Store+", "+t.Bus, "")
 	}
 	row("machine", "CPUs, load average before -> after", fmt.Sprintf("%d, %s -> %s", r.Machine.CPUs, num(r.Machine.LoadBefore), num(r.Machine.LoadAfter)), "")
-	if h := r.Machine.Host; h.Processor != "" || h.Meltdown != "" {
+	h := r.Machine.Host
+	if h.Processor != "" || h.Meltdown != "" {
 		row("machine", "processor; Meltdown mitigation, PCID", fmt.Sprintf("%s; %s, %s", h.Processor, h.Meltdown, yesNo(h.PCID)), "")
 	}
-	if h := r.Machine.Host; h.SyscallNanoseconds > 0 {
+	if h.SyscallNanoseconds > 0 {
 		row("machine", "an empty system call / 1,000 compute steps", fmt.Sprintf("%s / %s ns", num(h.SyscallNanoseconds), num(h.ComputeNanoseconds)), "")
 	}
 	s := r.Settings
