@@ -133,6 +133,7 @@ func New(cfg *config.Config, s store.Store, log *slog.Logger) (*App, error) {
 	convs.Metrics = m
 	hub := live.NewHub(b, pub, convs, s, log, node)
 	hub.Metrics = m
+	hub.AnswerError = httpapi.ErrorAnswer
 	convs.MailQueued = mailWorker.Wake
 	outboxDepth(m, s)
 	team := operators.NewService(s, hub, pub, log)

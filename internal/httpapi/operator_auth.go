@@ -74,8 +74,10 @@ func sessionProof(r *http.Request) (store.SessionProof, error) {
 	return store.SessionProof{TokenHash: auth.HashToken(token), CheckCSRF: fromCookie, CSRFToken: r.Header.Get(csrfHeader)}, nil
 }
 
+const csrfFailedMessage = "the X-CSRF-Token header is missing or wrong"
+
 func writeCSRFFailed(w http.ResponseWriter) {
-	writeErrorCode(w, http.StatusForbidden, "csrf_failed", "the X-CSRF-Token header is missing or wrong")
+	writeErrorCode(w, http.StatusForbidden, "csrf_failed", csrfFailedMessage)
 }
 
 type loginRequest struct {

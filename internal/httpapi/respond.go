@@ -68,49 +68,11 @@ func writeErrorCode(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: message}})
 }
 
-// writeError is the one place where domain errors become HTTP statuses and codes.
+// writeError answers err with its status and code (errorAnswer).
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	var invalid *domain.ValidationError
-	var claimed *domain.ClaimedError
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &invalid):
-		writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: errorDetail{Code: invalid.Code, Message: invalid.Message, Field: invalid.Field}})
-	case errors.As(err, &claimed):
-		writeJSON(w, http.StatusConflict, errorBody{
-			Error: errorDetail{Code: "already_claimed", Message: "this chat was already taken by " + claimed.Owner.Name},
-			Owner: &claimed.Owner,
-		})
-	case errors.As(err, &tooLarge):
-		writeErrorCode(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit))
-	case errors.Is(err, errBadJSON):
-		writeErrorCode(w, http.StatusBadRequest, "invalid_json", err.Error())
-	case errors.Is(err, auth.ErrWrongCredentials):
-		writeErrorCode(w, http.StatusUnauthorized, "wrong_credentials", "wrong e-mail or password")
-	case errors.Is(err, visitors.ErrVisitorOffline):
-		writeErrorCode(w, http.StatusConflict, "visitor_offline", "the visitor has no chat window open any more")
-	case errors.Is(err, visitors.ErrAlreadyChatting):
-		writeErrorCode(w, http.StatusConflict, "already_chatting", "the visitor is already chatting")
-	case errors.Is(err, visitors.ErrUnknownAccount):
-		writeErrorCode(w, http.StatusNotFound, "unknown_account", "no account has this key")
-	case errors.Is(err, domain.ErrUnauthorized):
-		writeErrorCode(w, http.StatusUnauthorized, "unauthorized", "sign in first: the token is missing, expired or wrong")
-	case errors.Is(err, domain.ErrCSRF):
-		writeCSRFFailed(w)
-	case errors.Is(err, domain.ErrNotFound):
-		writeErrorCode(w, http.StatusNotFound, "not_found", "not found")
-	case errors.Is(err, domain.ErrNotRouted):
-		writeErrorCode(w, http.StatusForbidden, "not_routed", "a routing rule gave this chat to other operators")
-	case errors.Is(err, domain.ErrLastAdmin):
-		writeErrorCode(w, http.StatusConflict, "last_admin", "the account must keep at least one admin")
-	case errors.Is(err, domain.ErrForbidden):
-		writeErrorCode(w, http.StatusForbidden, "forbidden", forbiddenMessage(err))
-	case errors.Is(err, domain.ErrClosed):
-		writeErrorCode(w, http.StatusConflict, "conversation_closed", "the conversation is closed")
-	case errors.Is(err, domain.ErrRateLimited):
-		writeErrorCode(w, http.StatusTooManyRequests, "rate_limited", "too many requests of this kind; try again later")
-	case errors.Is(err, domain.ErrConflict):
-		writeErrorCode(w, http.StatusConflict, "conflict", err.Error())
+	switch status, body, known := errorAnswer(err); {
+	case known:
+		writeJSON(w, status, body)
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away before its answer (a closed tab, a login given up while it
 		// waited for its turn): not the server's failure, and nobody reads the answer. 499 is
@@ -119,8 +81,68 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		writeErrorCode(w, statusClientClosedRequest, "request_abandoned", "the request was given up before it was answered")
 	default:
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeErrorCode(w, http.StatusInternalServerError, "internal_error", "something went wrong on our side; it has been logged")
+		writeJSON(w, status, body)
 	}
+}
+
+// ErrorAnswer is the status, code, message and field that a request failing with err answers,
+// for answers that are not HTTP responses (a message sent over a live connection). An error it
+// does not know is 500 internal_error.
+func ErrorAnswer(err error) (status int, code, message, field string) {
+	status, body, _ := errorAnswer(err)
+	return status, body.Error.Code, body.Error.Message, body.Error.Field
+}
+
+// errorAnswer is the one place where domain errors become HTTP statuses and codes. known is
+// false for an error that is none of ours: the answer is then 500 internal_error.
+func errorAnswer(err error) (status int, body errorBody, known bool) {
+	var invalid *domain.ValidationError
+	var claimed *domain.ClaimedError
+	var tooLarge *http.MaxBytesError
+	answer := func(status int, code, message string) (int, errorBody, bool) {
+		return status, errorBody{Error: errorDetail{Code: code, Message: message}}, true
+	}
+	switch {
+	case errors.As(err, &invalid):
+		return http.StatusUnprocessableEntity, errorBody{Error: errorDetail{Code: invalid.Code, Message: invalid.Message, Field: invalid.Field}}, true
+	case errors.As(err, &claimed):
+		return http.StatusConflict, errorBody{
+			Error: errorDetail{Code: "already_claimed", Message: "this chat was already taken by " + claimed.Owner.Name},
+			Owner: &claimed.Owner,
+		}, true
+	case errors.As(err, &tooLarge):
+		return answer(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit))
+	case errors.Is(err, errBadJSON):
+		return answer(http.StatusBadRequest, "invalid_json", err.Error())
+	case errors.Is(err, auth.ErrWrongCredentials):
+		return answer(http.StatusUnauthorized, "wrong_credentials", "wrong e-mail or password")
+	case errors.Is(err, visitors.ErrVisitorOffline):
+		return answer(http.StatusConflict, "visitor_offline", "the visitor has no chat window open any more")
+	case errors.Is(err, visitors.ErrAlreadyChatting):
+		return answer(http.StatusConflict, "already_chatting", "the visitor is already chatting")
+	case errors.Is(err, visitors.ErrUnknownAccount):
+		return answer(http.StatusNotFound, "unknown_account", "no account has this key")
+	case errors.Is(err, domain.ErrUnauthorized):
+		return answer(http.StatusUnauthorized, "unauthorized", "sign in first: the token is missing, expired or wrong")
+	case errors.Is(err, domain.ErrCSRF):
+		return answer(http.StatusForbidden, "csrf_failed", csrfFailedMessage)
+	case errors.Is(err, domain.ErrNotFound):
+		return answer(http.StatusNotFound, "not_found", "not found")
+	case errors.Is(err, domain.ErrNotRouted):
+		return answer(http.StatusForbidden, "not_routed", "a routing rule gave this chat to other operators")
+	case errors.Is(err, domain.ErrLastAdmin):
+		return answer(http.StatusConflict, "last_admin", "the account must keep at least one admin")
+	case errors.Is(err, domain.ErrForbidden):
+		return answer(http.StatusForbidden, "forbidden", forbiddenMessage(err))
+	case errors.Is(err, domain.ErrClosed):
+		return answer(http.StatusConflict, "conversation_closed", "the conversation is closed")
+	case errors.Is(err, domain.ErrRateLimited):
+		return answer(http.StatusTooManyRequests, "rate_limited", "too many requests of this kind; try again later")
+	case errors.Is(err, domain.ErrConflict):
+		return answer(http.StatusConflict, "conflict", err.Error())
+	}
+	status, body, _ = answer(http.StatusInternalServerError, "internal_error", "something went wrong on our side; it has been logged")
+	return status, body, false
 }
 
 func forbiddenMessage(err error) string {

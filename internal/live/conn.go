@@ -13,6 +13,7 @@ import (
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/live/netpoll"
 	"github.com/portico/portico/internal/live/ws"
+	"github.com/portico/portico/internal/store"
 )
 
 // Close codes of our own (docs/protocol.md).
@@ -39,6 +40,7 @@ type conn struct {
 	followed []*advertiserEntry
 	onSlow   func()
 	onTyping func(ctx context.Context, conversationID string, typing bool) error
+	onSend   func(ctx context.Context, conversationID, body, clientMsgID string) (*domain.Message, bool, error)
 	// lastRead is when the client last sent anything (Unix seconds), for the idle sweep.
 	lastRead atomic.Int64
 
@@ -53,6 +55,8 @@ type conn struct {
 	queued  int      // bytes in queue
 	writing bool
 	closed  bool
+	// sends: messages sent over the connection, until they are answered (send.go).
+	sends sends
 	// follows: a portal visitor's `follow` frames (follow.go); nil until the first one.
 	follows *followRequests
 	// resyncs: the client asked for `resync` frames (?resync=1) and fetches again on one
@@ -175,14 +179,17 @@ type clientFrame struct {
 	Type           string `json:"type"`
 	ConversationID string `json:"conversation_id"`
 	Typing         bool   `json:"typing"`
+	// Body and ClientMsgID: a `send` frame.
+	Body        string `json:"body"`
+	ClientMsgID string `json:"client_msg_id"`
 	// Advertisers: a visitor's `follow` frame.
 	Advertisers []string `json:"advertisers"`
 }
 
 var pongFrame = ws.TextFrame(mustEncode(simpleFrame{Type: "pong"}))
 
-// handleFrame acts on one client message. Work that needs the database (typing checks) goes to
-// the hub's workers, so that the reading goroutine stays short-lived and its stack small.
+// handleFrame acts on one client message. Work that needs the database (typing checks, messages)
+// goes to other goroutines, so that the reading goroutine stays short-lived and its stack small.
 func (h *Hub) handleFrame(c *conn, op int, data []byte) {
 	c.lastRead.Store(time.Now().Unix())
 	if op != ws.OpText {
@@ -205,6 +212,8 @@ func (h *Hub) handleFrame(c *conn, op int, data []byte) {
 		if c.visitor != nil {
 			h.requestFollow(c, f.Advertisers)
 		}
+	case "send":
+		h.requestSend(c, sendRequest{ConversationID: f.ConversationID, Body: f.Body, ClientMsgID: f.ClientMsgID})
 	}
 }
 
@@ -281,7 +290,10 @@ func (h *Hub) ServeOperator(w http.ResponseWriter, r *http.Request, op *domain.O
 	done := func() { h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.conns-- }) }
 	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), OperatorID: op.ID})
 	c.onTyping = func(ctx context.Context, id string, typing bool) error {
-		return h.typing.OperatorTyping(ctx, op, id, typing)
+		return h.chat.OperatorTyping(ctx, op, id, typing)
+	}
+	c.onSend = func(ctx context.Context, id, body, clientMsgID string) (*domain.Message, bool, error) {
+		return h.chat.OperatorSend(ctx, store.SessionProof{TokenHash: session}, id, body, clientMsgID)
 	}
 	h.serve(c, []json.RawMessage{hello}, done, h.operatorTopics(op)...)
 }
@@ -310,7 +322,10 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, v *domain.Vis
 		greeting = append(greeting, e.presence[b2i(h.advertiserAvailable(e, v.AccountID))])
 	}
 	c.onTyping = func(ctx context.Context, id string, typing bool) error {
-		return h.typing.VisitorTyping(ctx, v, id, typing)
+		return h.chat.VisitorTyping(ctx, v, id, typing)
+	}
+	c.onSend = func(ctx context.Context, id, body, clientMsgID string) (*domain.Message, bool, error) {
+		return h.chat.VisitorSend(ctx, v, id, body, clientMsgID)
 	}
 	h.serve(c, greeting, done, bus.VisitorTopic(v.ID), bus.AccountVisitorsTopic(v.AccountID))
 }

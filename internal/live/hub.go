@@ -29,7 +29,10 @@ const (
 	// client that stopped reading is caught by writeTimeout anyway.
 	sendQueueLen   = 16384
 	sendQueueBytes = 4 << 20
-	maxClientFrame = 4096
+	// maxClientFrame fits a `send` frame of the longest message (conversations.MaxBodyChars),
+	// each character escaped by JSON at worst as \u00XX. A frame's buffer is the size of the
+	// frame, only while it is read.
+	maxClientFrame = 32 << 10
 	sweepEvery     = 5 * time.Second
 	workerCount    = 8
 )
@@ -40,17 +43,26 @@ type TypingRelay interface {
 	VisitorTyping(ctx context.Context, v *domain.Visitor, conversationID string, typing bool) error
 }
 
+// Chat is what the hub needs of the conversations: typing hints and messages sent over a socket.
+type Chat interface {
+	TypingRelay
+	MessageSender
+}
+
 // Hub holds this node's live connections. It subscribes to a bus topic while at least one local
 // connection needs it, and keeps the presence of the operators and visitors connected here.
 type Hub struct {
 	// Metrics, when set, records delivery latency and dropped slow consumers.
 	Metrics *metrics.Metrics
+	// AnswerError, when set, says how a message sent over a socket failed, as REST answers it:
+	// its status, code, message and field. Without it every failure is 500 internal_error.
+	AnswerError func(err error) (status int, code, message, field string)
 
 	bus bus.Bus
 	// confirmer is bus when its subscriptions take effect only once confirmed (NATS), else nil.
 	confirmer bus.Confirmer
 	publisher *Publisher
-	typing    TypingRelay
+	chat      Chat
 	accounts  HubAccounts
 	log       *slog.Logger
 	cluster   *cluster
@@ -75,6 +87,11 @@ type Hub struct {
 	ops         map[string]map[string]*operatorState // account id → operator id → state
 	closing     bool
 	jobs        chan func(ctx context.Context)
+	// sendsInFlight counts the goroutines storing messages sent over sockets (send.go);
+	// sendsStopped, under sendMu, refuses more once the node is shutting down.
+	sendMu        sync.Mutex
+	sendsStopped  bool
+	sendsInFlight sync.WaitGroup
 	// families holds the topic families (bus.VisitorFamily, bus.FollowersFamily) the hub
 	// follows, each with one subscription.
 	families map[string]bool
@@ -138,11 +155,11 @@ type operatorState struct {
 }
 
 // NewHub makes the hub of the node named node (unique among the nodes sharing a bus).
-func NewHub(b bus.Bus, pub *Publisher, typing TypingRelay, accounts HubAccounts, log *slog.Logger, node string) *Hub {
+func NewHub(b bus.Bus, pub *Publisher, chat Chat, accounts HubAccounts, log *slog.Logger, node string) *Hub {
 	confirmer, _ := b.(bus.Confirmer)
 	return &Hub{
 		confirmer: confirmer,
-		bus:       b, publisher: pub, typing: typing, accounts: accounts, log: log, cluster: newCluster(node, b, &pub.layout, log),
+		bus:       b, publisher: pub, chat: chat, accounts: accounts, log: log, cluster: newCluster(node, b, &pub.layout, log),
 		topics:       map[string]*topic{},
 		families:     map[string]bool{},
 		conns:        map[*conn]struct{}{},
@@ -803,6 +820,9 @@ func (h *Hub) Shutdown(ctx context.Context) {
 		all = append(all, c)
 	}
 	h.mu.Unlock()
+	// Messages being stored are answered before their clients are sent away; the rest are sent
+	// again after the reconnect.
+	h.stopSends(ctx)
 	sendAway(ctx, all, "server shutting down")
 }
 

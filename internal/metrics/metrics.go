@@ -22,6 +22,7 @@ type Metrics struct {
 	BusGaps         prometheus.Counter
 	DBTime          *prometheus.HistogramVec
 	RequestTime     *prometheus.HistogramVec
+	SocketSendTime  *prometheus.HistogramVec
 }
 
 func New() *Metrics {
@@ -57,8 +58,14 @@ func New() *Metrics {
 			// Finer between 5 and 25 ms, where the answers of a busy node fall.
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .0075, .01, .015, .02, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route", "code"}),
+		SocketSendTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "portico_socket_send_seconds",
+			Help: "Time from a `send` frame being read to its `sent` answer being queued, by author (visitor, operator) and " +
+				"status code (as the REST answer would have it: 201 stored, 200 a repeat, 4xx refused, 5xx failed).",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .0075, .01, .015, .02, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"author", "code"}),
 	}
-	r.MustRegister(m.Messages, m.DeliveryLatency, m.SlowConsumers, m.BusGaps, m.DBTime, m.RequestTime,
+	r.MustRegister(m.Messages, m.DeliveryLatency, m.SlowConsumers, m.BusGaps, m.DBTime, m.RequestTime, m.SocketSendTime,
 		collectors.NewGoCollector(), newSchedulerLatencies(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -84,6 +91,11 @@ func (m *Metrics) ObserveDB(kind string, start time.Time) {
 // matched ("POST /api/v1/conversations/{id}/messages"), so that the series stay few.
 func (m *Metrics) ObserveRequest(route string, status int, took time.Duration) {
 	m.RequestTime.WithLabelValues(route, statusLabel(status)).Observe(took.Seconds())
+}
+
+// ObserveSocketSend records how long a message sent over a live connection took to answer.
+func (m *Metrics) ObserveSocketSend(author string, status int, took time.Duration) {
+	m.SocketSendTime.WithLabelValues(author, statusLabel(status)).Observe(took.Seconds())
 }
 
 // statusLabel spells the common status codes without allocating.
