@@ -49,6 +49,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	restart := fs.Bool("restart", false, "without --url: after the fan-out, restart one node (SIGTERM, then start it again) and time its visitors' reconnects")
 	fanouts := fs.Int("fanouts", 1, "how many times the fan-out phase sends its event to every visitor; each one's last client is reported")
 	window := fs.Duration("window", 5*time.Second, "cut the messaging phase into windows this long, each with its latency and the nodes' database times (0: none)")
+	send := fs.String("send", "socket", "how messages are sent: socket (a send frame on the WebSocket) or rest (POST …/messages)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -71,6 +72,8 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New("--pid goes with --url; the bench knows the nodes it starts")
 	case !started && *restart:
 		return errors.New("--restart is for nodes the bench starts itself; without --url")
+	case *send != "socket" && *send != "rest":
+		return fmt.Errorf("--send is socket or rest, not %q", *send)
 	case *fanouts < 1:
 		return fmt.Errorf("--fanouts must be between 1 and %d", bench.MaxFanouts)
 	case *workers < 0:
@@ -105,7 +108,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		Heartbeat: time.Duration(*heartbeat) * time.Second, Window: *window, Progress: stderr,
 		Operators: make([]bench.Login, *operators), // the count, for Validate; filled by Seed
 		Workers:   *workers, Worker: &bench.WorkerSpec{Exe: exe, Args: []string{"bench", benchWorkerArg}, Env: env},
-		Restart: *restart, Fanouts: *fanouts,
+		Restart: *restart, Fanouts: *fanouts, SendOverREST: *send == "rest",
 	}
 	limit, err := bench.RaiseFileLimit()
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"runtime"
@@ -15,8 +16,9 @@ import (
 // benchReport is the part of the bench's JSON report the tests check.
 type benchReport struct {
 	Settings struct {
-		Workers     int `json:"workers"`
-		Advertisers int `json:"advertisers"`
+		Workers     int    `json:"workers"`
+		Advertisers int    `json:"advertisers"`
+		SendOver    string `json:"send_over"`
 	} `json:"settings"`
 	PageViews struct {
 		Stored int `json:"stored"`
@@ -122,9 +124,11 @@ func TestBenchSmoke(t *testing.T) {
 		// listings: the chatting visitors i with i mod operators = 0, the others with
 		// i mod advertisers = 0.
 		advertisers int
-		lists       int // the returning visitors' chat lists asked for
+		lists       int    // the returning visitors' chat lists asked for
+		sendOver    string // how messages are sent: the socket unless --send says otherwise
 	}{
 		{name: "one process", args: []string{"--workers", "1", "--fanouts", "3"}, workers: 1, nodes: 1, fanouts: 3},
+		{name: "messages over REST", args: []string{"--workers", "1", "--send", "rest"}, workers: 1, nodes: 1, sendOver: "rest"},
 		{name: "workers and a restart", args: []string{"--workers", "2", "--restart", "--fanouts", "2"}, workers: 2, restart: true, nodes: 1, fanouts: 2},
 		{name: "two nodes, workers and a restart", args: []string{"--workers", "2", "--restart", "--nodes", "2"}, workers: 2, restart: true, nodes: 2},
 		{name: "a portal, workers and a restart", args: []string{"--advertisers", "8", "--workers", "2", "--restart", "--fanouts", "2", "--lists", "150"},
@@ -155,6 +159,9 @@ func TestBenchSmoke(t *testing.T) {
 				for advertiser := 1; advertiser < operators; advertiser++ {
 					presence += onListings(advertiser)
 				}
+			}
+			if want := cmp.Or(tc.sendOver, "socket"); rep.Settings.SendOver != want {
+				t.Errorf("messages sent over %q, want %q", rep.Settings.SendOver, want)
 			}
 			checks := []struct {
 				what      string

@@ -37,6 +37,9 @@ type Options struct {
 	Concurrency int
 	Sources     int
 	Heartbeat   time.Duration
+	// SendOverREST sends the messages with POST …/messages instead of `send` frames on the
+	// sockets, as clients that predate the frame do.
+	SendOverREST bool
 	// Window, when set, cuts the messaging phase into windows of this length, each reported
 	// with the nodes' database times in it.
 	Window time.Duration
@@ -220,7 +223,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		DurationSeconds: opt.Duration.Seconds(), HoldSeconds: opt.Hold.Seconds(), PageViews: opt.PageViews,
 		Concurrency: opt.Concurrency, Sources: opt.Sources, HeartbeatSeconds: opt.Heartbeat.Seconds(),
 		Workers: opt.Workers, Restart: opt.Restart, WindowSeconds: opt.Window.Seconds(), Advertisers: len(opt.Advertisers),
-		Lists: opt.Lists}
+		Lists: opt.Lists, SendOver: sendOver(opt.SendOverREST)}
 	defer closeIdle(r.clients)
 
 	var failures []string

@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -34,6 +36,8 @@ type tracked struct {
 	n    int // the message's number in its conversation and direction
 	sent time.Time
 	at   time.Time // when the other side's socket had it
+	// answer gets the status of the `sent` frame, for a message sent over the socket.
+	answer chan sendAnswer
 
 	acked, received bool
 }
@@ -104,6 +108,31 @@ func (t *tracker) received(id string, at, receipt time.Time) *tracked {
 		t.stats[m.dir].atSocket.add(receipt.Sub(m.sent))
 	}
 	return m
+}
+
+// sendAnswer is a `sent` frame: the status of a message sent over the socket, and the error's
+// code when it was refused.
+type sendAnswer struct {
+	ClientMsgID string `json:"client_msg_id"`
+	Status      int    `json:"status"`
+	Error       struct {
+		Code string `json:"code"`
+	} `json:"error"`
+}
+
+// answered hands a `sent` frame to the send waiting for it; one nobody waits for (its send gave
+// up) is dropped.
+func (t *tracker) answered(a sendAnswer) {
+	t.mu.Lock()
+	m := t.msgs[a.ClientMsgID]
+	t.mu.Unlock()
+	if m == nil || m.answer == nil {
+		return
+	}
+	select {
+	case m.answer <- a:
+	default:
+	}
 }
 
 // missing counts messages acknowledged but not yet received.
@@ -328,18 +357,76 @@ loop:
 	rep.MessagesAcked = rep.VisitorToOperator.Acked + rep.OperatorToVisitor.Acked
 	// The server's share is extra: a node that cannot be scraped leaves it out, not the run.
 	if scrapedAfter, err := r.scrapeHistograms(ctx); scrapeErr == nil && err == nil {
-		rep.VisitorToOperator.Server = scrapedAfter.since(scrapedBefore, visitorSendRoute)
-		rep.OperatorToVisitor.Server = scrapedAfter.since(scrapedBefore, operatorSendRoute)
+		visitorSeries, operatorSeries := r.sendSeries()
+		rep.VisitorToOperator.Server = scrapedAfter.since(scrapedBefore, visitorSeries)
+		rep.OperatorToVisitor.Server = scrapedAfter.since(scrapedBefore, operatorSeries)
 		rep.Garbage = scrapedAfter.garbageSince(scrapedBefore, rep.MessagesAcked)
 		rep.Scheduler = scrapedAfter.since(scrapedBefore, schedSeries)
 	}
 	rep.MessagesReceived = rep.VisitorToOperator.Received + rep.OperatorToVisitor.Received
 	rep.Stalls = r.tracker.stalls()
-	rep.Windows = windows(scrapes, r.tracker.deliveries(visitorToOperator), start)
+	visitorSeries, _ := r.sendSeries()
+	rep.Windows = windows(scrapes, r.tracker.deliveries(visitorToOperator), start, visitorSeries)
 	rep.Errors = setupErrors + rep.VisitorToOperator.Errors + rep.OperatorToVisitor.Errors
 	if lost := rep.VisitorToOperator.Lost + rep.OperatorToVisitor.Lost; lost > 0 {
 		r.problems.note("messaging", fmt.Errorf("%d acknowledged messages never arrived within %s", lost, drainTime))
 	}
+}
+
+// post sends m as the widget or the console does over REST.
+func (r *runner) post(ctx context.Context, m *tracked) error {
+	c := m.conv
+	url, token, client := c.visitor.node+"/api/v1/widget/conversations/"+c.id+"/messages", c.visitor.token, c.visitor.http
+	if m.dir == operatorToVisitor {
+		url, token, client = c.operator.node+"/api/v1/conversations/"+c.id+"/messages", c.operator.token, c.operator.http
+	}
+	m.sent = time.Now()
+	r.tracker.add(m)
+	return call(ctx, client, "POST", url, token, messageBody(m), nil)
+}
+
+// sendOverSocket sends m as a `send` frame on its sender's socket and waits for the `sent`.
+func (r *runner) sendOverSocket(ctx context.Context, m *tracked) error {
+	c := m.conv
+	sock := &c.visitor.socket
+	if m.dir == operatorToVisitor {
+		sock = &c.operator.socket
+	}
+	m.answer = make(chan sendAnswer, 1)
+	m.sent = time.Now()
+	frame := messageBody(m)
+	frame["type"], frame["conversation_id"] = "send", c.id
+	data, err := json.Marshal(frame)
+	if err != nil {
+		return err
+	}
+	r.tracker.add(m)
+	deadline, _ := ctx.Deadline()
+	if err := sock.conn.Load().writeText(data, deadline); err != nil {
+		return fmt.Errorf("send on the %s socket: %w", kindNames[sock.kind], err)
+	}
+	select {
+	case a := <-m.answer:
+		if a.Status != http.StatusCreated && a.Status != http.StatusOK {
+			return fmt.Errorf("send on the %s socket: %d %s", kindNames[sock.kind], a.Status, a.Error.Code)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("send on the %s socket: no answer: %w", kindNames[sock.kind], ctx.Err())
+	}
+}
+
+// messageBody is a message's body and client id, the body carrying when it was sent.
+func messageBody(m *tracked) map[string]string {
+	return map[string]string{"body": fmt.Sprintf("bench %s #%d sent %d", m.id, m.n, m.sent.UnixNano()), "client_msg_id": m.id}
+}
+
+// sendSeries names the nodes' histograms of the visitors' and the operators' sends.
+func (r *runner) sendSeries() (visitor, operator string) {
+	if r.opt.SendOverREST {
+		return visitorSendRoute, operatorSendRoute
+	}
+	return visitorSocketSend, operatorSocketSend
 }
 
 // reply has the conversation's operator answer a visitor message it has just received.
@@ -365,17 +452,15 @@ func (r *runner) send(ctx context.Context, m *tracked, holdsSlot bool) bool {
 			r.slots <- struct{}{}
 		}
 		defer func() { <-r.slots }()
-		c := m.conv
-		url, token, client := c.visitor.node+"/api/v1/widget/conversations/"+c.id+"/messages", c.visitor.token, c.visitor.http
-		if m.dir == operatorToVisitor {
-			url, token, client = c.operator.node+"/api/v1/conversations/"+c.id+"/messages", c.operator.token, c.operator.http
-		}
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		m.sent = time.Now()
-		body := map[string]string{"body": fmt.Sprintf("bench %s #%d sent %d", m.id, m.n, m.sent.UnixNano()), "client_msg_id": m.id}
-		r.tracker.add(m)
-		if err := call(ctx, client, "POST", url, token, body, nil); err != nil {
+		var err error
+		if r.opt.SendOverREST {
+			err = r.post(ctx, m)
+		} else {
+			err = r.sendOverSocket(ctx, m)
+		}
+		if err != nil {
 			r.tracker.failed(m)
 			r.problems.note("messaging", err)
 			return

@@ -78,3 +78,22 @@ func TestTrackerTimesDeliveriesApart(t *testing.T) {
 		t.Errorf("no reply was received, yet across nodes %+v, at the socket %+v", r.AcrossNodes, r.AtSocket)
 	}
 }
+
+// A `sent` frame reaches the send waiting for it; one for a message nobody waits for, or a
+// repeat, is dropped without blocking the reader.
+func TestSentFramesReachTheirSend(t *testing.T) {
+	tr := &tracker{msgs: map[string]*tracked{}}
+	m := &tracked{id: "v1.0", answer: make(chan sendAnswer, 1)}
+	tr.add(m)
+	tr.answered(sendAnswer{ClientMsgID: "v1.0", Status: 201})
+	tr.answered(sendAnswer{ClientMsgID: "v1.0", Status: 200})
+	tr.answered(sendAnswer{ClientMsgID: "unknown", Status: 201})
+	if a := <-m.answer; a.Status != 201 {
+		t.Fatalf("answer %+v, want the first, 201", a)
+	}
+	select {
+	case a := <-m.answer:
+		t.Fatalf("a second answer reached the send: %+v", a)
+	default:
+	}
+}

@@ -63,6 +63,14 @@ type Settings struct {
 	WindowSeconds    float64 `json:"window_seconds"` // 0: no windows
 	Advertisers      int     `json:"advertisers"`    // 0: a website account; else a portal's advertisers
 	Lists            int     `json:"lists"`          // chat lists asked for; 0: no such phase
+	SendOver         string  `json:"send_over"`      // how messages are sent: "socket" or "rest"
+}
+
+func sendOver(rest bool) string {
+	if rest {
+		return "rest"
+	}
+	return "socket"
 }
 
 type PageViewsReport struct {
@@ -288,6 +296,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	s := r.Settings
 	row("settings", "visitors, operators, chatting", fmt.Sprintf("%d, %d, %d", s.Visitors, s.Operators, s.Chatting), "")
 	row("settings", "rate, duration, hold", fmt.Sprintf("%s msg/s, %ss, %ss", num(s.Rate), num(s.DurationSeconds), num(s.HoldSeconds)), "")
+	row("settings", "messages sent over", s.SendOver, "")
 	if s.Advertisers > 0 {
 		row("settings", "account", fmt.Sprintf("a portal with %d advertisers", s.Advertisers), "")
 	}

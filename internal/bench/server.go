@@ -173,15 +173,19 @@ func parseSamples(text io.Reader, add func(name, labels string, v float64)) erro
 }
 
 // The routes by which the bench sends messages, as the nodes' request-time histogram
-// (portico_http_request_seconds) names them.
+// (portico_http_request_seconds) names them, and the series of the sends over the socket
+// (portico_socket_send_seconds, by author).
 const (
-	visitorSendRoute  = "POST /api/v1/widget/conversations/{id}/messages"
-	operatorSendRoute = "POST /api/v1/conversations/{id}/messages"
+	visitorSendRoute   = "POST /api/v1/widget/conversations/{id}/messages"
+	operatorSendRoute  = "POST /api/v1/conversations/{id}/messages"
+	visitorSocketSend  = "socket send visitor"
+	operatorSocketSend = "socket send operator"
 )
 
 // histograms are the cumulative buckets of the nodes' histograms the bench reads, summed over
 // the nodes: series → upper bound → count, and each series' _sum. A series is a message route's
-// stored sends (answers 201) of the request-time histogram, named by the route, a kind of the
+// stored sends (answers 201) of the request-time histogram, named by the route, the stored sends
+// over the socket of one author (visitorSocketSend, operatorSocketSend), a kind of the
 // database-time histogram, named by dbSeries, or the scheduler's latencies (schedSeries).
 // counters are the Go runtime's counters the bench reads (gcCycles, allocatedBytes), summed over
 // the nodes too.
@@ -245,6 +249,12 @@ func (h histograms) add(name, labels string, v float64) {
 			return
 		}
 		series = route
+		name = part
+	case "portico_socket_send_seconds":
+		if labelValue(labels, "code") != "201" {
+			return
+		}
+		series = "socket send " + labelValue(labels, "author")
 		name = part
 	case "portico_db_seconds":
 		series = dbSeries(labelValue(labels, "kind"))

@@ -140,3 +140,23 @@ func TestSchedulerLatencyBetweenTwoScrapes(t *testing.T) {
 		t.Errorf("%d collections, want 4", n)
 	}
 }
+
+// The sends over the socket are read from their own histogram, by author, stored ones only.
+func TestSocketSendTimes(t *testing.T) {
+	var b strings.Builder
+	for _, le := range []string{"0.0005", "0.001", "+Inf"} {
+		fmt.Fprintf(&b, "portico_socket_send_seconds_bucket{author=\"visitor\",code=\"201\",le=\"%s\"} 4\n", le)
+		fmt.Fprintf(&b, "portico_socket_send_seconds_bucket{author=\"visitor\",code=\"429\",le=\"%s\"} 1000\n", le)
+		fmt.Fprintf(&b, "portico_socket_send_seconds_bucket{author=\"operator\",code=\"201\",le=\"%s\"} 2\n", le)
+	}
+	h := parseHistograms(t, b.String())
+	if got := h.since(newHistograms(), visitorSocketSend); got.Count != 4 {
+		t.Errorf("visitors' sends: %+v, want the 4 stored", got)
+	}
+	if got := h.since(newHistograms(), operatorSocketSend); got.Count != 2 {
+		t.Errorf("operators' sends: %+v, want 2", got)
+	}
+	if got := h.since(newHistograms(), visitorSendRoute); got != (Latency{}) {
+		t.Errorf("the REST route: %+v, want nothing", got)
+	}
+}

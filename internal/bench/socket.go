@@ -62,6 +62,7 @@ var (
 	framePong      = []byte(`{"type":"pong"`)
 	framePresence  = []byte(`{"type":"presence"`)
 	frameMessage   = []byte(`{"type":"message"`)
+	frameSent      = []byte(`{"type":"sent"`)
 	frameReconnect = []byte(`{"type":"reconnect"`)
 	onlineTrue     = []byte(`"online":true`)
 	pingFrame      = []byte(`{"type":"ping"}`)
@@ -253,6 +254,8 @@ func (r *runner) onVisitorFrame(data []byte, receipt time.Time) {
 		}
 	case bytes.HasPrefix(data, frameMessage):
 		r.onMessage(data, "operator", receipt)
+	case bytes.HasPrefix(data, frameSent):
+		r.onSent(data)
 	case bytes.HasPrefix(data, framePong):
 		r.pongs.Add(1)
 	case bytes.HasPrefix(data, frameHello):
@@ -264,6 +267,8 @@ func (r *runner) onOperatorFrame(data []byte, receipt time.Time) {
 	switch {
 	case bytes.HasPrefix(data, frameMessage):
 		r.onMessage(data, "visitor", receipt)
+	case bytes.HasPrefix(data, frameSent):
+		r.onSent(data)
 	case bytes.HasPrefix(data, framePong):
 		r.pongs.Add(1)
 	case bytes.HasPrefix(data, frameHello):
@@ -295,6 +300,16 @@ func (r *runner) onMessage(data []byte, from string, receipt time.Time) {
 	if m != nil && m.dir == visitorToOperator && m.n%replyEvery == replyEvery-1 {
 		r.reply(m)
 	}
+}
+
+// onSent hands the answer to a message sent over the socket to its sender.
+func (r *runner) onSent(data []byte) {
+	var a sendAnswer
+	if json.Unmarshal(data, &a) != nil {
+		r.problems.note("messaging", errors.New("a sent frame that is not JSON"))
+		return
+	}
+	r.tracker.answered(a)
 }
 
 // pingTicks is how many times a second the pinger wakes. Browsers ping on their own clocks,

@@ -89,8 +89,9 @@ func (w *windowScraper) finish() []scrapeAt {
 }
 
 // windows cuts the phase at the scrapes' times: each window has the visitor messages sent in it
-// (the last window also those sent after its last scrape) and the nodes' times between its scrapes.
-func windows(scrapes []scrapeAt, sent []delivery, start time.Time) []Window {
+// (the last window also those sent after its last scrape) and the nodes' times between its scrapes;
+// the server's share of the visitors' sends is series'.
+func windows(scrapes []scrapeAt, sent []delivery, start time.Time, series string) []Window {
 	if len(scrapes) < 2 {
 		return nil
 	}
@@ -108,7 +109,7 @@ func windows(scrapes []scrapeAt, sent []delivery, start time.Time) []Window {
 			FromS:     round3(max(scrapes[i].at.Sub(start), 0).Seconds()),
 			ToS:       round3(scrapes[i+1].at.Sub(start).Seconds()),
 			Delivery:  summarize(samples[i]),
-			Server:    after.since(before, visitorSendRoute),
+			Server:    after.since(before, series),
 			GCCycles:  after.gcCyclesSince(before),
 			Scheduler: after.since(before, schedSeries),
 		}

@@ -32,7 +32,7 @@ func TestWindowsPlaceTheTailInTime(t *testing.T) {
 	// a send after the last scrape (the phase's last tick) belongs to the last window
 	sent = append(sent, delivery{sent: at(2005), at: at(2020)})
 
-	got := windows(scrapes, sent, start)
+	got := windows(scrapes, sent, start, visitorSendRoute)
 	if len(got) != 2 {
 		t.Fatalf("%d windows, want 2: %+v", len(got), got)
 	}
@@ -75,7 +75,7 @@ func TestWindowsPlaceTheTailInTime(t *testing.T) {
 }
 
 func TestNoWindowsWithoutTwoScrapes(t *testing.T) {
-	if got := windows([]scrapeAt{{at: time.Now(), h: newHistograms()}}, []delivery{{sent: time.Now(), at: time.Now()}}, time.Now()); got != nil {
+	if got := windows([]scrapeAt{{at: time.Now(), h: newHistograms()}}, []delivery{{sent: time.Now(), at: time.Now()}}, time.Now(), visitorSendRoute); got != nil {
 		t.Errorf("one scrape made windows: %+v", got)
 	}
 }
