@@ -288,7 +288,7 @@ func (h *Hub) ServeOperator(w http.ResponseWriter, r *http.Request, op *domain.O
 	c.resyncs = asksForResync(r)
 	h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.status = op.Status; st.conns++ })
 	done := func() { h.updateOperator(op.AccountID, op.ID, func(st *operatorState) { st.conns-- }) }
-	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), OperatorID: op.ID})
+	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), OperatorID: op.ID, Send: true})
 	c.onTyping = func(ctx context.Context, id string, typing bool) error {
 		return h.chat.OperatorTyping(ctx, op, id, typing)
 	}
@@ -314,7 +314,7 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, v *domain.Vis
 	c.resyncs = asksForResync(r)
 	h.visitorPresence(v, +1)
 	done := func() { h.visitorPresence(v, -1) }
-	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), VisitorID: v.ID})
+	hello := mustEncode(helloFrame{Type: "hello", HeartbeatSeconds: int(HeartbeatInterval / time.Second), VisitorID: v.ID, Send: true})
 	// Availability may have changed while the visitor was away, so it follows the hello.
 	greeting := []json.RawMessage{hello, mustEncode(presenceFrame{Type: "presence", Online: h.AnyOperatorAvailable(v.AccountID)})}
 	if e := h.followedOnConnect(r, v); e != nil {

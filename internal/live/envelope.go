@@ -227,6 +227,9 @@ type (
 		HeartbeatSeconds int    `json:"heartbeat_seconds"`
 		OperatorID       string `json:"operator_id,omitempty"`
 		VisitorID        string `json:"visitor_id,omitempty"`
+		// Send says that the socket takes `send` frames; a client of an older node, whose
+		// hello lacks it, sends over REST.
+		Send bool `json:"send"`
 	}
 	messageFrame struct {
 		Type    string          `json:"type"`

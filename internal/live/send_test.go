@@ -33,6 +33,11 @@ func TestMessagesSentOverTheSocket(t *testing.T) {
 	visitor := srv.DialVisitor(vt)
 	id := srv.StartChat(vt, "hello")
 	srv.Do("POST", "/api/v1/conversations/"+id+"/claim", myToken, nil).Want(t, http.StatusOK)
+	for _, s := range []*testutil.Socket{mine, visitor} {
+		if s.Hello["send"] != true {
+			t.Fatalf("hello without send: %v", s.Hello)
+		}
+	}
 
 	visitor.Send(sendFrame(id, "  <b>is it in stock?</b>\n", "v1"))
 	ack := sent(t, visitor, "v1")

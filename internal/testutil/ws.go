@@ -18,6 +18,8 @@ type Socket struct {
 	Conn   *websocket.Conn
 	frames chan map[string]any
 	closed chan error
+	// Hello is the server's first frame.
+	Hello map[string]any
 }
 
 // DialOperator opens the operator socket with a bearer token.
@@ -44,9 +46,9 @@ func Dial(t testing.TB, url string, header http.Header) *Socket {
 	s := &Socket{t: t, Conn: c, frames: make(chan map[string]any, 1024), closed: make(chan error, 1)}
 	go s.read()
 	t.Cleanup(func() { c.CloseNow() })
-	hello := s.Next("hello")
-	if hello["heartbeat_seconds"] == nil {
-		t.Fatalf("hello without heartbeat_seconds: %v", hello)
+	s.Hello = s.Next("hello")
+	if s.Hello["heartbeat_seconds"] == nil {
+		t.Fatalf("hello without heartbeat_seconds: %v", s.Hello)
 	}
 	return s
 }

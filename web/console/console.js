@@ -1,7 +1,8 @@
 // The signed-in console: connects the model (State), the REST client, the
 // live socket and the views, and holds every action the views can trigger.
 
-import { api, onUnauthorized, uuid } from './lib/api.js';
+import { api, ApiError, onUnauthorized, uuid } from './lib/api.js';
+import { stored } from '../shared/sent.js';
 import { beep, soundEnabled, TitleAlert } from './lib/alerts.js';
 import { h } from './lib/dom.js';
 import { visitorName } from './lib/format.js';
@@ -590,7 +591,7 @@ export class Console {
     this.deliver(id, p);
   }
 
-  // deliver posts a message; the answer is the acknowledgement. Network and
+  // deliver sends a message; the answer is the acknowledgement. Network and
   // server errors are retried with the same client_msg_id, which the server
   // uses to store the message once however often it arrives.
   async deliver(id, p) {
@@ -600,7 +601,7 @@ export class Console {
     p.tries++;
     this.invalidate();
     try {
-      const res = await api.send(id, p.body, p.client_msg_id);
+      const res = await this.sendMessage(id, p);
       t.pending.delete(p.client_msg_id);
       if (res?.message && s.addMessages(id, [res.message]) && t.loaded) this.loadThread(id);
     } catch (err) {
@@ -614,6 +615,17 @@ export class Console {
       p.retriable = err.retriable;
     }
     this.invalidate();
+  }
+
+  // sendMessage sends over the socket while it is connected, which saves a
+  // request, and over REST while it is not or when it was lost before the
+  // server answered. A 401 goes over REST too, which signs the operator out.
+  async sendMessage(id, p) {
+    const f = await this.socket.sendMessage({ type: 'send', conversation_id: id, body: p.body, client_msg_id: p.client_msg_id });
+    if (!f || f.status === 401) return api.send(id, p.body, p.client_msg_id);
+    if (stored(f)) return { message: f.message };
+    const e = f.error || {};
+    throw new ApiError(f.status, e.code || `http_${f.status}`, e.message || `The server answered ${f.status}.`, f);
   }
 
   retry(id, cmid) {

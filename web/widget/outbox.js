@@ -3,6 +3,8 @@
 // same client_msg_id, which the server recognises, so a lost answer never
 // duplicates a message; one the server refuses goes back into the composer,
 // so nothing typed is lost.
+import { stored } from '../shared/sent.js';
+import { ApiError } from './api.js';
 import { beginCreate, endCreate, receive, resync, started, syncMessages } from './chat.js';
 import { forget, gone, invitationPath } from './invite.js';
 import { S, MAX_CHARS } from './state.js';
@@ -42,9 +44,7 @@ async function flush(c) {
     while ((p = c.pending.find((x) => !x.acked))) {
       let res;
       try {
-        res = c.id
-          ? await S.api.post('/conversations/' + encodeURIComponent(c.id) + '/messages', { body: p.body, client_msg_id: p.cid })
-          : await create(c, p);
+        res = c.id ? await post(c, p) : await create(c, p);
       } catch (e) {
         if (e.retryable) {
           c.retrying(p);
@@ -63,6 +63,18 @@ async function flush(c) {
     c.flushing = false;
     render();
   }
+}
+
+// post sends a message of a started conversation: over the socket while it is
+// up, which saves a request, and over REST while it is down or when it was lost
+// before the server answered (the same client_msg_id: stored once).
+async function post(c, p) {
+  const msg = { body: p.body, client_msg_id: p.cid };
+  const f = await S.sock.sendMessage({ type: 'send', conversation_id: c.id, body: p.body, client_msg_id: p.cid });
+  if (!f) return S.api.post('/conversations/' + encodeURIComponent(c.id) + '/messages', msg);
+  if (stored(f)) return { message: f.message };
+  const e = f.error || {};
+  throw new ApiError(f.status, e.code || 'http_' + f.status, e.message || T.failed);
 }
 
 function refused(c, p, e) {

@@ -1,6 +1,8 @@
 // The visitor's live connection (docs/protocol.md): heartbeats, detection of a
 // dead connection, and reconnects with exponential back-off and jitter.
-// hello, pong, reconnect and resync are handled here; every other frame goes to onFrame.
+// hello, pong, reconnect, resync and the answers to messages sent over it
+// (sent) are handled here; every other frame goes to onFrame.
+import { createSentFrames } from '../shared/sent.js';
 
 const DEAD_AFTER_MS = 10000;
 const MIN_DELAY_MS = 500;
@@ -10,12 +12,14 @@ const UNAUTHORIZED = 4401;
 export function createSocket(url, { onUp, onFrame, onChange, onUnauthorized }) {
   let ws = null;
   let up = false; // hello received on the current socket
+  let sends = false; // and it said the socket takes `send` frames
   let dropped = false; // lost a connection (or failed to get one) at least once
   let attempt = 0;
   let heartbeatMs = 25000;
   let retryTimer = 0;
   let pingTimer = 0;
   let deadTimer = 0;
+  const sent = createSentFrames();
 
   function connect() {
     clearTimeout(retryTimer);
@@ -43,6 +47,7 @@ export function createSocket(url, { onUp, onFrame, onChange, onUnauthorized }) {
         heartbeatMs = (f.heartbeat_seconds > 0 ? f.heartbeat_seconds : 25) * 1000;
         attempt = 0;
         up = true;
+        sends = f.send === true;
         schedulePing();
         onChange();
         onUp();
@@ -50,6 +55,8 @@ export function createSocket(url, { onUp, onFrame, onChange, onUnauthorized }) {
         lost(true);
       } else if (f.type === 'resync') {
         onUp(); // live events may have been lost: catch up as after a reconnect
+      } else if (f.type === 'sent') {
+        sent.answered(f);
       } else if (f.type !== 'pong') {
         onFrame(f);
       }
@@ -75,6 +82,7 @@ export function createSocket(url, { onUp, onFrame, onChange, onUnauthorized }) {
     clearTimeout(pingTimer);
     clearTimeout(deadTimer);
     if (sock && sock.readyState < 2) sock.close();
+    sent.lost();
   }
 
   // lost reconnects after a back-off: 0.5 s, 1 s, 2 s … 10 s, each with jitter
@@ -111,6 +119,16 @@ export function createSocket(url, { onUp, onFrame, onChange, onUnauthorized }) {
   return {
     connect,
     send,
+    // sendMessage sends a `send` frame once the socket is up and resolves to
+    // its `sent` answer, or to null when the socket cannot carry it or is lost
+    // first (shared/sent.js).
+    sendMessage(frame) {
+      return sent.send((text) => {
+        if (!up || !sends || !ws || ws.readyState !== 1) return false;
+        ws.send(text);
+        return true;
+      }, frame);
+    },
     get up() {
       return up;
     },

@@ -1,6 +1,8 @@
 // The operator's live connection (docs/protocol.md): heartbeats, dead-link
 // detection and reconnection with back-off. Frames are only a prompt: after
-// every (re)connect the console catches up over REST.
+// every (re)connect the console catches up over REST. Messages may go over it
+// too (sendMessage): their `sent` answers are handled here.
+import { createSentFrames } from '../../shared/sent.js';
 
 const DEAD_AFTER_MS = 10_000; // no frame this long after a ping (or the upgrade): dead
 const BACKOFF_MIN_MS = 500;
@@ -28,11 +30,13 @@ export class LiveSocket {
     this.attempt = 0;
     this.stopped = true;
     this.connected = false;
+    this.sends = false; // the hello said the socket takes `send` frames
     this.everConnected = false;
     this.heartbeatMs = 25_000;
     this.retryTimer = 0;
     this.pingTimer = 0;
     this.deadTimer = 0;
+    this.sent = createSentFrames();
     this.onOnline = () => this.reconnectNow();
     this.onVisible = () => {
       if (document.visibilityState === 'visible') this.reconnectNow();
@@ -54,6 +58,7 @@ export class LiveSocket {
     this.clearTimers();
     const ws = this.ws;
     this.ws = null;
+    this.sent.lost();
     if (ws) ws.close(1000);
   }
 
@@ -63,6 +68,17 @@ export class LiveSocket {
     if (!this.connected || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
     this.ws.send(JSON.stringify(frame));
     return true;
+  }
+
+  // sendMessage sends a `send` frame while connected and resolves to its
+  // `sent` answer, or to null when the socket cannot carry it or is lost first
+  // (shared/sent.js): the caller then sends it over REST.
+  sendMessage(frame) {
+    return this.sent.send((text) => {
+      if (!this.connected || !this.sends || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+      this.ws.send(text);
+      return true;
+    }, frame);
   }
 
   // reconnectNow skips the back-off wait: the network just came back or the
@@ -109,6 +125,7 @@ export class LiveSocket {
         this.setState('online');
         this.h.onHello(frame);
       } else if (frame.type === 'paused') this.setState('paused');
+      else if (frame.type === 'sent') this.sent.answered(frame);
       else this.h.onFrame(frame);
     };
     ws.onclose = (ev) => {
@@ -116,6 +133,7 @@ export class LiveSocket {
       this.ws = null;
       this.connected = false;
       this.clearTimers();
+      this.sent.lost();
       if (this.stopped) return;
       if (ev.code === 4401) {
         this.stopped = true;
@@ -130,6 +148,7 @@ export class LiveSocket {
 
   hello(frame) {
     this.connected = true;
+    this.sends = frame.send === true;
     this.everConnected = true;
     this.attempt = 0;
     const seconds = Number(frame.heartbeat_seconds);
@@ -156,6 +175,7 @@ export class LiveSocket {
     this.ws = null;
     this.connected = false;
     this.clearTimers();
+    this.sent.lost();
     if (ws) {
       ws.onclose = null;
       try {

@@ -1,0 +1,51 @@
+// Messages sent over the live socket (docs/protocol.md, "Sending messages"):
+// each `send` frame waits for the `sent` frame that answers it. A socket lost
+// before the answer leaves the message's fate unknown; the caller then sends it
+// again with the same client_msg_id, which the server stores once.
+
+// A `send` frame is at most this long; the longest message fits.
+const MAX_FRAME_BYTES = 32 * 1024;
+// An answer that takes longer is given up on, as a REST request would be.
+const ANSWER_MS = 15000;
+
+// createSentFrames keeps the sends waiting for their answer on one client.
+export function createSentFrames() {
+  const waiting = new Map(); // client_msg_id -> {resolve, timer}
+
+  function settle(clientMsgId, frame) {
+    const w = waiting.get(clientMsgId);
+    if (!w) return;
+    waiting.delete(clientMsgId);
+    clearTimeout(w.timer);
+    w.resolve(frame);
+  }
+
+  return {
+    // send writes frame with write(text), which returns false when the socket
+    // cannot take it, and resolves to the `sent` frame that answers it, or to
+    // null when the socket could not carry it or was lost before the answer.
+    send(write, frame) {
+      const text = JSON.stringify(frame);
+      if (new TextEncoder().encode(text).length > MAX_FRAME_BYTES) return Promise.resolve(null);
+      const id = frame.client_msg_id;
+      settle(id, null); // an earlier attempt of the same message: its answer would be this one's
+      if (!write(text)) return Promise.resolve(null);
+      return new Promise((resolve) => {
+        waiting.set(id, { resolve, timer: setTimeout(() => settle(id, null), ANSWER_MS) });
+      });
+    },
+    // answered takes a `sent` frame from the socket.
+    answered(frame) {
+      if (typeof frame.client_msg_id === 'string') settle(frame.client_msg_id, frame);
+    },
+    // lost gives up on every answer: the socket is gone.
+    lost() {
+      for (const id of [...waiting.keys()]) settle(id, null);
+    },
+  };
+}
+
+// stored says whether a `sent` frame reports the message stored (now or before).
+export function stored(frame) {
+  return frame.status === 200 || frame.status === 201;
+}
