@@ -34,12 +34,10 @@ var (
 	errShuttingDown = errors.New("shutting down")
 )
 
-// sendRequest is a `send` frame.
+// sendRequest is a `send` frame, and when it was read.
 type sendRequest struct {
-	ConversationID string `json:"conversation_id"`
-	Body           string `json:"body"`
-	ClientMsgID    string `json:"client_msg_id"`
-	read           time.Time
+	ConversationID, Body, ClientMsgID string
+	read                              time.Time
 }
 
 // sends is a connection's messages between their `send` frame and their `sent` answer. Each
