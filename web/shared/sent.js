@@ -10,7 +10,7 @@ const ANSWER_MS = 15000;
 
 // createSentFrames keeps the sends waiting for their answer on one client.
 export function createSentFrames() {
-  const waiting = new Map(); // client_msg_id -> {resolve, timer}
+  const waiting = new Map(); // client_msg_id -> {answer, resolve, timer}
 
   function settle(clientMsgId, frame) {
     const w = waiting.get(clientMsgId);
@@ -25,14 +25,15 @@ export function createSentFrames() {
     // cannot take it, and resolves to the `sent` frame that answers it, or to
     // null when the socket could not carry it or was lost before the answer.
     send(write, frame) {
-      const text = JSON.stringify(frame);
-      if (new TextEncoder().encode(text).length > MAX_FRAME_BYTES) return Promise.resolve(null);
       const id = frame.client_msg_id;
-      settle(id, null); // an earlier attempt of the same message: its answer would be this one's
-      if (!write(text)) return Promise.resolve(null);
-      return new Promise((resolve) => {
-        waiting.set(id, { resolve, timer: setTimeout(() => settle(id, null), ANSWER_MS) });
-      });
+      const earlier = waiting.get(id);
+      if (earlier) return earlier.answer; // the same message, still on its way
+      const text = JSON.stringify(frame);
+      if (new TextEncoder().encode(text).length > MAX_FRAME_BYTES || !write(text)) return Promise.resolve(null);
+      let resolve;
+      const answer = new Promise((r) => (resolve = r));
+      waiting.set(id, { answer, resolve, timer: setTimeout(() => settle(id, null), ANSWER_MS) });
+      return answer;
     },
     // answered takes a `sent` frame from the socket.
     answered(frame) {
