@@ -46,7 +46,6 @@ type sendRequest struct {
 type sends struct {
 	waiting []sendRequest   // behind another of the same conversation
 	storing map[string]bool // conversations with a message being stored
-	count   int             // waiting and being stored
 }
 
 type sentFrame struct {
@@ -67,20 +66,16 @@ type sendError struct {
 // message of the same conversation before it.
 func (h *Hub) requestSend(c *conn, req sendRequest) {
 	req.read = time.Now()
-	if c.onSend == nil {
-		return
-	}
 	c.mu.Lock()
 	switch {
 	case c.closed:
 		c.mu.Unlock()
 		return
-	case c.sends.count >= maxPendingSends:
+	case len(c.sends.waiting)+len(c.sends.storing) >= maxPendingSends:
 		c.mu.Unlock()
 		h.answerSend(c, req, nil, false, errTooManySends)
 		return
 	}
-	c.sends.count++
 	if c.sends.storing[req.ConversationID] {
 		c.sends.waiting = append(c.sends.waiting, req)
 		c.mu.Unlock()
@@ -119,7 +114,6 @@ func (h *Hub) storeSends(c *conn, req sendRequest) {
 func (c *conn) nextSend(id string) (sendRequest, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.sends.count--
 	for i, req := range c.sends.waiting {
 		if req.ConversationID == id && !c.closed {
 			c.sends.waiting = append(c.sends.waiting[:i], c.sends.waiting[i+1:]...)

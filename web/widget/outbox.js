@@ -70,7 +70,7 @@ async function flush(c) {
 // before the server answered (the same client_msg_id: stored once).
 async function post(c, p) {
   const msg = { body: p.body, client_msg_id: p.cid };
-  const f = await S.sock.sendMessage({ type: 'send', conversation_id: c.id, body: p.body, client_msg_id: p.cid });
+  const f = await S.sock.sendMessage({ type: 'send', conversation_id: c.id, ...msg });
   if (!f) return S.api.post('/conversations/' + encodeURIComponent(c.id) + '/messages', msg);
   if (stored(f)) return { message: f.message };
   const e = f.error || {};
