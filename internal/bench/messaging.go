@@ -356,8 +356,8 @@ loop:
 	rep.OperatorToVisitor = r.tracker.direction(operatorToVisitor, elapsed.Seconds())
 	rep.MessagesAcked = rep.VisitorToOperator.Acked + rep.OperatorToVisitor.Acked
 	// The server's share is extra: a node that cannot be scraped leaves it out, not the run.
+	visitorSeries, operatorSeries := r.sendSeries()
 	if scrapedAfter, err := r.scrapeHistograms(ctx); scrapeErr == nil && err == nil {
-		visitorSeries, operatorSeries := r.sendSeries()
 		rep.VisitorToOperator.Server = scrapedAfter.since(scrapedBefore, visitorSeries)
 		rep.OperatorToVisitor.Server = scrapedAfter.since(scrapedBefore, operatorSeries)
 		rep.Garbage = scrapedAfter.garbageSince(scrapedBefore, rep.MessagesAcked)
@@ -365,7 +365,6 @@ loop:
 	}
 	rep.MessagesReceived = rep.VisitorToOperator.Received + rep.OperatorToVisitor.Received
 	rep.Stalls = r.tracker.stalls()
-	visitorSeries, _ := r.sendSeries()
 	rep.Windows = windows(scrapes, r.tracker.deliveries(visitorToOperator), start, visitorSeries)
 	rep.Errors = setupErrors + rep.VisitorToOperator.Errors + rep.OperatorToVisitor.Errors
 	if lost := rep.VisitorToOperator.Lost + rep.OperatorToVisitor.Lost; lost > 0 {
