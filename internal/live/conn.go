@@ -57,6 +57,9 @@ type conn struct {
 	closed  bool
 	// sends: messages sent over the connection, until they are answered (send.go).
 	sends sends
+	// echo: the frame of a message stored for this connection's `send`, not to be written to it
+	// (expectEcho).
+	echo atomic.Pointer[[]byte]
 	// follows: a portal visitor's `follow` frames (follow.go); nil until the first one.
 	follows *followRequests
 	// resyncs: the client asked for `resync` frames (?resync=1) and fetches again on one

@@ -343,7 +343,14 @@ func (h *Hub) deliver(topicName string, payload []byte) {
 
 	// The frame is encoded once here and the same bytes go to every connection.
 	if targets[0].operator == nil {
-		sendAll(targets, ws.TextFrame(payload))
+		wire := ws.TextFrame(payload)
+		audience := targets[:0]
+		for _, c := range targets {
+			if !c.isEcho(wire) {
+				audience = append(audience, c)
+			}
+		}
+		sendAll(audience, wire)
 		return
 	}
 	env, err := decodeEnvelope(payload)
@@ -353,7 +360,7 @@ func (h *Hub) deliver(topicName string, payload []byte) {
 	}
 	audience := targets[:0]
 	for _, c := range targets {
-		if env.includes(c.operator) {
+		if env.includes(c.operator) && !c.isEcho(env.wire) {
 			audience = append(audience, c)
 		}
 	}

@@ -63,6 +63,9 @@ func (p *Publisher) ConversationChanged(ctx context.Context, c *domain.Conversat
 // MessageAdded delivers a stored message to both sides of its conversation.
 func (p *Publisher) MessageAdded(ctx context.Context, c *domain.Conversation, m *domain.Message) error {
 	frame := mustEncode(messageFrame{Type: "message", Message: m})
+	if sender := sentOver(ctx); sender != nil {
+		defer sender.expectEcho(frame)()
+	}
 	return errors.Join(
 		p.toOperators(ctx, c.AccountID, conversationAudience(c), frame),
 		p.bus.Publish(ctx, bus.VisitorTopic(c.VisitorID), frame),

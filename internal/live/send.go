@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -101,7 +102,7 @@ func (h *Hub) storeSends(c *conn, req sendRequest) {
 			h.finishSends(c, req, errShuttingDown)
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), senderKey{}, c), sendTimeout)
 		m, created, err := c.onSend(ctx, req.ConversationID, req.Body, req.ClientMsgID)
 		cancel()
 		h.answerSend(c, req, m, created, err)
@@ -162,6 +163,34 @@ func (h *Hub) answerSend(c *conn, req sendRequest, m *domain.Message, created bo
 		h.Metrics.ObserveSocketSend(c.author(), f.Status, time.Since(req.read))
 	}
 	c.enqueue(ws.TextFrame(data))
+}
+
+// senderKey marks the context of a message stored for a connection's `send` frame.
+type senderKey struct{}
+
+// sentOver is the connection whose `send` frame ctx stores a message for, or nil.
+func sentOver(ctx context.Context) *conn {
+	c, _ := ctx.Value(senderKey{}).(*conn)
+	return c
+}
+
+// expectEcho marks frame, a stored message's, as one not to write to c: its `sent` answer
+// carries the message, and the copy the bus hands back to the sender's own connection would
+// cost the node a write and the client a frame to read for nothing. Both buses deliver to this
+// node's connections on the publishing goroutine, so the mark is in place for exactly that
+// delivery (a bus that delivered later would find none, and the frame would go as before); the
+// returned function removes it. Another connection of the same person (a second tab) is not
+// marked and gets the frame.
+func (c *conn) expectEcho(frame []byte) (done func()) {
+	mark := &frame
+	c.echo.Store(mark)
+	return func() { c.echo.CompareAndSwap(mark, nil) }
+}
+
+// isEcho reports whether wire is the marked frame, alone, as it goes on the socket.
+func (c *conn) isEcho(wire []byte) bool {
+	mark := c.echo.Load()
+	return mark != nil && len(wire)-len(*mark) <= ws.MaxHeaderLen && bytes.HasSuffix(wire, *mark)
 }
 
 // author names the kind of client for metrics.

@@ -88,6 +88,13 @@ func (s *Socket) Next(typ string) map[string]any {
 // NextWhere waits for a frame of the type that matches.
 func (s *Socket) NextWhere(typ string, match func(map[string]any) bool) map[string]any {
 	s.t.Helper()
+	return s.NextWithoutWhere(typ, match, func(map[string]any) bool { return false })
+}
+
+// NextWithoutWhere waits for a frame of the type that matches, and fails if a frame that
+// unwanted matches comes before it.
+func (s *Socket) NextWithoutWhere(typ string, match, unwanted func(map[string]any) bool) map[string]any {
+	s.t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
 		select {
@@ -97,6 +104,9 @@ func (s *Socket) NextWhere(typ string, match func(map[string]any) bool) map[stri
 			}
 			if f["type"] == typ && match(f) {
 				return f
+			}
+			if unwanted(f) {
+				s.t.Fatalf("while waiting for %q: unexpected %v", typ, f)
 			}
 		case <-deadline:
 			s.t.Fatalf("no %q frame within 5 s", typ)
