@@ -117,3 +117,37 @@ func scrapeMetrics(t *testing.T, srv *testutil.Server) map[string]float64 {
 	}
 	return out
 }
+
+// A send the server never answers (a proxy that drops the frame while pings pass) is sent
+// over REST once the widget gives up on its answer, and so is every later message of the
+// page, without waiting again.
+func TestAnUnansweredSendMovesTheWidgetToREST(t *testing.T) {
+	srv := testutil.NewServer(t, testutil.WithDemo())
+	_, _, visitor := demoAdminAndVisitor(t, srv, srv)
+	writeFirstMessage(t, visitor, srv.URL, "Hello, is anyone there?")
+	evalJS[any](t, visitor, `(() => {
+		window.droppedSends = 0;
+		const send = WebSocket.prototype.send;
+		WebSocket.prototype.send = function (data) {
+			if (typeof data === 'string' && JSON.parse(data).type === 'send') {
+				window.droppedSends++;
+				return;
+			}
+			return send.call(this, data);
+		};
+	})()`)
+
+	for i, text := range []string{"Second question", "Third question"} {
+		run(t, visitor, "write "+text,
+			chromedp.SendKeys(inWidget(`[data-testid=composer]`), text),
+			chromedp.SendKeys(inWidget(`[data-testid=composer]`), kb.Enter))
+		waitJS(t, visitor, text+" is stored", widget(`[data-testid=message][data-seq="`+strconv.Itoa(i+2)+`"]`))
+	}
+	if n := evalJS[int](t, visitor, `window.droppedSends`); n != 1 {
+		t.Errorf("the widget tried the socket for %d messages, want 1 (the first unanswered one)", n)
+	}
+	m := scrapeMetrics(t, srv)
+	if n := m[`portico_http_request_seconds_count{code="201",route="POST /api/v1/widget/conversations/{id}/messages"}`]; n != 2 {
+		t.Errorf("the widget posted %v messages, want 2", n)
+	}
+}

@@ -9,8 +9,12 @@ const MAX_FRAME_BYTES = 32 * 1024;
 const ANSWER_MS = 15000;
 
 // createSentFrames keeps the sends waiting for their answer on one client.
+// Once an answer has not come in time, every later message of the page goes
+// over REST: a socket that keeps answering pings but loses `send` frames (a
+// proxy that drops large frames) would otherwise cost each message the wait.
 export function createSentFrames() {
   const waiting = new Map(); // client_msg_id -> {answer, resolve, timer}
+  let unanswered = false;
 
   function settle(clientMsgId, frame) {
     const w = waiting.get(clientMsgId);
@@ -28,11 +32,16 @@ export function createSentFrames() {
       const id = frame.client_msg_id;
       const earlier = waiting.get(id);
       if (earlier) return earlier.answer; // the same message, still on its way
+      if (unanswered) return Promise.resolve(null);
       const text = JSON.stringify(frame);
       if (new TextEncoder().encode(text).length > MAX_FRAME_BYTES || !write(text)) return Promise.resolve(null);
       let resolve;
       const answer = new Promise((r) => (resolve = r));
-      waiting.set(id, { answer, resolve, timer: setTimeout(() => settle(id, null), ANSWER_MS) });
+      const timer = setTimeout(() => {
+        unanswered = true;
+        settle(id, null);
+      }, ANSWER_MS);
+      waiting.set(id, { answer, resolve, timer });
       return answer;
     },
     // answered takes a `sent` frame from the socket.
