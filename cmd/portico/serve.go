@@ -36,7 +36,11 @@ func serve(ctx context.Context, name string, args []string, getenv func(string) 
 		s.Close()
 		return err
 	}
-	defer a.Close()
+	defer func() {
+		if err := a.Close(); err != nil {
+			log.Warn("closing", "err", err)
+		}
+	}()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -422,12 +422,22 @@ func (b *Bus) unsubscribing(unsubscribeLocal func(), sub *nats.Subscription, aft
 	}
 }
 
-// Close flushes what was published and disconnects.
+// closeFlushTimeout bounds Close's wait for the server to have what the node published last.
+const closeFlushTimeout = 2 * time.Second
+
+// Close returns once the server has what was published, or after closeFlushTimeout, and
+// disconnects. A node shutting down publishes its goodbye and its visitors' departure just
+// before and then exits: Drain, which this used, sends them in the background after returning,
+// and the process was often gone first. A node cut off from the server has nothing to wait for:
+// what its reconnect buffer holds is lost, and the other nodes catch up as after any gap.
 func (b *Bus) Close() error {
 	b.closeOnce.Do(func() { close(b.closed) })
-	if err := b.nc.Drain(); err != nil {
-		b.nc.Close()
-		return err
+	var err error
+	if b.nc.IsConnected() {
+		if err = b.nc.FlushTimeout(closeFlushTimeout); err != nil {
+			err = fmt.Errorf("NATS: the last events may not have reached the other nodes: %w", err)
+		}
 	}
-	return nil
+	b.nc.Close()
+	return err
 }

@@ -3,7 +3,10 @@ package nats_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -314,5 +317,57 @@ func TestADispatcherThatCannotKeepUpIsAGap(t *testing.T) {
 	case <-gaps:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no gap reported with events dropped")
+	}
+}
+
+// publishAndExit names the topic a helper process of TestEventsPublishedBeforeCloseLeaveWithTheProcess
+// publishes on before it exits.
+const publishAndExit = "PORTICO_TEST_PUBLISH_AND_EXIT"
+
+// A node shutting down publishes its goodbye and its visitors' departure, closes its bus and
+// exits: Close returns once the server has what was published, so that none of it is lost with
+// the process. A helper process publishes and exits at once after Close.
+func TestEventsPublishedBeforeCloseLeaveWithTheProcess(t *testing.T) {
+	url := testutil.Need(t, "PORTICO_TEST_NATS_URL", "a NATS server")
+	const events = 200
+	if topic := os.Getenv(publishAndExit); topic != "" {
+		b, err := nats.Connect(config.NATS{URL: url}, "leaving", slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := b.Confirm(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i := range events {
+			if err := b.Publish(context.Background(), topic, []byte(fmt.Sprintf("event %d", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		os.Exit(0)
+	}
+
+	topic := "test.close." + strconv.FormatInt(time.Now().UnixNano(), 10)
+	watcher := connect(t, url, "staying")
+	var got received
+	unsubscribe, err := watcher.Subscribe(topic, got.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unsubscribe)
+	if err := watcher.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	helper := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$")
+	helper.Env = append(os.Environ(), publishAndExit+"="+topic)
+	if out, err := helper.CombinedOutput(); err != nil {
+		t.Fatalf("the publishing process: %v\n%s", err, out)
+	}
+	if all := got.waitFor(t, events); all[events-1] != fmt.Sprintf("event %d", events-1) {
+		t.Fatalf("the last event is %q", all[events-1])
 	}
 }
