@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -393,12 +392,7 @@ func (r *runner) sendOverSocket(ctx context.Context, m *tracked) error {
 	}
 	m.answer = make(chan sendAnswer, 1)
 	m.sent = time.Now()
-	frame := messageBody(m)
-	frame["type"], frame["conversation_id"] = "send", c.id
-	data, err := json.Marshal(frame)
-	if err != nil {
-		return err
-	}
+	data := sendFrame(c.id, m)
 	r.tracker.add(m)
 	deadline, _ := ctx.Deadline()
 	if err := sock.conn.Load().writeText(data, deadline); err != nil {
@@ -417,7 +411,7 @@ func (r *runner) sendOverSocket(ctx context.Context, m *tracked) error {
 
 // messageBody is a message's body and client id, the body carrying when it was sent.
 func messageBody(m *tracked) map[string]string {
-	return map[string]string{"body": fmt.Sprintf("bench %s #%d sent %d", m.id, m.n, m.sent.UnixNano()), "client_msg_id": m.id}
+	return map[string]string{"body": messageText(m), "client_msg_id": m.id}
 }
 
 // sendSeries names the nodes' histograms of the visitors' and the operators' sends.

@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -288,15 +287,15 @@ type messageFrame struct {
 // onMessage matches a message frame from the other side with the send the bench recorded.
 func (r *runner) onMessage(data []byte, from string, receipt time.Time) {
 	at := time.Now()
-	var f messageFrame
-	if json.Unmarshal(data, &f) != nil {
+	clientMsgID, author, err := readMessage(data)
+	if err != nil {
 		r.problems.note("messaging", errors.New("a message frame that is not JSON"))
 		return
 	}
-	if f.Message.Author.Type != from {
-		return // the echo of one's own message
+	if author != from {
+		return // one's own message: sent over REST, which every socket of the sender hears of
 	}
-	m := r.tracker.received(f.Message.ClientMsgID, at, receipt)
+	m := r.tracker.received(clientMsgID, at, receipt)
 	if m != nil && m.dir == visitorToOperator && m.n%replyEvery == replyEvery-1 {
 		r.reply(m)
 	}
@@ -304,8 +303,8 @@ func (r *runner) onMessage(data []byte, from string, receipt time.Time) {
 
 // onSent hands the answer to a message sent over the socket to its sender.
 func (r *runner) onSent(data []byte) {
-	var a sendAnswer
-	if json.Unmarshal(data, &a) != nil {
+	a, err := readSent(data)
+	if err != nil {
 		r.problems.note("messaging", errors.New("a sent frame that is not JSON"))
 		return
 	}
