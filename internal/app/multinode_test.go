@@ -479,3 +479,43 @@ func TestEventsDuringTheConfirmationFollowTheHello(t *testing.T) {
 		t.Fatalf("operator got %v", f)
 	}
 }
+
+// A message sent over a socket reaches the other nodes' sockets, the sender's other tabs on
+// either node among them, and comes back to the socket that sent it only in its `sent` answer:
+// over NATS the node's own delivery runs on the publishing goroutine too.
+func TestSocketSendsAcrossNodes(t *testing.T) {
+	a, b := twoNodes(t)
+	acc := a.Account(domain.KindWebsite, nil, "")
+	_, opToken := b.Operator(acc, domain.RoleAgent)
+	console, consoleOnA := b.DialOperator(opToken), a.DialOperator(opToken)
+	vt, _ := a.Visitor(acc, "https://shop.example/")
+	widget, tabOnB := a.DialVisitor(vt), b.DialVisitor(vt)
+	id := a.StartChat(vt, "hello")
+	b.Do("POST", "/api/v1/conversations/"+id+"/claim", opToken, nil).Want(t, http.StatusOK)
+
+	messageOf := func(cid string) func(map[string]any) bool {
+		return func(f map[string]any) bool {
+			return f["type"] == "message" && testutil.Field(f, "message", "client_msg_id") == cid
+		}
+	}
+	for _, c := range []struct {
+		cid    string
+		from   *testutil.Socket
+		others []*testutil.Socket
+	}{
+		{"v1", widget, []*testutil.Socket{tabOnB, console, consoleOnA}},
+		{"o1", console, []*testutil.Socket{consoleOnA, widget, tabOnB}},
+	} {
+		c.from.Send(map[string]any{"type": "send", "conversation_id": id, "body": "over the socket " + c.cid, "client_msg_id": c.cid})
+		ack := c.from.NextWithoutWhere("sent", func(f map[string]any) bool { return f["client_msg_id"] == c.cid }, messageOf(c.cid))
+		if ack["status"] != float64(http.StatusCreated) {
+			t.Fatalf("%s: answered %v", c.cid, ack)
+		}
+		for _, s := range c.others {
+			if f := s.NextWhere("message", messageOf(c.cid)); testutil.Field(f, "message", "seq") != testutil.Field(ack, "message", "seq") {
+				t.Fatalf("%s: got %v, answered %v", c.cid, f, ack)
+			}
+		}
+		c.from.QuietWhere("message", messageOf(c.cid), 300*time.Millisecond)
+	}
+}
