@@ -493,11 +493,6 @@ func TestSocketSendsAcrossNodes(t *testing.T) {
 	id := a.StartChat(vt, "hello")
 	b.Do("POST", "/api/v1/conversations/"+id+"/claim", opToken, nil).Want(t, http.StatusOK)
 
-	messageOf := func(cid string) func(map[string]any) bool {
-		return func(f map[string]any) bool {
-			return f["type"] == "message" && testutil.Field(f, "message", "client_msg_id") == cid
-		}
-	}
 	for _, c := range []struct {
 		cid    string
 		from   *testutil.Socket
@@ -507,15 +502,15 @@ func TestSocketSendsAcrossNodes(t *testing.T) {
 		{"o1", console, []*testutil.Socket{consoleOnA, widget, tabOnB}},
 	} {
 		c.from.Send(map[string]any{"type": "send", "conversation_id": id, "body": "over the socket " + c.cid, "client_msg_id": c.cid})
-		ack := c.from.NextWithoutWhere("sent", func(f map[string]any) bool { return f["client_msg_id"] == c.cid }, messageOf(c.cid))
+		ack := c.from.NextWithoutWhere("sent", func(f map[string]any) bool { return f["client_msg_id"] == c.cid }, testutil.MessageFrame(c.cid))
 		if ack["status"] != float64(http.StatusCreated) {
 			t.Fatalf("%s: answered %v", c.cid, ack)
 		}
 		for _, s := range c.others {
-			if f := s.NextWhere("message", messageOf(c.cid)); testutil.Field(f, "message", "seq") != testutil.Field(ack, "message", "seq") {
+			if f := s.NextWhere("message", testutil.MessageFrame(c.cid)); testutil.Field(f, "message", "seq") != testutil.Field(ack, "message", "seq") {
 				t.Fatalf("%s: got %v, answered %v", c.cid, f, ack)
 			}
 		}
-		c.from.QuietWhere("message", messageOf(c.cid), 300*time.Millisecond)
+		c.from.QuietWhere("message", testutil.MessageFrame(c.cid), 300*time.Millisecond)
 	}
 }

@@ -111,11 +111,6 @@ func TestSocketSendIsNotEchoedToItsSocket(t *testing.T) {
 	id := srv.StartChat(vt, "hello")
 	srv.Do("POST", "/api/v1/conversations/"+id+"/claim", token, nil).Want(t, http.StatusOK)
 
-	messageOf := func(cid string) func(map[string]any) bool {
-		return func(f map[string]any) bool {
-			return f["type"] == "message" && testutil.Field(f, "message", "client_msg_id") == cid
-		}
-	}
 	for _, c := range []struct {
 		cid                         string
 		from, sameSender, otherSide *testutil.Socket
@@ -124,21 +119,21 @@ func TestSocketSendIsNotEchoedToItsSocket(t *testing.T) {
 		{"o1", console, secondConsole, widget},
 	} {
 		c.from.Send(sendFrame(id, "message "+c.cid, c.cid))
-		ack := c.from.NextWithoutWhere("sent", func(f map[string]any) bool { return f["client_msg_id"] == c.cid }, messageOf(c.cid))
+		ack := c.from.NextWithoutWhere("sent", func(f map[string]any) bool { return f["client_msg_id"] == c.cid }, testutil.MessageFrame(c.cid))
 		if ack["status"] != float64(http.StatusCreated) || testutil.Field(ack, "message", "body") != "message "+c.cid {
 			t.Fatalf("%s: answered %v", c.cid, ack)
 		}
 		for _, s := range []*testutil.Socket{c.sameSender, c.otherSide} {
-			if f := s.NextWhere("message", messageOf(c.cid)); testutil.Field(f, "message", "id") != testutil.Field(ack, "message", "id") {
+			if f := s.NextWhere("message", testutil.MessageFrame(c.cid)); testutil.Field(f, "message", "id") != testutil.Field(ack, "message", "id") {
 				t.Fatalf("%s: got %v, answered %v", c.cid, f, ack)
 			}
 		}
-		c.from.QuietWhere("message", messageOf(c.cid), 200*time.Millisecond)
+		c.from.QuietWhere("message", testutil.MessageFrame(c.cid), 200*time.Millisecond)
 	}
 
 	srv.Do("POST", "/api/v1/conversations/"+id+"/messages", token, map[string]string{"body": "over REST", "client_msg_id": "o-rest"}).Want(t, http.StatusCreated)
 	for _, s := range []*testutil.Socket{console, secondConsole, widget} {
-		s.NextWhere("message", messageOf("o-rest"))
+		s.NextWhere("message", testutil.MessageFrame("o-rest"))
 	}
 }
 

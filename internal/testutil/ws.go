@@ -114,6 +114,13 @@ func (s *Socket) NextWithoutWhere(typ string, match, unwanted func(map[string]an
 	}
 }
 
+// MessageFrame matches the `message` frame of the message with client id cid.
+func MessageFrame(cid string) func(map[string]any) bool {
+	return func(f map[string]any) bool {
+		return f["type"] == "message" && Field(f, "message", "client_msg_id") == cid
+	}
+}
+
 // Quiet checks that no frame of the type arrives within d.
 func (s *Socket) Quiet(typ string, d time.Duration) {
 	s.t.Helper()
