@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -35,10 +34,12 @@ type tracked struct {
 	n    int // the message's number in its conversation and direction
 	sent time.Time
 	at   time.Time // when the other side's socket had it
-	// answer gets the status of the `sent` frame, for a message sent over the socket.
-	answer chan sendAnswer
+	// giveUp ends a message sent over the socket that has had no `sent` frame in sendTimeout.
+	giveUp *time.Timer
 
 	acked, received bool
+	// over: a message sent over the socket has had its answer, failed or been given up on.
+	over bool
 }
 
 // tracker matches sends with receipts. A message may arrive on the socket before its POST has
@@ -119,19 +120,18 @@ type sendAnswer struct {
 	} `json:"error"`
 }
 
-// answered hands a `sent` frame to the send waiting for it; one nobody waits for (its send gave
-// up) is dropped.
-func (t *tracker) answered(a sendAnswer) {
+// end marks the socket send of id over and returns it, the first time only: a `sent` frame
+// for a message the bench did not send over the socket, or one that came after the send was
+// given up on, ends nothing.
+func (t *tracker) end(id string) *tracked {
 	t.mu.Lock()
-	m := t.msgs[a.ClientMsgID]
-	t.mu.Unlock()
-	if m == nil || m.answer == nil {
-		return
+	defer t.mu.Unlock()
+	m := t.msgs[id]
+	if m == nil || m.giveUp == nil || m.over {
+		return nil
 	}
-	select {
-	case m.answer <- a:
-	default:
-	}
+	m.over = true
+	return m
 }
 
 // missing counts messages acknowledged but not yet received.
@@ -383,30 +383,49 @@ func (r *runner) post(ctx context.Context, m *tracked) error {
 	return call(ctx, client, "POST", url, token, messageBody(m), nil)
 }
 
-// sendOverSocket sends m as a `send` frame on its sender's socket and waits for the `sent`.
-func (r *runner) sendOverSocket(ctx context.Context, m *tracked) error {
-	c := m.conv
-	sock := &c.visitor.socket
-	if m.dir == operatorToVisitor {
-		sock = &c.operator.socket
-	}
-	m.answer = make(chan sendAnswer, 1)
+// sendTimeout bounds the wait for a message's answer, as the widget's own wait does; a
+// variable for the tests.
+var sendTimeout = 10 * time.Second
+
+// sendOverSocket writes m as a `send` frame on its sender's socket; the `sent` frame (onSent),
+// a failed write or sendTimeout ends it (endSocketSend). No goroutine waits for the answer: the
+// reader that gets it does the bookkeeping, which spares the load generator a wake-up, a timer
+// and a channel a message on the cores it shares with the nodes. The caller holds a slot.
+func (r *runner) sendOverSocket(m *tracked) {
+	c, sock := m.conv, m.senderSocket()
+	m.giveUp = time.AfterFunc(sendTimeout, func() {
+		if r.tracker.end(m.id) != nil {
+			r.endSocketSend(m, fmt.Errorf("send on the %s socket: no answer in %s", kindNames[sock.kind], sendTimeout))
+		}
+	})
 	m.sent = time.Now()
 	data := sendFrame(c.id, m)
-	r.tracker.add(m)
-	deadline, _ := ctx.Deadline()
-	if err := sock.conn.Load().writeText(data, deadline); err != nil {
-		return fmt.Errorf("send on the %s socket: %w", kindNames[sock.kind], err)
+	r.tracker.add(m) // before the write: the answer may be read before the write returns
+	if err := sock.conn.Load().writeText(data, m.sent.Add(sendTimeout)); err != nil && r.tracker.end(m.id) != nil {
+		r.endSocketSend(m, fmt.Errorf("send on the %s socket: %w", kindNames[sock.kind], err))
 	}
-	select {
-	case a := <-m.answer:
-		if a.Status != http.StatusCreated && a.Status != http.StatusOK {
-			return fmt.Errorf("send on the %s socket: %d %s", kindNames[sock.kind], a.Status, a.Error.Code)
-		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("send on the %s socket: no answer: %w", kindNames[sock.kind], ctx.Err())
+}
+
+// senderSocket is the socket m is sent over.
+func (m *tracked) senderSocket() *socket {
+	if m.dir == operatorToVisitor {
+		return &m.conv.operator.socket
 	}
+	return &m.conv.visitor.socket
+}
+
+// endSocketSend records how the socket send of m ended, once tracker.end has handed it over,
+// and gives its slot back.
+func (r *runner) endSocketSend(m *tracked, err error) {
+	m.giveUp.Stop()
+	if err != nil {
+		r.tracker.failed(m)
+		r.problems.note("messaging", err)
+	} else {
+		r.tracker.acked(m, time.Since(m.sent))
+	}
+	<-r.slots
+	r.inflight.Done()
 }
 
 // messageBody is a message's body and client id, the body carrying when it was sent.
@@ -428,9 +447,9 @@ func (r *runner) reply(to *tracked) {
 	r.send(context.Background(), m, false)
 }
 
-// send posts one message on its own goroutine. holdsSlot says whether the caller has already
-// taken a place among the concurrent sends (the scheduler does, to be held back by them).
-// It reports false once the phase has stopped sending.
+// send sends one message: over the socket at once, over REST on a goroutine of its own.
+// holdsSlot says whether the caller has already taken a place among the concurrent sends (the
+// scheduler does, to be held back by them). It reports false once the phase has stopped sending.
 func (r *runner) send(ctx context.Context, m *tracked, holdsSlot bool) bool {
 	r.sendMu.Lock()
 	if !r.sending {
@@ -439,21 +458,33 @@ func (r *runner) send(ctx context.Context, m *tracked, holdsSlot bool) bool {
 	}
 	r.inflight.Add(1)
 	r.sendMu.Unlock()
+	if !r.opt.SendOverREST {
+		if holdsSlot {
+			r.sendOverSocket(m)
+			return true
+		}
+		select {
+		case r.slots <- struct{}{}:
+			r.sendOverSocket(m)
+		default:
+			// Every place is taken: wait for one without holding up the reader of the socket
+			// this reply came in on.
+			go func() {
+				r.slots <- struct{}{}
+				r.sendOverSocket(m)
+			}()
+		}
+		return true
+	}
 	go func() {
 		defer r.inflight.Done()
 		if !holdsSlot {
 			r.slots <- struct{}{}
 		}
 		defer func() { <-r.slots }()
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 		defer cancel()
-		var err error
-		if r.opt.SendOverREST {
-			err = r.post(ctx, m)
-		} else {
-			err = r.sendOverSocket(ctx, m)
-		}
-		if err != nil {
+		if err := r.post(ctx, m); err != nil {
 			r.tracker.failed(m)
 			r.problems.note("messaging", err)
 			return

@@ -1,8 +1,14 @@
 package bench
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 func TestFindStalls(t *testing.T) {
@@ -79,21 +85,78 @@ func TestTrackerTimesDeliveriesApart(t *testing.T) {
 	}
 }
 
-// A `sent` frame reaches the send waiting for it; one for a message nobody waits for, or a
-// repeat, is dropped without blocking the reader.
-func TestSentFramesReachTheirSend(t *testing.T) {
-	tr := &tracker{msgs: map[string]*tracked{}}
-	m := &tracked{id: "v1.0", answer: make(chan sendAnswer, 1)}
-	tr.add(m)
-	tr.answered(sendAnswer{ClientMsgID: "v1.0", Status: 201})
-	tr.answered(sendAnswer{ClientMsgID: "v1.0", Status: 200})
-	tr.answered(sendAnswer{ClientMsgID: "unknown", Status: 201})
-	if a := <-m.answer; a.Status != 201 {
-		t.Fatalf("answer %+v, want the first, 201", a)
+// A socket send ends once: by its `sent` frame (201 or 200 acknowledged, anything else a
+// failure), by a failed write, or by sendTimeout without an answer; a repeated or unknown
+// `sent` ends nothing. Each ending gives the send's slot back, and the phase's wait for its
+// sends returns.
+func TestSocketSendsEndOnceByAnswerFailureOrTimeout(t *testing.T) {
+	defer func(was time.Duration) { sendTimeout = was }(sendTimeout)
+	sendTimeout = 200 * time.Millisecond
+	url := wsServer(t, func(ctx context.Context, ws *websocket.Conn) {
+		for {
+			_, data, err := ws.Read(ctx)
+			if err != nil {
+				return
+			}
+			var f struct {
+				ClientMsgID string `json:"client_msg_id"`
+			}
+			json.Unmarshal(data, &f)
+			switch {
+			case strings.HasPrefix(f.ClientMsgID, "ok"):
+				answer := fmt.Sprintf(`{"type":"sent","client_msg_id":%q,"status":201,"message":{"id":"m1"}}`, f.ClientMsgID)
+				ws.Write(ctx, websocket.MessageText, []byte(answer))
+				ws.Write(ctx, websocket.MessageText, []byte(answer)) // a repeat ends nothing more
+				ws.Write(ctx, websocket.MessageText, []byte(`{"type":"sent","client_msg_id":"nobody","status":201}`))
+			case strings.HasPrefix(f.ClientMsgID, "refused"):
+				ws.Write(ctx, websocket.MessageText, []byte(fmt.Sprintf(`{"type":"sent","client_msg_id":%q,"status":422,"error":{"code":"invalid_body","message":"empty"}}`, f.ClientMsgID)))
+			}
+		}
+	})
+	r := newRunner(Options{Heartbeat: time.Second, Concurrency: 4}, 0, 1)
+	t.Cleanup(r.stopPollers)
+	v := &visitorConn{socket: socket{kind: kindVisitor}}
+	v.handle = r.onVisitorFrame
+	ws := mustDial(t, url)
+	r.register(&v.socket, ws)
+	conv := &conversation{id: "c1", visitor: v, operator: &operatorConn{}}
+	r.sending = true
+
+	send := func(id string) {
+		t.Helper()
+		if !r.send(context.Background(), &tracked{id: id, dir: visitorToOperator, conv: conv}, false) {
+			t.Fatalf("%s not sent", id)
+		}
 	}
-	select {
-	case a := <-m.answer:
-		t.Fatalf("a second answer reached the send: %+v", a)
-	default:
+	waitForSends := func(what string) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() { r.inflight.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the sends never ended", what)
+		}
+	}
+	send("ok1")
+	send("refused1")
+	send("unanswered1")
+	waitForSends("answered, refused and unanswered")
+	ws.closeNow()
+	send("unwritten1")
+	waitForSends("a send on a closed socket")
+
+	s := &r.tracker.stats[visitorToOperator]
+	if s.sent != 4 || s.acked != 1 || s.failed != 3 {
+		t.Errorf("sent %d, acknowledged %d, failed %d; want 4, 1 (ok1) and 3", s.sent, s.acked, s.failed)
+	}
+	if n := len(r.slots); n != 0 {
+		t.Errorf("%d slots still taken after every send ended", n)
+	}
+	problems := strings.Join(r.problems.list(), "\n")
+	for _, want := range []string{"422 invalid_body", "no answer in 200ms", "send on the visitor socket: "} {
+		if !strings.Contains(problems, want) {
+			t.Errorf("problems %q do not tell %q", problems, want)
+		}
 	}
 }

@@ -301,14 +301,21 @@ func (r *runner) onMessage(data []byte, from string, receipt time.Time) {
 	}
 }
 
-// onSent hands the answer to a message sent over the socket to its sender.
+// onSent ends the socket send the `sent` frame answers.
 func (r *runner) onSent(data []byte) {
 	a, err := readSent(data)
 	if err != nil {
 		r.problems.note("messaging", errors.New("a sent frame that is not JSON"))
 		return
 	}
-	r.tracker.answered(a)
+	m := r.tracker.end(a.ClientMsgID)
+	if m == nil {
+		return
+	}
+	if a.Status != http.StatusCreated && a.Status != http.StatusOK {
+		err = fmt.Errorf("send on the %s socket: %d %s", kindNames[m.senderSocket().kind], a.Status, a.Error.Code)
+	}
+	r.endSocketSend(m, err)
 }
 
 // pingTicks is how many times a second the pinger wakes. Browsers ping on their own clocks,
