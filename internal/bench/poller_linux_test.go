@@ -108,3 +108,89 @@ func TestPauseSleepsItsLengthAndKeepsIt(t *testing.T) {
 		}
 	}
 }
+
+// socketPairs makes n connected pairs of non-blocking Unix sockets: one end of each to watch,
+// the other to write to. They are closed when the test ends.
+func socketPairs(t *testing.T, n int) (watched, written []int) {
+	t.Helper()
+	for range n {
+		pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { syscall.Close(pair[0]); syscall.Close(pair[1]) })
+		watched, written = append(watched, pair[0]), append(written, pair[1])
+	}
+	return watched, written
+}
+
+// watchFD has readable called for fd as p.watch does for a socket.
+func watchFD(t *testing.T, p *poller, fd int, readable func()) {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.add(fd); err != nil {
+		t.Fatal(err)
+	}
+	if fd >= len(p.watched) {
+		p.watched = append(p.watched, make([]func(), fd+1-len(p.watched))...)
+	}
+	p.watched[fd] = readable
+}
+
+// The poller pauses to gather frames only in a burst, when bytes are there as soon as it waits:
+// frames far apart, as a chat's are, cost it no sleep each, while frames that come on each
+// other's heels still make it pause.
+func TestPollerPausesOnlyInABurst(t *testing.T) {
+	p, err := newPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- p.run() }()
+	defer func() {
+		p.stop()
+		if err := <-ran; err != nil {
+			t.Error(err)
+		}
+	}()
+	const chain = 20
+	watched, written := socketPairs(t, chain)
+	handled := make(chan int, chain)
+	for i, fd := range watched {
+		watchFD(t, p, fd, func() {
+			var buf [16]byte
+			syscall.Read(fd, buf[:])
+			// In a chain, the next socket's byte is written before the poller waits again.
+			if i > 0 && i < chain-1 {
+				syscall.Write(written[i+1], []byte{1})
+			}
+			handled <- i
+		})
+	}
+
+	const sparse = 10
+	for range sparse {
+		time.Sleep(20 * time.Millisecond)
+		syscall.Write(written[0], []byte{1})
+		if i := <-handled; i != 0 {
+			t.Fatalf("socket %d handled, want 0", i)
+		}
+	}
+	if n := p.pauses.Load(); n >= sparse/2 {
+		t.Errorf("%d pauses for %d frames 20 ms apart, want hardly any", n, sparse)
+	}
+
+	before := p.pauses.Load()
+	syscall.Write(written[1], []byte{1})
+	for range chain - 1 {
+		select {
+		case <-handled:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the chain of frames stopped")
+		}
+	}
+	if p.pauses.Load() == before {
+		t.Errorf("no pause in a chain of %d frames each there as the poller waited", chain-1)
+	}
+}
