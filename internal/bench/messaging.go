@@ -389,8 +389,9 @@ var sendTimeout = 10 * time.Second
 
 // sendOverSocket writes m as a `send` frame on its sender's socket; the `sent` frame (onSent),
 // a failed write or sendTimeout ends it (endSocketSend). No goroutine waits for the answer: the
-// reader that gets it does the bookkeeping, which spares the load generator a wake-up, a timer
-// and a channel a message on the cores it shares with the nodes. The caller holds a slot.
+// reader that gets it does the bookkeeping, which spares the load generator a goroutine, its
+// wake-up, a context and a channel a message on the cores it shares with the nodes. The caller
+// holds a slot.
 func (r *runner) sendOverSocket(m *tracked) {
 	c, sock := m.conv, m.senderSocket()
 	m.giveUp = time.AfterFunc(sendTimeout, func() {
