@@ -460,21 +460,20 @@ func (r *runner) send(ctx context.Context, m *tracked, holdsSlot bool) bool {
 	r.inflight.Add(1)
 	r.sendMu.Unlock()
 	if !r.opt.SendOverREST {
-		if holdsSlot {
-			r.sendOverSocket(m)
-			return true
+		if !holdsSlot {
+			select {
+			case r.slots <- struct{}{}:
+			default:
+				// Every place is taken: wait for one without holding up the reader of the
+				// socket this reply came in on.
+				go func() {
+					r.slots <- struct{}{}
+					r.sendOverSocket(m)
+				}()
+				return true
+			}
 		}
-		select {
-		case r.slots <- struct{}{}:
-			r.sendOverSocket(m)
-		default:
-			// Every place is taken: wait for one without holding up the reader of the socket
-			// this reply came in on.
-			go func() {
-				r.slots <- struct{}{}
-				r.sendOverSocket(m)
-			}()
-		}
+		r.sendOverSocket(m)
 		return true
 	}
 	go func() {
